@@ -33,9 +33,10 @@ Framing choose_framing(const ResponseHead& h, bool head_request, uint8_t version
 // Appends the complete response head to out, in this order:
 //   HTTP/1.1 <status> <reason>\r\n, the handler's fields, Date (unless set), then
 //   Connection: close (closing response, unless the handler's Connection already has close), or
-//   Connection: keep-alive (persistent HTTP/1.0 response, unless the handler set Connection),
-//   Keep-Alive: timeout=<s> (persistent response, unless the handler set Keep-Alive),
-//   Content-Length: <n> (Length framing, unless set), or Transfer-Encoding: chunked (Chunked, unless set),
+//   Connection: keep-alive (persistent HTTP/1.0 response, unless the handler's Connection already has keep-alive),
+//   Keep-Alive: timeout=<s> (persistent response, unless the handler set Keep-Alive or the timeout is 0),
+//   Content-Length: <n> (Length framing, or NoBody with a known length and a status other than 1xx/204/304,
+//   i.e. HEAD; unless set), or Transfer-Encoding: chunked (Chunked, unless set),
 //   \r\n.
 void write_head(std::string& out, const ResponseHead& h, Framing framing, bool keep_alive, uint8_t version_minor,
                 uint32_t keep_alive_timeout_s);
@@ -45,6 +46,10 @@ const char* reason_phrase(uint16_t status);
 
 // Appends "Date: <IMF-fixdate>\r\n" for now; the formatted value is cached per thread and renewed once a second.
 void append_date(std::string& out);
+
+// Writes the IMF-fixdate for a Unix time ("Sun, 06 Nov 1994 08:49:37 GMT": exactly 29 bytes, no NUL) into out.
+// What append_date caches; exposed so that tests can check fixed instants.
+void format_http_date(int64_t unix_seconds, char out[29]);
 
 // Appends the chunked-encoding frame header for a chunk of n bytes ("<hex>\r\n"); the caller appends the data
 // and "\r\n". The last chunk is "0\r\n\r\n".

@@ -1,0 +1,255 @@
+// Response head serialization (response.h): framing choice, the head in the order docs/architecture.md fixes,
+// reason phrases, the per-thread Date cache and chunk-size lines. Appends to the caller's buffer and nothing else.
+#include "response.h"
+
+#include <cstring>
+#include <ctime>
+
+namespace nova {
+namespace {
+
+// Decimal digits of v appended without a temporary string: this runs for every response head.
+void append_uint(std::string& out, uint64_t v) {
+  char buf[20];
+  size_t i = sizeof buf;
+  do {
+    buf[--i] = static_cast<char>('0' + v % 10);
+    v /= 10;
+  } while (v != 0);
+  out.append(buf + i, sizeof buf - i);
+}
+
+template <size_t N>
+void append_lit(std::string& out, const char (&lit)[N]) {
+  out.append(lit, N - 1);
+}
+
+// 1xx, 204 and 304 never have content (RFC 9110 6.4.1), whatever the handler wrote or set.
+bool status_has_no_body(uint16_t status) { return status < 200 || status == 204 || status == 304; }
+
+// Two digits, zero-padded; every field of the date but the year.
+char* put2(char* p, int v) {
+  p[0] = static_cast<char>('0' + (v / 10) % 10);
+  p[1] = static_cast<char>('0' + v % 10);
+  return p + 2;
+}
+
+// "Date: " + 29 bytes of IMF-fixdate + CRLF, ready to append in one copy.
+constexpr size_t kDateLine = 6 + 29 + 2;
+
+struct DateCache {
+  bool valid = false;
+  int64_t second = 0;
+  char line[kDateLine] = {};
+};
+
+// Per thread, so I/O threads never share (or lock) it; trivially constructible, so access is a plain TLS load.
+thread_local DateCache t_date;
+
+}  // namespace
+
+Framing choose_framing(const ResponseHead& h, bool head_request, uint8_t version_minor) {
+  if (head_request || status_has_no_body(h.status)) return Framing::NoBody;
+  // A handler's Transfer-Encoding wins over a length (RFC 9112 6.3: it overrides Content-Length). HTTP/1.0 has
+  // no chunked coding, so its body ends with the close (JS must not forward that field to a 1.0 client).
+  const bool chunked_ok = version_minor != 0;
+  if (h.user_fields & kUserTransferEncoding) return chunked_ok ? Framing::Chunked : Framing::CloseDelimited;
+  if (h.length_known) return Framing::Length;
+  return chunked_ok ? Framing::Chunked : Framing::CloseDelimited;
+}
+
+void write_head(std::string& out, const ResponseHead& h, Framing framing, bool keep_alive, uint8_t version_minor,
+                uint32_t keep_alive_timeout_s) {
+  // A close-delimited body can only end with the close, whatever the caller decided.
+  const bool persist = keep_alive && framing != Framing::CloseDelimited;
+
+  // Always HTTP/1.1: the highest version we support, also to 1.0 clients (RFC 9110 6.2).
+  append_lit(out, "HTTP/1.1 ");
+  append_uint(out, h.status);
+  out.push_back(' ');
+  if (h.reason.len != 0) {
+    out.append(h.reason.p, h.reason.len);
+  } else {
+    out.append(reason_phrase(h.status));
+  }
+  append_lit(out, "\r\n");
+
+  if (h.fields.len != 0) out.append(h.fields.p, h.fields.len);
+  if (!(h.user_fields & kUserDate)) append_date(out);
+
+  if (!persist) {
+    // A second Connection line beside a handler's "keep-alive" is still one list ("keep-alive, close"): close wins.
+    if (!(h.response_tokens & kConnClose)) append_lit(out, "Connection: close\r\n");
+  } else {
+    // A 1.0 client keeps the connection only when the response says keep-alive too.
+    if (version_minor == 0 && !(h.response_tokens & kConnKeepAlive)) append_lit(out, "Connection: keep-alive\r\n");
+    // timeout=0 would tell clients the connection is already unusable; with no whole second to state, say nothing.
+    if (!(h.user_fields & kUserKeepAlive) && keep_alive_timeout_s != 0) {
+      append_lit(out, "Keep-Alive: timeout=");
+      append_uint(out, keep_alive_timeout_s);
+      append_lit(out, "\r\n");
+    }
+  }
+
+  switch (framing) {
+    case Framing::NoBody:
+      // HEAD: the Content-Length the GET would have had (RFC 9110 8.6), when known. 1xx and 204 must not carry
+      // one; 304 may, but only the selected representation's, which the core cannot vouch for.
+      if (!h.length_known || status_has_no_body(h.status)) break;
+      [[fallthrough]];
+    case Framing::Length:
+      if (!(h.user_fields & kUserContentLength)) {
+        append_lit(out, "Content-Length: ");
+        append_uint(out, h.content_length);
+        append_lit(out, "\r\n");
+      }
+      break;
+    case Framing::Chunked:
+      if (!(h.user_fields & kUserTransferEncoding)) append_lit(out, "Transfer-Encoding: chunked\r\n");
+      break;
+    case Framing::CloseDelimited:
+      break;
+  }
+  append_lit(out, "\r\n");
+}
+
+const char* reason_phrase(uint16_t status) {
+  // RFC 9110 section 15 names, plus the other codes in the IANA registry and a few in common use.
+  switch (status) {
+    case 100: return "Continue";
+    case 101: return "Switching Protocols";
+    case 102: return "Processing";
+    case 103: return "Early Hints";
+    case 200: return "OK";
+    case 201: return "Created";
+    case 202: return "Accepted";
+    case 203: return "Non-Authoritative Information";
+    case 204: return "No Content";
+    case 205: return "Reset Content";
+    case 206: return "Partial Content";
+    case 207: return "Multi-Status";
+    case 208: return "Already Reported";
+    case 226: return "IM Used";
+    case 300: return "Multiple Choices";
+    case 301: return "Moved Permanently";
+    case 302: return "Found";
+    case 303: return "See Other";
+    case 304: return "Not Modified";
+    case 305: return "Use Proxy";
+    case 307: return "Temporary Redirect";
+    case 308: return "Permanent Redirect";
+    case 400: return "Bad Request";
+    case 401: return "Unauthorized";
+    case 402: return "Payment Required";
+    case 403: return "Forbidden";
+    case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    case 406: return "Not Acceptable";
+    case 407: return "Proxy Authentication Required";
+    case 408: return "Request Timeout";
+    case 409: return "Conflict";
+    case 410: return "Gone";
+    case 411: return "Length Required";
+    case 412: return "Precondition Failed";
+    case 413: return "Content Too Large";
+    case 414: return "URI Too Long";
+    case 415: return "Unsupported Media Type";
+    case 416: return "Range Not Satisfiable";
+    case 417: return "Expectation Failed";
+    case 418: return "I'm a Teapot";
+    case 421: return "Misdirected Request";
+    case 422: return "Unprocessable Content";
+    case 423: return "Locked";
+    case 424: return "Failed Dependency";
+    case 425: return "Too Early";
+    case 426: return "Upgrade Required";
+    case 428: return "Precondition Required";
+    case 429: return "Too Many Requests";
+    case 431: return "Request Header Fields Too Large";
+    case 451: return "Unavailable For Legal Reasons";
+    case 500: return "Internal Server Error";
+    case 501: return "Not Implemented";
+    case 502: return "Bad Gateway";
+    case 503: return "Service Unavailable";
+    case 504: return "Gateway Timeout";
+    case 505: return "HTTP Version Not Supported";
+    case 506: return "Variant Also Negotiates";
+    case 507: return "Insufficient Storage";
+    case 508: return "Loop Detected";
+    case 510: return "Not Extended";
+    case 511: return "Network Authentication Required";
+    default: return "Unknown";
+  }
+}
+
+void format_http_date(int64_t unix_seconds, char out[29]) {
+  // Fixed English names and digits by hand: strftime's %a/%b follow the C locale of the process, which an
+  // embedding application may have changed.
+  static const char kDays[7][4] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
+  static const char kMonths[12][4] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                      "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+  std::tm tm{};
+  const std::time_t t = static_cast<std::time_t>(unix_seconds);
+#ifdef _WIN32
+  const bool ok = gmtime_s(&tm, &t) == 0;
+#else
+  const bool ok = gmtime_r(&t, &tm) != nullptr;
+#endif
+  if (!ok || tm.tm_wday < 0 || tm.tm_wday > 6 || tm.tm_mon < 0 || tm.tm_mon > 11) {
+    // Out of the C library's range: the epoch is a well-formed date, where garbage would break the head.
+    tm = std::tm{};
+    tm.tm_mday = 1;
+    tm.tm_year = 70;
+    tm.tm_wday = 4;
+  }
+  // Four year digits always (the format has no room for more): years past 9999 wrap, which no clock reaches.
+  const int year = (tm.tm_year + 1900) % 10000;
+  char* p = out;
+  std::memcpy(p, kDays[tm.tm_wday], 3);
+  p += 3;
+  *p++ = ',';
+  *p++ = ' ';
+  p = put2(p, tm.tm_mday);
+  *p++ = ' ';
+  std::memcpy(p, kMonths[tm.tm_mon], 3);
+  p += 3;
+  *p++ = ' ';
+  p = put2(p, year / 100);
+  p = put2(p, year % 100);
+  *p++ = ' ';
+  p = put2(p, tm.tm_hour);
+  *p++ = ':';
+  p = put2(p, tm.tm_min);
+  *p++ = ':';
+  p = put2(p, tm.tm_sec);
+  std::memcpy(p, " GMT", 4);
+}
+
+void append_date(std::string& out) {
+  // time() is a cheap clock read (vDSO on Linux); formatting happens once a second per thread.
+  const int64_t now = static_cast<int64_t>(std::time(nullptr));
+  DateCache& c = t_date;
+  if (!c.valid || c.second != now) {
+    std::memcpy(c.line, "Date: ", 6);
+    format_http_date(now, c.line + 6);
+    std::memcpy(c.line + 6 + 29, "\r\n", 2);
+    c.second = now;
+    c.valid = true;
+  }
+  out.append(c.line, kDateLine);
+}
+
+void append_chunk_header(std::string& out, size_t n) {
+  static const char kHex[] = "0123456789abcdef";
+  char buf[2 * sizeof(size_t) + 2];
+  size_t i = sizeof buf;
+  buf[--i] = '\n';
+  buf[--i] = '\r';
+  do {
+    buf[--i] = kHex[n & 0xF];
+    n >>= 4;
+  } while (n != 0);
+  out.append(buf + i, sizeof buf - i);
+}
+
+}  // namespace nova
