@@ -62,7 +62,7 @@ constexpr Entry kTable[] = {
     Entry{HttpError::None, 0, Ready{}},
     entry(HttpError::BadRequest, 400, "Bad Request"),
     entry(HttpError::RequestTimeout, 408, "Request Timeout"),
-    entry(HttpError::PayloadTooLarge, 413, "Content Too Large"),
+    entry(HttpError::PayloadTooLarge, 413, "Payload Too Large"),
     entry(HttpError::UriTooLong, 414, "URI Too Long"),
     entry(HttpError::HeaderTooLarge, 431, "Request Header Fields Too Large"),
     entry(HttpError::InternalError, 500, "Internal Server Error"),

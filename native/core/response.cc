@@ -114,7 +114,9 @@ void write_head(std::string& out, const ResponseHead& h, Framing framing, bool k
 }
 
 const char* reason_phrase(uint16_t status) {
-  // RFC 9110 section 15 names, plus the other codes in the IANA registry and a few in common use.
+  // The codes of RFC 9110 section 15 and the IANA registry plus a few in common use (418, 509), spelled as
+  // node:http's STATUS_CODES does (413 "Payload Too Large", not RFC 9110's "Content Too Large") so that a
+  // head is byte for byte what node:http would send; clients ignore the phrase anyway (RFC 9112 4).
   switch (status) {
     case 100: return "Continue";
     case 101: return "Switching Protocols";
@@ -151,14 +153,14 @@ const char* reason_phrase(uint16_t status) {
     case 410: return "Gone";
     case 411: return "Length Required";
     case 412: return "Precondition Failed";
-    case 413: return "Content Too Large";
+    case 413: return "Payload Too Large";
     case 414: return "URI Too Long";
     case 415: return "Unsupported Media Type";
     case 416: return "Range Not Satisfiable";
     case 417: return "Expectation Failed";
     case 418: return "I'm a Teapot";
     case 421: return "Misdirected Request";
-    case 422: return "Unprocessable Content";
+    case 422: return "Unprocessable Entity";
     case 423: return "Locked";
     case 424: return "Failed Dependency";
     case 425: return "Too Early";
@@ -176,6 +178,7 @@ const char* reason_phrase(uint16_t status) {
     case 506: return "Variant Also Negotiates";
     case 507: return "Insufficient Storage";
     case 508: return "Loop Detected";
+    case 509: return "Bandwidth Limit Exceeded";
     case 510: return "Not Extended";
     case 511: return "Network Authentication Required";
     default: return "Unknown";

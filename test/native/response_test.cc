@@ -296,8 +296,8 @@ void test_reasons() {
   struct { uint16_t code; const char* reason; } cases[] = {
       {100, "Continue"}, {200, "OK"}, {201, "Created"}, {204, "No Content"}, {206, "Partial Content"},
       {301, "Moved Permanently"}, {304, "Not Modified"}, {308, "Permanent Redirect"}, {400, "Bad Request"},
-      {404, "Not Found"}, {408, "Request Timeout"}, {413, "Content Too Large"}, {414, "URI Too Long"},
-      {418, "I'm a Teapot"}, {421, "Misdirected Request"}, {422, "Unprocessable Content"},
+      {404, "Not Found"}, {408, "Request Timeout"}, {413, "Payload Too Large"}, {414, "URI Too Long"},
+      {418, "I'm a Teapot"}, {421, "Misdirected Request"}, {422, "Unprocessable Entity"},
       {429, "Too Many Requests"}, {431, "Request Header Fields Too Large"}, {451, "Unavailable For Legal Reasons"},
       {500, "Internal Server Error"}, {501, "Not Implemented"}, {503, "Service Unavailable"},
       {505, "HTTP Version Not Supported"}, {511, "Network Authentication Required"},
