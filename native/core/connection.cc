@@ -1,0 +1,428 @@
+// The per-connection state machine (see connection.h): parsing, pipelining, response ordering, the keep-alive
+// decision at the moment a response head is written, deadlines and the choice of how to close.
+#include "connection.h"
+#include <cstring>
+#include "http_errors.h"
+#include "keep_alive.h"
+
+namespace nova {
+
+namespace {
+constexpr size_t kInitialBuffer = 16 * 1024;
+constexpr size_t kMinReadSpace = 4 * 1024;
+constexpr size_t kShrinkAbove = 1024 * 1024;  // give memory back after a large response went out
+constexpr uint64_t kNever = UINT64_MAX;
+}  // namespace
+
+Connection::Connection(const ConnConfig& cfg, ConnSink& sink, uint64_t now_ms)
+    : cfg_(cfg), sink_(sink), in_(kInitialBuffer), headers_(cfg.limits.max_headers ? cfg.limits.max_headers : 1),
+      head_start_ms_(now_ms), idle_since_ms_(now_ms) {}
+
+char* Connection::read_space(size_t* avail) {
+  compact();
+  if (in_.size() - in_end_ < kMinReadSpace) in_.resize(in_.size() * 2);
+  *avail = in_.size() - in_end_;
+  return in_.data() + in_end_;
+}
+
+// Moves unconsumed input to the front of the buffer. Only called between parses, when no Slice is alive.
+void Connection::compact() {
+  if (in_start_ == 0) return;
+  if (in_start_ == in_end_) {
+    in_start_ = in_end_ = 0;
+    return;
+  }
+  if (in_.size() - in_end_ >= kMinReadSpace) return;  // room enough: don't move bytes for nothing
+  std::memmove(in_.data(), in_.data() + in_start_, in_end_ - in_start_);
+  in_end_ -= in_start_;
+  in_start_ = 0;
+}
+
+void Connection::on_read(size_t n, uint64_t now_ms) {
+  in_end_ += n;
+  if (state_ == ReadState::Stopped || closing_now_) {
+    in_start_ = in_end_;  // after a closing request or an error nothing more is processed
+    return;
+  }
+  if (n > 0 && state_ == ReadState::Head && !head_started_ && in_end_ > in_start_) {
+    head_started_ = true;
+    head_start_ms_ = now_ms;
+  }
+  now_ = now_ms;
+  parse();
+}
+
+void Connection::on_eof(uint64_t now_ms) {
+  now_ = now_ms;
+  eof_ = true;
+  if (closing_now_) return;
+  if (state_ == ReadState::Body && !body_discard_) {
+    force_close(CloseReason::Client);  // the body can never complete: the request is broken
+    return;
+  }
+  if (pipeline_.empty()) close_after_output(CloseReason::Client, false);
+  // else: the requests already complete get their responses, then finish_front() closes.
+}
+
+void Connection::parse() {
+  for (;;) {
+    if (closing_now_) return;
+    if (state_ == ReadState::Head) {
+      if (pipeline_.size() >= cfg_.max_pipeline) return;
+      if (!parse_head()) return;
+    } else if (state_ == ReadState::Body) {
+      if (!parse_body()) return;
+    } else {
+      in_start_ = in_end_;
+      return;
+    }
+  }
+}
+
+bool Connection::parse_head() {
+  const size_t avail = in_end_ - in_start_;
+  if (avail == 0) return false;
+  const char* base = in_.data() + in_start_;
+  RequestHead h;
+  h.headers = headers_.data();
+  const int64_t r = parse_request_head(base, avail, cfg_.limits, &h, &scanned_);
+  if (r == 0) return false;
+  if (r < 0) {
+    reject(static_cast<HttpError>(-r), CloseReason::ParseError);
+    return false;
+  }
+  scanned_ = 0;
+  const uint32_t seq = next_seq_++;
+  const bool last = cfg_.max_requests_per_socket != 0 && next_seq_ >= cfg_.max_requests_per_socket;
+  const bool closes = request_closes(h.version_minor, h.connection);
+  last_closes_ = closes || last;
+  if (h.body == BodyKind::Length && h.content_length == 0) h.body = BodyKind::None;
+
+  Pending p;
+  p.seq = seq;
+  p.version_minor = h.version_minor;
+  p.request_tokens = h.connection;
+  p.is_head = h.is_head;
+  p.closes = closes;
+  p.last = last;
+  p.body_done = h.body == BodyKind::None;
+  pipeline_.push_back(std::move(p));
+  if (h.expect_continue && h.version_minor >= 1 && h.body != BodyKind::None)
+    sink_for(pipeline_.back()).append("HTTP/1.1 100 Continue\r\n\r\n");
+
+  const Slice raw{h.method.p, static_cast<uint32_t>(base + r - h.method.p)};
+  sink_.on_request(*this, seq, h, raw, closes || last || shutting_down_);
+  in_start_ += static_cast<size_t>(r);
+  request_start_ms_ = head_start_ms_;
+
+  if (h.body != BodyKind::None) {
+    body_.reset(h.body, h.content_length, &cfg_.limits);
+    body_seq_ = seq;
+    body_discard_ = false;
+    body_discarded_ = 0;
+    state_ = ReadState::Body;
+  } else {
+    request_parsed();
+  }
+  return true;
+}
+
+// The request (head and body) is fully parsed: decide whether anything after it may be parsed.
+void Connection::request_parsed() {
+  bool stop = shutting_down_ || last_closes_;
+  if (stop) {
+    state_ = ReadState::Stopped;  // nothing after a closing request is processed, even if already received
+    in_start_ = in_end_;
+    return;
+  }
+  state_ = ReadState::Head;
+  head_started_ = in_end_ > in_start_;
+  head_start_ms_ = now_;
+}
+
+bool Connection::parse_body() {
+  const size_t avail = in_end_ - in_start_;
+  if (avail == 0) return false;
+  if (body_paused_ && !body_discard_) return false;  // JS is behind: leave the bytes where they are
+  const char* base = in_.data() + in_start_;
+  BodyDecoder::Step st = body_.feed(base, avail);
+  if (st.error != HttpError::None) {
+    reject(st.error, CloseReason::ParseError);
+    return false;
+  }
+  in_start_ += st.consumed;
+  if (st.data.len > 0) {
+    if (body_discard_) {
+      body_discarded_ += st.data.len;
+      if (body_discarded_ > cfg_.drain_limit) {
+        force_close(CloseReason::Response);
+        return false;
+      }
+    } else {
+      sink_.on_body(*this, body_seq_, st.data);
+    }
+  }
+  if (st.done) {
+    if (!body_discard_) sink_.on_body_end(*this, body_seq_, nullptr, 0);
+    if (Pending* p = find(body_seq_)) p->body_done = true;
+    body_discard_ = false;
+    request_parsed();
+    return true;
+  }
+  return st.consumed > 0 || st.data.len > 0;
+}
+
+// A refused request: its ready-made response goes out after every earlier response, then a graceful close.
+void Connection::reject(HttpError e, CloseReason r) {
+  sink_.on_client_error(*this, e);
+  if (state_ == ReadState::Body) {
+    // The request whose body failed was already dispatched: drop its response unless one is under way.
+    if (!pipeline_.empty() && pipeline_.back().seq == body_seq_) {
+      Pending& b = pipeline_.back();
+      if (!b.head_sent) {
+        pipeline_.pop_back();
+      } else {
+        force_close(r);  // a response is half written: the error can't be said on the wire any more
+        return;
+      }
+    }
+  }
+  state_ = ReadState::Stopped;
+  in_start_ = in_end_;
+  pending_error_ = e;
+  pending_error_reason_ = r;
+  if (pipeline_.empty()) emit_pending_error();
+}
+
+void Connection::emit_pending_error() {
+  const std::string_view bytes = error_response(pending_error_);
+  out_.append(bytes.data(), bytes.size());
+  close_after_output(pending_error_reason_, true);
+}
+
+Connection::Pending* Connection::find(uint32_t seq) {
+  for (Pending& p : pipeline_)
+    if (p.seq == seq) return &p;
+  return nullptr;
+}
+
+std::string& Connection::sink_for(Pending& p) { return &p == &pipeline_.front() ? out_ : p.out; }
+
+void Connection::on_response(ResponseCmd& cmd, uint64_t now_ms) {
+  now_ = now_ms;
+  if (closing_now_) return;
+  Pending* p = find(cmd.seq);
+  if (p == nullptr || p->ended) return;  // the request was dropped (error, shutdown) or already answered
+  if (cmd.kind & ResponseCmd::kAbort) {
+    p->ended = true;
+    p->aborted = true;
+    if (p == &pipeline_.front()) finish_front();
+    return;
+  }
+  std::string& out = sink_for(*p);
+  if ((cmd.kind & ResponseCmd::kHead) && !p->head_sent) {
+    ResponseHead h;
+    h.status = cmd.status;
+    h.reason = Slice{cmd.reason.data(), static_cast<uint32_t>(cmd.reason.size())};
+    h.fields = Slice{cmd.fields.data(), static_cast<uint32_t>(cmd.fields.size())};
+    h.user_fields = cmd.user_fields;
+    h.response_tokens = cmd.response_tokens;
+    if (cmd.content_length >= 0) {
+      h.length_known = true;
+      h.content_length = static_cast<uint64_t>(cmd.content_length);
+    } else if (cmd.kind & ResponseCmd::kEnd) {
+      h.length_known = true;  // the whole body is in this command
+      h.content_length = cmd.data.size();
+    }
+    p->framing = choose_framing(h, p->is_head, p->version_minor);
+    KeepAliveInput ki;
+    ki.version_minor = p->version_minor;
+    ki.request_tokens = p->request_tokens;
+    ki.response_tokens = cmd.response_tokens;
+    ki.framing = p->framing;
+    // An unread Content-Length body we can drain within the bound still allows reuse; chunked ones don't.
+    ki.body_complete = p->body_done || (state_ == ReadState::Body && body_seq_ == p->seq &&
+                                        body_.remaining() <= cfg_.drain_limit);
+    ki.server_closing = shutting_down_ || p->last || eof_ || pending_error_ != HttpError::None;
+    p->keep_alive = keep_alive(ki);
+    write_head(out, h, p->framing, p->keep_alive, p->version_minor, cfg_.keep_alive_timeout_ms / 1000);
+    p->head_sent = true;
+  }
+  if (!p->head_sent) return;  // data before a head: JS never does this; ignore rather than corrupt the stream
+  if (!cmd.data.empty() && p->framing != Framing::NoBody) {
+    if (p->framing == Framing::Chunked) {
+      append_chunk_header(out, cmd.data.size());
+      out.append(cmd.data);
+      out.append("\r\n", 2);
+    } else if (out.empty()) {
+      out.swap(cmd.data);  // large bodies: hand the buffer over instead of copying it
+    } else {
+      out.append(cmd.data);
+    }
+  }
+  if (cmd.kind & ResponseCmd::kEnd) {
+    if (p->framing == Framing::Chunked) out.append("0\r\n\r\n", 5);
+    p->ended = true;
+    if (p == &pipeline_.front()) finish_front();
+  }
+}
+
+// Retires finished responses at the front of the pipeline, moving the next one's buffered output into out_,
+// and decides what the connection does once the pipeline is empty.
+void Connection::finish_front() {
+  while (!pipeline_.empty() && pipeline_.front().ended) {
+    Pending& f = pipeline_.front();
+    if (f.aborted || !f.keep_alive) {
+      CloseReason r = CloseReason::Response;
+      if (f.aborted) r = CloseReason::Error;
+      else if (shutting_down_) r = CloseReason::Shutdown;
+      else if (f.closes) r = CloseReason::Client;
+      else if (f.last) r = CloseReason::MaxRequests;
+      close_after_output(r, !f.aborted);
+      return;
+    }
+    if (!f.body_done && state_ == ReadState::Body && body_seq_ == f.seq) body_discard_ = true;
+    pipeline_.pop_front();
+    if (!pipeline_.empty()) {
+      Pending& n = pipeline_.front();
+      out_.append(n.out);
+      std::string().swap(n.out);
+    }
+  }
+  if (!pipeline_.empty()) return;
+  if (pending_error_ != HttpError::None) {
+    emit_pending_error();
+    return;
+  }
+  if (eof_) {
+    close_after_output(CloseReason::Client, false);
+    return;
+  }
+  if (shutting_down_ && state_ != ReadState::Body) {
+    close_after_output(CloseReason::Shutdown, true);
+    return;
+  }
+  idle_since_ms_ = now_;
+  if (state_ == ReadState::Head && in_end_ > in_start_) {
+    head_started_ = true;
+    head_start_ms_ = now_;  // a pipelined head's clock runs from when we are ready for it
+  }
+  parse();
+}
+
+void Connection::close_after_output(CloseReason r, bool linger) {
+  if (closing_now_) return;
+  close_reason_ = r;
+  closing_now_ = true;
+  linger_ = linger;
+  state_ = ReadState::Stopped;
+  in_start_ = in_end_;
+}
+
+void Connection::force_close(CloseReason r) {
+  if (!closing_now_) close_reason_ = r;
+  closing_now_ = true;
+  linger_ = false;
+  out_.clear();
+  out_pos_ = 0;
+  pipeline_.clear();
+  state_ = ReadState::Stopped;
+  in_start_ = in_end_;
+}
+
+void Connection::begin_shutdown(uint64_t now_ms) {
+  now_ = now_ms;
+  shutting_down_ = true;
+  if (closing_now_) return;
+  if (idle()) {
+    close_after_output(CloseReason::Shutdown, false);
+    return;
+  }
+  if (state_ == ReadState::Head) {
+    // Requests under way finish (their responses say Connection: close); nothing new is parsed.
+    state_ = ReadState::Stopped;
+    in_start_ = in_end_;
+    if (pipeline_.empty()) close_after_output(CloseReason::Shutdown, false);
+  }
+}
+
+void Connection::set_body_paused(bool paused, uint64_t now_ms) {
+  const bool resumed = body_paused_ && !paused;
+  body_paused_ = paused;
+  if (resumed && !closing_now_) {
+    now_ = now_ms;
+    parse();  // body bytes may be waiting in the buffer
+  }
+}
+
+void Connection::out_consumed(size_t n) {
+  out_pos_ += n;
+  if (out_pos_ >= out_.size()) {
+    out_pos_ = 0;
+    if (out_.capacity() > kShrinkAbove) std::string().swap(out_);
+    else out_.clear();
+  }
+}
+
+bool Connection::wants_read() const {
+  if (closing_now_ || eof_ || state_ == ReadState::Stopped) return false;
+  if (state_ == ReadState::Head) return pipeline_.size() < cfg_.max_pipeline;
+  return !body_paused_ || body_discard_;
+}
+
+bool Connection::idle() const {
+  return !closing_now_ && pipeline_.empty() && state_ == ReadState::Head && in_end_ == in_start_ &&
+         out_size() == 0;
+}
+
+bool Connection::reading_phase() const {
+  return pipeline_.empty() || (state_ == ReadState::Body);
+}
+
+uint64_t Connection::deadline() const {
+  if (closing_now_) return kNever;
+  uint64_t d = kNever;
+  if (state_ == ReadState::Head && pipeline_.empty()) {
+    if (head_started_) {
+      if (cfg_.headers_timeout_ms) d = head_start_ms_ + cfg_.headers_timeout_ms;
+    } else if (cfg_.keep_alive_timeout_ms) {
+      d = idle_since_ms_ + cfg_.keep_alive_timeout_ms;
+    }
+  } else if (state_ == ReadState::Body && cfg_.request_timeout_ms) {
+    d = request_start_ms_ + cfg_.request_timeout_ms;
+  }
+  return d;
+}
+
+void Connection::on_timer(uint64_t now_ms) {
+  now_ = now_ms;
+  const uint64_t d = deadline();
+  if (d == kNever || now_ms < d) return;
+  if (state_ == ReadState::Body) {
+    // requestTimeout: the body stopped arriving. Answer 408 if the handler hasn't started a response.
+    Pending* p = find(body_seq_);
+    if (p != nullptr && p == &pipeline_.front() && !p->head_sent) {
+      sink_.on_client_error(*this, HttpError::RequestTimeout);
+      pipeline_.clear();
+      out_.clear();
+      out_pos_ = 0;
+      pending_error_ = HttpError::RequestTimeout;
+      pending_error_reason_ = CloseReason::RequestTimeout;
+      emit_pending_error();
+    } else {
+      force_close(CloseReason::RequestTimeout);
+    }
+    return;
+  }
+  if (head_started_) {
+    if (in_end_ > in_start_) {
+      reject(HttpError::RequestTimeout, CloseReason::HeadersTimeout);
+    } else {
+      close_after_output(CloseReason::HeadersTimeout, false);  // never sent a byte: nobody to answer
+    }
+    return;
+  }
+  close_after_output(CloseReason::IdleTimeout, false);
+}
+
+}  // namespace nova

@@ -1,0 +1,167 @@
+// The per-connection state machine shared by every I/O model: bytes read in, events for JS and bytes to write
+// out, deadlines, the keep-alive decision and pipelining. No sockets and no threads: a driver (blocking thread,
+// event loop) owns one Connection, feeds it and carries out what it asks for.
+#pragma once
+#include <cstdint>
+#include <deque>
+#include <string>
+#include <vector>
+#include "parser.h"
+#include "response.h"
+
+namespace nova {
+
+struct ConnConfig {
+  ParserLimits limits;
+  uint32_t keep_alive_timeout_ms = 65000;
+  uint32_t headers_timeout_ms = 60000;
+  uint32_t request_timeout_ms = 300000;    // 0 = off
+  uint32_t max_requests_per_socket = 0;    // 0 = unlimited
+  uint32_t drain_limit = 64 * 1024;        // an unread request body up to this size is drained, beyond it we close
+  uint32_t max_pipeline = 32;              // requests dispatched but not answered before reading stops
+  uint32_t linger_ms = 2000;               // graceful close: how long to discard input after the last byte out
+};
+
+// Why a connection ended; the order is the one of lib/binding.ts closeReasons.
+enum class CloseReason : uint8_t {
+  Client, IdleTimeout, HeadersTimeout, RequestTimeout, ParseError, Evicted, Cap, Shutdown, MaxRequests,
+  Response, Error, Count
+};
+
+class Connection;
+
+// Where a connection's events go (the driver forwards them to JS). Slices are valid only during the call.
+class ConnSink {
+ public:
+  virtual ~ConnSink() = default;
+  // raw: the head's bytes (request line to the final CRLF); every Slice in head points into it.
+  virtual void on_request(Connection& c, uint32_t seq, const RequestHead& head, Slice raw, bool closes) = 0;
+  virtual void on_body(Connection& c, uint32_t seq, Slice data) = 0;
+  virtual void on_body_end(Connection& c, uint32_t seq, const Header* trailers, uint32_t trailer_count) = 0;
+  virtual void on_client_error(Connection& c, HttpError e) = 0;
+};
+
+// One response command from JS, already routed to this connection.
+struct ResponseCmd {
+  enum Kind : uint8_t { kHead = 1, kData = 2, kEnd = 4, kAbort = 8 };
+  uint32_t seq = 0;
+  uint8_t kind = 0;
+  uint16_t status = 200;
+  uint8_t user_fields = 0;
+  uint8_t response_tokens = 0;
+  int64_t content_length = -1;  // -1: unknown
+  std::string reason;
+  std::string fields;
+  std::string data;
+};
+
+class Connection {
+ public:
+  Connection(const ConnConfig& cfg, ConnSink& sink, uint64_t now_ms);
+
+  uint64_t id = 0;      // driver-assigned, for the sink
+  void* user = nullptr; // driver-owned
+
+  // ---- input
+  // Space to recv() into: at least `min` bytes (the buffer grows as a head or chunk line needs it).
+  char* read_space(size_t* avail);
+  // n bytes were written into read_space(); parses every complete request they finish.
+  void on_read(size_t n, uint64_t now_ms);
+  // The peer sent FIN: requests already complete still get their responses, then we close.
+  void on_eof(uint64_t now_ms);
+  // Apply a deadline that passed (the driver calls it when now >= deadline()).
+  void on_timer(uint64_t now_ms);
+
+  // ---- from JS
+  void on_response(ResponseCmd& cmd, uint64_t now_ms);
+  // JS body flow control: while paused, body bytes stay in the buffer and reading stops.
+  void set_body_paused(bool paused, uint64_t now_ms);
+  // Shutdown: later responses say Connection: close, and an idle connection closes now.
+  void begin_shutdown(uint64_t now_ms);
+  // Close now, whatever is pending (closeAllConnections, eviction, socket error).
+  void force_close(CloseReason r);
+
+  // ---- output: the driver writes out_[out_pos_..] and reports how much went out.
+  const char* out_data() const { return out_.data() + out_pos_; }
+  size_t out_size() const { return out_.size() - out_pos_; }
+  void out_consumed(size_t n);
+
+  // ---- what the driver should do next
+  // Reading is useful now: not paused by body flow control, pipeline below the cap, not closing.
+  bool wants_read() const;
+  // All output written and nothing more will come: close (gracefully when linger() says so).
+  bool done() const { return close_reason_ != CloseReason::Count && out_size() == 0 && closing_now_; }
+  // Graceful close: shut the write side, discard input until EOF or linger_ms, then close.
+  bool linger() const { return linger_; }
+  CloseReason close_reason() const { return close_reason_; }
+  // Idle: between requests with nothing buffered and nothing owed (eligible for eviction / closeIdle).
+  bool idle() const;
+  // The pipeline is empty (no request waiting for JS) or the front request's body is still arriving.
+  bool reading_phase() const;
+  // Earliest deadline in ms (UINT64_MAX: none).
+  uint64_t deadline() const;
+  uint32_t requests() const { return next_seq_; }
+
+ private:
+  struct Pending {
+    uint32_t seq;
+    uint8_t version_minor;
+    uint8_t request_tokens;
+    bool is_head;
+    bool closes;           // the request asked to close
+    bool last = false;     // maxRequestsPerSocket reached with this request
+    bool aborted = false;  // the handler failed after its head went out
+    bool head_sent = false;
+    bool ended = false;
+    bool keep_alive = true;
+    bool body_done = true;  // its request body fully parsed
+    Framing framing = Framing::Length;
+    std::string out;        // output produced while an earlier response is unfinished
+  };
+  enum class ReadState : uint8_t { Head, Body, Stopped };
+
+  void parse();
+  bool parse_head();
+  bool parse_body();
+  void request_parsed();
+  void reject(HttpError e, CloseReason r);
+  void emit_pending_error();
+  Pending* find(uint32_t seq);
+  std::string& sink_for(Pending& p);
+  void finish_front();
+  void close_after_output(CloseReason r, bool linger);
+  void compact();
+
+  const ConnConfig& cfg_;
+  ConnSink& sink_;
+  std::vector<char> in_;
+  size_t in_start_ = 0;  // first unconsumed byte
+  size_t in_end_ = 0;    // end of received bytes
+  size_t scanned_ = 0;
+  std::vector<Header> headers_;
+  BodyDecoder body_;
+  uint32_t body_seq_ = 0;
+  bool body_discard_ = false;   // the response ended: drop the rest of the body instead of sending it to JS
+  uint64_t body_discarded_ = 0;
+  ReadState state_ = ReadState::Head;
+  std::deque<Pending> pipeline_;
+  uint32_t next_seq_ = 0;
+  std::string out_;
+  size_t out_pos_ = 0;
+  bool body_paused_ = false;
+  bool shutting_down_ = false;
+  bool eof_ = false;
+  bool closing_now_ = false;  // set when the last byte to write has been produced
+  bool linger_ = false;
+  CloseReason close_reason_ = CloseReason::Count;
+  uint64_t now_ = 0;
+  uint64_t head_start_ms_;    // start of the current head (headersTimeout)
+  uint64_t request_start_ms_ = 0;  // start of the request whose body is arriving (requestTimeout)
+  bool last_closes_ = false;  // the last parsed request ends the connection
+  HttpError pending_error_ = HttpError::None;  // refused request, answered once earlier responses are out
+  CloseReason pending_error_reason_ = CloseReason::ParseError;
+  uint64_t idle_since_ms_;
+  bool head_started_ = true;  // the first request's clock runs from accept
+};
+
+}  // namespace nova

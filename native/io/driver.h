@@ -1,0 +1,32 @@
+// The interface every I/O model implements for the addon: listen, the three ways to close, and teardown.
+#pragma once
+#include <memory>
+#include <string>
+#include "server_core.h"
+
+namespace nova {
+
+struct ListenResult {
+  std::string address;
+  std::string family;
+  int port = 0;
+  std::string error;  // errno-style code when listening failed
+};
+
+class Driver {
+ public:
+  virtual ~Driver() = default;
+  virtual bool listen(const std::string& host, int port, int backlog, ListenResult* out) = 0;
+  // server.close(): stop accepting, close idle connections, let the rest finish with Connection: close;
+  // ServerClosed is pushed once the listener and every connection are gone.
+  virtual void close() = 0;
+  virtual void close_idle() { core().table.kill_idle(CloseReason::Shutdown); }
+  virtual void close_all() { core().table.kill_all(CloseReason::Shutdown); }
+  // Environment teardown: everything stops now; returns when no driver thread touches the core any more.
+  virtual void stop_now() = 0;
+  virtual ServerCore& core() = 0;
+};
+
+std::shared_ptr<Driver> make_blocking_driver(std::shared_ptr<ServerCore> core);
+
+}  // namespace nova

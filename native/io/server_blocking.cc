@@ -1,0 +1,233 @@
+// The blocking I/O model (the design's Option A): an accept thread and one thread per connection, blocking
+// recv with SO_RCVTIMEO set to the connection's next deadline. A connection's thread is half-duplex: it reads
+// while the connection waits for the client, and waits on a condition variable while it waits for JS.
+#include <chrono>
+#include <condition_variable>
+#include <thread>
+#include "../core/http_errors.h"
+#include "driver.h"
+
+namespace nova {
+
+namespace {
+
+constexpr uint32_t kSendStallMs = 60000;      // a client that reads nothing for this long while we write is dropped
+constexpr size_t kQueuedBodyCap = 8 << 20;    // request body bytes waiting for JS before readers stop
+constexpr uint32_t kRejectLingerMs = 50;      // how long the accept thread waits for a refused client's bytes
+
+void wake_blocking(ConnHandle* h) {
+  std::lock_guard<std::mutex> lk(h->mu);
+  h->cv.notify_one();
+}
+
+class BlockingDriver : public Driver, public std::enable_shared_from_this<BlockingDriver> {
+ public:
+  explicit BlockingDriver(std::shared_ptr<ServerCore> core) : core_(std::move(core)) {}
+  ~BlockingDriver() override {
+    if (accept_thread_.joinable()) accept_thread_.join();
+  }
+
+  ServerCore& core() override { return *core_; }
+
+  bool listen(const std::string& host, int port, int backlog, ListenResult* out) override {
+    listener_ = sock_listen(host, port, backlog, false, &out->error);
+    if (listener_ == kBadSocket) return false;
+    sock_local_address(listener_, &out->address, &out->family, &out->port);
+    auto self = shared_from_this();
+    accept_thread_ = std::thread([self] { self->accept_loop(); });
+    return true;
+  }
+
+  void close() override {
+    if (core_->closing.exchange(true)) return;
+    stop_accepting();
+    core_->table.shutdown_all();
+    maybe_closed();
+  }
+
+  void stop_now() override {
+    core_->closing = true;
+    stop_accepting();
+    core_->table.kill_all(CloseReason::Shutdown);
+    std::unique_lock<std::mutex> lk(live_mu_);
+    // Bounded: a thread stuck in a system call we can't interrupt must not hang the process's exit.
+    live_cv_.wait_for(lk, std::chrono::seconds(5), [&] { return live_threads_ == 0; });
+    lk.unlock();
+    if (accept_thread_.joinable()) accept_thread_.join();
+    core_->events.shut();
+  }
+
+ private:
+  void stop_accepting() {
+    std::lock_guard<std::mutex> lk(listener_mu_);
+    if (listener_ != kBadSocket && !listener_stopped_) {
+      listener_stopped_ = true;
+      sock_shutdown_both(listener_);  // wakes accept() on Linux; on Windows closing does
+#ifdef _WIN32
+      sock_close(listener_);
+      listener_ = kBadSocket;
+#endif
+    }
+  }
+
+  void maybe_closed() {
+    if (core_->closing && accept_done_ && core_->table.size() == 0) core_->events.push_server_closed();
+  }
+
+  void accept_loop() {
+    for (;;) {
+      std::string addr;
+      int port = 0;
+      bool fatal = false;
+      sock_t fd = sock_accept(listener_, &addr, &port, &fatal);
+      if (fd == kBadSocket) {
+        if (fatal || core_->closing) break;
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));  // EMFILE and friends: back off, retry
+        continue;
+      }
+      if (core_->closing) {
+        sock_close(fd);
+        break;
+      }
+      core_->stats.accepted.fetch_add(1);
+      sock_set_nodelay(fd);
+      if (core_->table.size() >= core_->opts.max_connections &&
+          !core_->table.evict_oldest(CloseReason::Evicted)) {
+        refuse(fd);
+        continue;
+      }
+      auto h = core_->table.add(fd, std::move(addr), port);
+      h->wake = wake_blocking;
+      {
+        std::lock_guard<std::mutex> lk(live_mu_);
+        ++live_threads_;
+      }
+      auto self = shared_from_this();
+      std::thread([self, h] { self->connection_thread(h); }).detach();
+    }
+    {
+      std::lock_guard<std::mutex> lk(listener_mu_);
+      if (listener_ != kBadSocket) sock_close(listener_);
+      listener_ = kBadSocket;
+    }
+    accept_done_ = true;
+    maybe_closed();
+  }
+
+  // At the cap with nothing idle: 503 and a short graceful close, without a thread of its own.
+  void refuse(sock_t fd) {
+    const std::string_view r = error_response(HttpError::ServiceUnavailable);
+    sock_send(fd, r.data(), r.size());
+    sock_shutdown_write(fd);
+    sock_set_recv_timeout(fd, kRejectLingerMs);
+    char buf[4096];
+    while (sock_recv(fd, buf, sizeof buf) > 0) {
+    }
+    sock_close(fd);
+    core_->stats.closes[static_cast<int>(CloseReason::Cap)].fetch_add(1);
+  }
+
+  void connection_thread(std::shared_ptr<ConnHandle> h) {
+    ServerCore& core = *core_;
+    QueueSink sink(core, h->id);
+    Connection c(core.opts.conn, sink, now_ms());
+    const sock_t fd = h->fd;
+    sock_set_send_timeout(fd, kSendStallMs);
+    uint32_t rcvtimeo = 0;
+    bool shutdown_seen = false;  // server.close() reached this connection (begin_shutdown ran)
+    for (;;) {
+      const bool shutdown_now = h->shutdown.load();
+      core.apply_mailbox(*h, c);
+      shutdown_seen = shutdown_now;
+      while (c.out_size() > 0) {
+        const int64_t n = sock_send(fd, c.out_data(), c.out_size());
+        if (n <= 0) {
+          c.force_close(h->kill ? static_cast<CloseReason>(h->kill_reason.load()) : CloseReason::Error);
+          break;
+        }
+        c.out_consumed(static_cast<size_t>(n));
+        core.after_write(*h, c);
+      }
+      core.after_write(*h, c);
+      if (c.done()) break;
+      core.table.set_idle(h.get(), c.idle());
+
+      const uint64_t now = now_ms();
+      const uint64_t deadline = c.deadline();
+      if (c.wants_read() && c.reading_phase()) {
+        const uint32_t ms = deadline == UINT64_MAX ? 0 : static_cast<uint32_t>(deadline > now ? deadline - now + 1 : 1);
+        if (ms != rcvtimeo) {
+          sock_set_recv_timeout(fd, ms);
+          rcvtimeo = ms;
+        }
+        size_t avail = 0;
+        char* space = c.read_space(&avail);
+        const int64_t n = sock_recv(fd, space, avail);
+        if (h->kill) {
+          c.force_close(static_cast<CloseReason>(h->kill_reason.load()));
+        } else if (n > 0) {
+          c.on_read(static_cast<size_t>(n), now_ms());
+          core.events.wait_for_room(kQueuedBodyCap);
+        } else if (n == 0) {
+          c.on_eof(now_ms());
+        } else if (n == kSockTimeout) {
+          c.on_timer(now_ms());
+        } else {
+          c.force_close(n == kSockReset ? CloseReason::Client : CloseReason::Error);
+        }
+      } else {
+        std::unique_lock<std::mutex> lk(h->mu);
+        auto ready = [&] {
+          return !h->inbox.empty() || h->pause != -1 || h->kill || (h->shutdown && !shutdown_seen);
+        };
+        bool woke = true;
+        if (deadline == UINT64_MAX) {
+          h->cv.wait(lk, ready);
+        } else {
+          woke = h->cv.wait_until(lk, std::chrono::steady_clock::time_point(std::chrono::milliseconds(deadline)),
+                                  ready);
+        }
+        lk.unlock();
+        if (!woke) c.on_timer(now_ms());
+      }
+    }
+    core.table.set_idle(h.get(), false);
+    if (c.linger() && c.close_reason() != CloseReason::Count) linger(fd, core.opts.conn.linger_ms);
+    core.finished(*h, c.close_reason() == CloseReason::Count ? CloseReason::Error : c.close_reason());
+    maybe_closed();
+    std::lock_guard<std::mutex> lk(live_mu_);
+    if (--live_threads_ == 0) live_cv_.notify_all();
+  }
+
+  // Graceful close: stop writing, then read and discard until the client closes or the linger time is up,
+  // so a client that is still sending reads our last response instead of a reset.
+  static void linger(sock_t fd, uint32_t ms) {
+    sock_shutdown_write(fd);
+    const uint64_t end = now_ms() + ms;
+    char buf[4096];
+    for (;;) {
+      const uint64_t now = now_ms();
+      if (now >= end) break;
+      sock_set_recv_timeout(fd, static_cast<uint32_t>(end - now));
+      if (sock_recv(fd, buf, sizeof buf) <= 0) break;
+    }
+  }
+
+  std::shared_ptr<ServerCore> core_;
+  std::mutex listener_mu_;
+  sock_t listener_ = kBadSocket;
+  bool listener_stopped_ = false;
+  std::thread accept_thread_;
+  std::atomic<bool> accept_done_{false};
+  std::mutex live_mu_;
+  std::condition_variable live_cv_;
+  int live_threads_ = 0;
+};
+
+}  // namespace
+
+std::shared_ptr<Driver> make_blocking_driver(std::shared_ptr<ServerCore> core) {
+  return std::make_shared<BlockingDriver>(std::move(core));
+}
+
+}  // namespace nova

@@ -1,0 +1,46 @@
+// Thin, portable socket calls for the drivers: one signature on POSIX and Winsock, errors as small codes.
+// socket_posix.cc and socket_win.cc each implement all of it; nothing above this file includes a system header.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+namespace nova {
+
+#ifdef _WIN32
+using sock_t = uintptr_t;  // SOCKET
+constexpr sock_t kBadSocket = ~static_cast<uintptr_t>(0);
+#else
+using sock_t = int;
+constexpr sock_t kBadSocket = -1;
+#endif
+
+// Results of sock_recv / sock_send below zero.
+enum SockStatus : int64_t {
+  kSockTimeout = -1,     // SO_RCVTIMEO / SO_SNDTIMEO expired (blocking) or would block (non-blocking)
+  kSockReset = -2,       // the peer reset or the connection was shut down under us
+  kSockError = -3,       // anything else
+};
+
+bool sock_init();  // WSAStartup on Windows; no-op elsewhere
+
+// Binds and listens. host "" means every interface (IPv6 dual-stack when available, else IPv4).
+// On failure returns kBadSocket and sets *err to an errno-style code name ("EADDRINUSE", "EACCES", ...).
+sock_t sock_listen(const std::string& host, int port, int backlog, bool reuse_port, std::string* err);
+// The bound address of a listening socket.
+bool sock_local_address(sock_t s, std::string* address, std::string* family, int* port);
+// Blocks until a connection arrives (or the listener is shut down: returns kBadSocket).
+sock_t sock_accept(sock_t listener, std::string* address, int* port, bool* fatal);
+void sock_set_nodelay(sock_t s);
+bool sock_set_nonblocking(sock_t s);
+// SO_RCVTIMEO: a DWORD of milliseconds on Windows, a timeval on POSIX. 0 = no timeout.
+bool sock_set_recv_timeout(sock_t s, uint32_t ms);
+bool sock_set_send_timeout(sock_t s, uint32_t ms);
+// > 0 bytes, 0 orderly shutdown by the peer, < 0 a SockStatus.
+int64_t sock_recv(sock_t s, char* buf, size_t len);
+int64_t sock_send(sock_t s, const char* buf, size_t len);
+void sock_shutdown_write(sock_t s);
+void sock_shutdown_both(sock_t s);  // wakes a thread blocked in recv/send/accept on s
+void sock_close(sock_t s);
+
+}  // namespace nova

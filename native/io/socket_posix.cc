@@ -1,0 +1,174 @@
+// POSIX implementation of socket.h (Linux, macOS, BSD).
+#include "socket.h"
+#include <arpa/inet.h>
+#include <cerrno>
+#include <cstring>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+namespace nova {
+
+namespace {
+std::string errno_name(int e) {
+  switch (e) {
+    case EADDRINUSE: return "EADDRINUSE";
+    case EACCES: return "EACCES";
+    case EADDRNOTAVAIL: return "EADDRNOTAVAIL";
+    case EAFNOSUPPORT: return "EAFNOSUPPORT";
+    case EINVAL: return "EINVAL";
+    case EMFILE: return "EMFILE";
+    case ENFILE: return "ENFILE";
+    default: return std::string("E") + std::to_string(e);
+  }
+}
+
+void format_address(const sockaddr_storage& ss, std::string* address, int* port) {
+  char buf[INET6_ADDRSTRLEN] = {0};
+  if (ss.ss_family == AF_INET6) {
+    const auto* a = reinterpret_cast<const sockaddr_in6*>(&ss);
+    inet_ntop(AF_INET6, &a->sin6_addr, buf, sizeof buf);
+    *port = ntohs(a->sin6_port);
+  } else {
+    const auto* a = reinterpret_cast<const sockaddr_in*>(&ss);
+    inet_ntop(AF_INET, &a->sin_addr, buf, sizeof buf);
+    *port = ntohs(a->sin_port);
+  }
+  *address = buf;
+}
+
+bool set_timeout(sock_t s, int opt, uint32_t ms) {
+  timeval tv;
+  tv.tv_sec = ms / 1000;
+  tv.tv_usec = static_cast<suseconds_t>((ms % 1000) * 1000);
+  return setsockopt(s, SOL_SOCKET, opt, &tv, sizeof tv) == 0;
+}
+
+int64_t status_of(int e) {
+  if (e == EAGAIN || e == EWOULDBLOCK) return kSockTimeout;
+  if (e == ECONNRESET || e == EPIPE || e == ENOTCONN || e == ESHUTDOWN) return kSockReset;
+  return kSockError;
+}
+}  // namespace
+
+bool sock_init() { return true; }
+
+sock_t sock_listen(const std::string& host, int port, int backlog, bool reuse_port, std::string* err) {
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+  const std::string service = std::to_string(port);
+  // Every interface: try the IPv6 wildcard first (dual-stack, like node:http), then IPv4.
+  const char* candidates[2] = {host.empty() ? "::" : host.c_str(), host.empty() ? "0.0.0.0" : nullptr};
+  int last_errno = EADDRNOTAVAIL;
+  for (const char* h : candidates) {
+    if (h == nullptr) break;
+    addrinfo* res = nullptr;
+    if (getaddrinfo(h, service.c_str(), &hints, &res) != 0 || res == nullptr) {
+      last_errno = EADDRNOTAVAIL;
+      continue;
+    }
+    for (addrinfo* ai = res; ai != nullptr; ai = ai->ai_next) {
+      int fd = socket(ai->ai_family, ai->ai_socktype, ai->ai_protocol);
+      if (fd >= 0) fcntl(fd, F_SETFD, FD_CLOEXEC);
+      if (fd < 0) {
+        last_errno = errno;
+        continue;
+      }
+      int one = 1;
+      setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+#ifdef SO_REUSEPORT
+      if (reuse_port) setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
+#else
+      (void)reuse_port;
+#endif
+      if (ai->ai_family == AF_INET6) {
+        int zero = 0;
+        setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof zero);
+      }
+      if (bind(fd, ai->ai_addr, ai->ai_addrlen) == 0 && listen(fd, backlog) == 0) {
+        freeaddrinfo(res);
+        return fd;
+      }
+      last_errno = errno;
+      close(fd);
+    }
+    freeaddrinfo(res);
+  }
+  *err = errno_name(last_errno);
+  return kBadSocket;
+}
+
+bool sock_local_address(sock_t s, std::string* address, std::string* family, int* port) {
+  sockaddr_storage ss{};
+  socklen_t len = sizeof ss;
+  if (getsockname(s, reinterpret_cast<sockaddr*>(&ss), &len) != 0) return false;
+  format_address(ss, address, port);
+  *family = ss.ss_family == AF_INET6 ? "IPv6" : "IPv4";
+  return true;
+}
+
+sock_t sock_accept(sock_t listener, std::string* address, int* port, bool* fatal) {
+  sockaddr_storage ss{};
+  socklen_t len = sizeof ss;
+  for (;;) {
+#ifdef __linux__
+    int fd = accept4(listener, reinterpret_cast<sockaddr*>(&ss), &len, SOCK_CLOEXEC);
+#else
+    int fd = accept(listener, reinterpret_cast<sockaddr*>(&ss), &len);
+    if (fd >= 0) fcntl(fd, F_SETFD, FD_CLOEXEC);
+#endif
+    if (fd >= 0) {
+      format_address(ss, address, port);
+      *fatal = false;
+      return fd;
+    }
+    if (errno == EINTR) continue;
+    // The listener was shut down or closed (server.close) -> fatal; a transient error (EMFILE, ECONNABORTED,
+    // EAGAIN on a non-blocking listener) is not.
+    *fatal = errno == EINVAL || errno == EBADF || errno == ENOTSOCK;
+    return kBadSocket;
+  }
+}
+
+void sock_set_nodelay(sock_t s) {
+  int one = 1;
+  setsockopt(s, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+}
+
+bool sock_set_nonblocking(sock_t s) {
+  int flags = fcntl(s, F_GETFL, 0);
+  return flags >= 0 && fcntl(s, F_SETFL, flags | O_NONBLOCK) == 0;
+}
+
+bool sock_set_recv_timeout(sock_t s, uint32_t ms) { return set_timeout(s, SO_RCVTIMEO, ms); }
+bool sock_set_send_timeout(sock_t s, uint32_t ms) { return set_timeout(s, SO_SNDTIMEO, ms); }
+
+int64_t sock_recv(sock_t s, char* buf, size_t len) {
+  for (;;) {
+    ssize_t n = recv(s, buf, len, 0);
+    if (n >= 0) return n;
+    if (errno == EINTR) continue;
+    return status_of(errno);
+  }
+}
+
+int64_t sock_send(sock_t s, const char* buf, size_t len) {
+  for (;;) {
+    ssize_t n = send(s, buf, len, MSG_NOSIGNAL);
+    if (n >= 0) return n;
+    if (errno == EINTR) continue;
+    return status_of(errno);
+  }
+}
+
+void sock_shutdown_write(sock_t s) { shutdown(s, SHUT_WR); }
+void sock_shutdown_both(sock_t s) { shutdown(s, SHUT_RDWR); }
+void sock_close(sock_t s) { close(s); }
+
+}  // namespace nova

@@ -1,0 +1,312 @@
+// The addon: module init and the native Server class that lib/server.ts drives (contract: lib/binding.ts).
+// This file and its thread-safe function are the only code that touches N-API; I/O threads reach JS only
+// through EventQueue's notify, which makes one non-blocking TSFN call per batch.
+#include <napi.h>
+#include <cstring>
+#include <memory>
+#include "../io/driver.h"
+
+namespace nova {
+namespace {
+
+class ServerWrap;
+void call_js(Napi::Env env, Napi::Function fn, ServerWrap* self, void* data);
+using Tsfn = Napi::TypedThreadSafeFunction<ServerWrap, void, call_js>;
+
+uint32_t get_u32(const Napi::Object& o, const char* key, uint32_t def) {
+  Napi::Value v = o.Get(key);
+  if (!v.IsNumber()) return def;
+  const double d = v.As<Napi::Number>().DoubleValue();
+  if (!(d >= 0)) return def;
+  return d > 4294967295.0 ? 4294967295u : static_cast<uint32_t>(d);
+}
+
+// JS strings as bytes: header text as latin1 (what node:http writes), bodies as UTF-8.
+void latin1(napi_env env, napi_value v, std::string* out) {
+  size_t len = 0;
+  napi_get_value_string_latin1(env, v, nullptr, 0, &len);
+  out->resize(len);
+  if (len) napi_get_value_string_latin1(env, v, &(*out)[0], len + 1, &len);
+}
+
+void body_bytes(const Napi::Value& v, std::string* out) {
+  if (v.IsString()) {
+    size_t len = 0;
+    napi_get_value_string_utf8(v.Env(), v, nullptr, 0, &len);
+    out->resize(len);
+    if (len) napi_get_value_string_utf8(v.Env(), v, &(*out)[0], len + 1, &len);
+  } else if (v.IsTypedArray()) {
+    auto a = v.As<Napi::Uint8Array>();
+    out->assign(reinterpret_cast<const char*>(a.Data()), a.ByteLength());
+  } else if (v.IsArrayBuffer()) {
+    auto a = v.As<Napi::ArrayBuffer>();
+    out->assign(static_cast<const char*>(a.Data()), a.ByteLength());
+  } else if (!v.IsUndefined() && !v.IsNull()) {
+    throw Napi::TypeError::New(v.Env(), "The response body must be a string, Buffer or Uint8Array");
+  }
+}
+
+uint32_t arg_u32(const Napi::CallbackInfo& info, size_t i, const char* name) {
+  if (!info[i].IsNumber())
+    throw Napi::TypeError::New(info.Env(), std::string("The \"") + name + "\" argument must be a number");
+  return info[i].As<Napi::Number>().Uint32Value();
+}
+
+class ServerWrap : public Napi::ObjectWrap<ServerWrap> {
+ public:
+  static Napi::Function Define(Napi::Env env) {
+    return DefineClass(env, "Server",
+                       {
+                           InstanceMethod<&ServerWrap::Listen>("listen"),
+                           InstanceMethod<&ServerWrap::Respond>("respond"),
+                           InstanceMethod<&ServerWrap::Write>("write"),
+                           InstanceMethod<&ServerWrap::Abort>("abort"),
+                           InstanceMethod<&ServerWrap::Flush>("flush"),
+                           InstanceMethod<&ServerWrap::PauseBody>("pauseBody"),
+                           InstanceMethod<&ServerWrap::ResumeBody>("resumeBody"),
+                           InstanceMethod<&ServerWrap::WantDrain>("wantDrain"),
+                           InstanceMethod<&ServerWrap::RemoteAddress>("remoteAddress"),
+                           InstanceMethod<&ServerWrap::Close>("close"),
+                           InstanceMethod<&ServerWrap::CloseIdle>("closeIdle"),
+                           InstanceMethod<&ServerWrap::CloseAll>("closeAll"),
+                           InstanceMethod<&ServerWrap::Stats>("stats"),
+                           InstanceMethod<&ServerWrap::Ref>("ref"),
+                           InstanceMethod<&ServerWrap::Unref>("unref"),
+                       });
+  }
+
+  explicit ServerWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<ServerWrap>(info) {
+    Napi::Env env = info.Env();
+    if (!info[0].IsObject()) throw Napi::TypeError::New(env, "The \"options\" argument must be an object");
+    if (!info[1].IsFunction()) throw Napi::TypeError::New(env, "The \"onBatch\" argument must be a function");
+    Napi::Object o = info[0].As<Napi::Object>();
+    ServerOptions opts;
+    opts.io_model = static_cast<int>(get_u32(o, "ioModel", 0));
+    opts.backend = static_cast<int>(get_u32(o, "backend", 0));
+    opts.threads = static_cast<int>(get_u32(o, "threads", 1));
+    opts.conn.keep_alive_timeout_ms = get_u32(o, "keepAliveTimeout", 65000);
+    opts.conn.headers_timeout_ms = get_u32(o, "headersTimeout", 60000);
+    opts.conn.request_timeout_ms = get_u32(o, "requestTimeout", 300000);
+    opts.conn.max_requests_per_socket = get_u32(o, "maxRequestsPerSocket", 0);
+    opts.conn.limits.max_header_size = get_u32(o, "maxHeaderSize", 16384);
+    opts.max_connections = get_u32(o, "maxConnections", 10000);
+    if (opts.max_connections == 0) opts.max_connections = 1;
+    on_batch_ = Napi::Persistent(info[1].As<Napi::Function>());
+    opts_ = opts;
+    env.AddCleanupHook(&ServerWrap::Teardown, this);
+  }
+
+  ~ServerWrap() override {
+    // Garbage-collected while still running (a listening server that lost every reference): stop it.
+    if (!torn_down_) {
+      Env().RemoveCleanupHook(&ServerWrap::Teardown, this);
+      Stop();
+    }
+  }
+
+  // Called on the JS thread by call_js with every pending event.
+  void Deliver(Napi::Env env, Napi::Function fn) {
+    if (!driver_) return;
+    if (!driver_->core().events.take(batch_)) return;
+    const size_t n = batch_.meta.size();
+    Napi::Buffer<char> bytes = Napi::Buffer<char>::Copy(env, batch_.bytes.data(), batch_.bytes.size());
+    Napi::ArrayBuffer ab = Napi::ArrayBuffer::New(env, n * sizeof(uint32_t));
+    std::memcpy(ab.Data(), batch_.meta.data(), n * sizeof(uint32_t));
+    Napi::Uint32Array meta = Napi::Uint32Array::New(env, n, ab, 0);
+    // The last record ServerClosed means no I/O thread will ever call again: let the process exit.
+    const bool closed = n >= 2 && batch_.meta[n - 2] == kEvServerClosed;
+    if (closed) ReleaseTsfn();
+    fn.Call({bytes, meta, Napi::Number::New(env, static_cast<double>(n))});
+  }
+
+ private:
+  static void Teardown(ServerWrap* self) {
+    self->torn_down_ = true;
+    self->Stop();
+  }
+
+  void Stop() {
+    if (driver_) driver_->stop_now();
+    ReleaseTsfn();
+  }
+
+  void ReleaseTsfn() {
+    if (tsfn_live_) {
+      tsfn_live_ = false;
+      tsfn_.Release();
+    }
+  }
+
+  Napi::Value Listen(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (driver_) throw Napi::Error::New(env, "The server is already listening");
+    if (!info[0].IsString()) throw Napi::TypeError::New(env, "The \"host\" argument must be a string");
+    const std::string host = info[0].As<Napi::String>().Utf8Value();
+    const int port = static_cast<int>(arg_u32(info, 1, "port"));
+    const int backlog = static_cast<int>(arg_u32(info, 2, "backlog"));
+    if (opts_.io_model != 0) throw Napi::Error::New(env, "The evented I/O model is not built yet");
+
+    tsfn_ = Tsfn::New(env, on_batch_.Value(), "nova-http", 0, 1, this);
+    tsfn_live_ = true;
+    if (unref_) tsfn_.Unref(env);
+    Tsfn* tsfn = &tsfn_;
+    auto core = std::make_shared<ServerCore>(opts_, [tsfn] {
+      // One call per announced batch; napi_closing only happens after ServerClosed or teardown.
+      const napi_status st = tsfn->NonBlockingCall();
+      (void)st;
+    });
+    auto driver = make_blocking_driver(core);
+    ListenResult r;
+    if (!driver->listen(host, port, backlog, &r)) {
+      ReleaseTsfn();
+      Napi::Error e = Napi::Error::New(env, "listen " + r.error + ": " + (host.empty() ? "::" : host) + ":" +
+                                                std::to_string(port));
+      e.Set("code", Napi::String::New(env, r.error));
+      e.Set("syscall", Napi::String::New(env, "listen"));
+      e.Set("port", Napi::Number::New(env, port));
+      throw e;
+    }
+    driver_ = driver;
+    Napi::Object out = Napi::Object::New(env);
+    out.Set("address", r.address);
+    out.Set("family", r.family);
+    out.Set("port", r.port);
+    return out;
+  }
+
+  ServerCore* core_or_null() { return driver_ ? &driver_->core() : nullptr; }
+
+  Napi::Value Respond(const Napi::CallbackInfo& info) {
+    ServerCore* core = core_or_null();
+    if (!core) return Napi::Number::New(info.Env(), 0);
+    ResponseCmd cmd;
+    const uint32_t conn = arg_u32(info, 0, "connId");
+    cmd.seq = arg_u32(info, 1, "seq");
+    cmd.status = static_cast<uint16_t>(arg_u32(info, 2, "status"));
+    if (info[3].IsString()) latin1(info.Env(), info[3], &cmd.reason);
+    if (info[4].IsString()) latin1(info.Env(), info[4], &cmd.fields);
+    cmd.user_fields = static_cast<uint8_t>(arg_u32(info, 5, "userFields"));
+    cmd.response_tokens = static_cast<uint8_t>(arg_u32(info, 6, "responseTokens"));
+    cmd.content_length = info[7].IsNumber() ? info[7].As<Napi::Number>().Int64Value() : -1;
+    body_bytes(info[8], &cmd.data);
+    cmd.kind = ResponseCmd::kHead;
+    if (!cmd.data.empty()) cmd.kind |= ResponseCmd::kData;
+    if (info[9].ToBoolean()) cmd.kind |= ResponseCmd::kEnd;
+    return Napi::Number::New(info.Env(), static_cast<double>(core->stage(conn, std::move(cmd))));
+  }
+
+  Napi::Value Write(const Napi::CallbackInfo& info) {
+    ServerCore* core = core_or_null();
+    if (!core) return Napi::Number::New(info.Env(), 0);
+    ResponseCmd cmd;
+    const uint32_t conn = arg_u32(info, 0, "connId");
+    cmd.seq = arg_u32(info, 1, "seq");
+    body_bytes(info[2], &cmd.data);
+    cmd.kind = cmd.data.empty() ? 0 : ResponseCmd::kData;
+    if (info[3].ToBoolean()) cmd.kind |= ResponseCmd::kEnd;
+    if (cmd.kind == 0) return Napi::Number::New(info.Env(), 0);
+    return Napi::Number::New(info.Env(), static_cast<double>(core->stage(conn, std::move(cmd))));
+  }
+
+  void Abort(const Napi::CallbackInfo& info) {
+    ServerCore* core = core_or_null();
+    if (!core) return;
+    ResponseCmd cmd;
+    const uint32_t conn = arg_u32(info, 0, "connId");
+    cmd.seq = arg_u32(info, 1, "seq");
+    cmd.kind = ResponseCmd::kAbort;
+    core->stage(conn, std::move(cmd));
+  }
+
+  void Flush(const Napi::CallbackInfo&) {
+    if (ServerCore* core = core_or_null()) core->flush();
+  }
+
+  void PauseBody(const Napi::CallbackInfo& info) {
+    if (ServerCore* core = core_or_null()) core->set_pause(arg_u32(info, 0, "connId"), true);
+  }
+
+  void ResumeBody(const Napi::CallbackInfo& info) {
+    if (ServerCore* core = core_or_null()) core->set_pause(arg_u32(info, 0, "connId"), false);
+  }
+
+  Napi::Value WantDrain(const Napi::CallbackInfo& info) {
+    ServerCore* core = core_or_null();
+    return Napi::Boolean::New(info.Env(), core == nullptr || core->want_drain(arg_u32(info, 0, "connId")));
+  }
+
+  Napi::Value RemoteAddress(const Napi::CallbackInfo& info) {
+    ServerCore* core = core_or_null();
+    if (!core) return info.Env().Undefined();
+    std::shared_ptr<ConnHandle> h = core->table.find(arg_u32(info, 0, "connId"));
+    if (!h) return info.Env().Undefined();
+    Napi::Array a = Napi::Array::New(info.Env(), 2);
+    a.Set(0u, Napi::String::New(info.Env(), h->remote_address));
+    a.Set(1u, Napi::Number::New(info.Env(), h->remote_port));
+    return a;
+  }
+
+  void Close(const Napi::CallbackInfo&) {
+    if (driver_) driver_->close();
+  }
+  void CloseIdle(const Napi::CallbackInfo&) {
+    if (driver_) driver_->close_idle();
+  }
+  void CloseAll(const Napi::CallbackInfo&) {
+    if (driver_) driver_->close_all();
+  }
+
+  Napi::Value Stats(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    Napi::Object o = Napi::Object::New(env);
+    Napi::Object closes = Napi::Object::New(env);
+    static const char* kReasons[] = {"client",   "idleTimeout", "headersTimeout", "requestTimeout",
+                                     "parseError", "evicted",   "cap",            "shutdown",
+                                     "maxRequests", "response", "error"};
+    static_assert(sizeof kReasons / sizeof kReasons[0] == static_cast<size_t>(CloseReason::Count),
+                  "one name per CloseReason");
+    ServerCore* core = core_or_null();
+    o.Set("accepted", core ? static_cast<double>(core->stats.accepted.load()) : 0.0);
+    o.Set("active", core ? static_cast<double>(core->table.size()) : 0.0);
+    o.Set("idle", core ? static_cast<double>(core->table.idle_count()) : 0.0);
+    o.Set("requests", core ? static_cast<double>(core->stats.requests.load()) : 0.0);
+    for (int i = 0; i < static_cast<int>(CloseReason::Count); ++i)
+      closes.Set(kReasons[i], core ? static_cast<double>(core->stats.closes[i].load()) : 0.0);
+    o.Set("closes", closes);
+    return o;
+  }
+
+  void Ref(const Napi::CallbackInfo& info) {
+    unref_ = false;
+    if (tsfn_live_) tsfn_.Ref(info.Env());
+  }
+  void Unref(const Napi::CallbackInfo& info) {
+    unref_ = true;
+    if (tsfn_live_) tsfn_.Unref(info.Env());
+  }
+
+  ServerOptions opts_;
+  Napi::FunctionReference on_batch_;
+  Tsfn tsfn_;
+  bool tsfn_live_ = false;
+  bool unref_ = false;
+  bool torn_down_ = false;
+  std::shared_ptr<Driver> driver_;
+  Batch batch_;
+};
+
+void call_js(Napi::Env env, Napi::Function fn, ServerWrap* self, void*) {
+  if (env == nullptr || self == nullptr) return;  // the function is being torn down: nothing to deliver to
+  self->Deliver(env, fn);
+}
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  sock_init();
+  exports.Set("Server", ServerWrap::Define(env));
+  return exports;
+}
+
+}  // namespace
+}  // namespace nova
+
+NODE_API_MODULE(nova_http, nova::Init)
