@@ -35,7 +35,10 @@ struct RequestHead {
 //   < 0  -(int)HttpError: reject the request (400, 414, 431, 501, 505) and close the connection.
 // `scanned` carries the search for the end of the head between calls on the same growing buffer, so feeding a
 // head one byte at a time costs O(n), not O(n^2); set it to 0 before the first call for each new head.
+// Its value is opaque (a position plus a flag in the top bit), not a byte count to use elsewhere.
 // Never reads outside buf[0, len).
+// Errors found by the scan (bare CR/LF, 414, 431 on size) come as soon as the bytes show them, even while the
+// head is incomplete; the others when the head is complete. Content-Length: 0 gives body == BodyKind::None.
 int64_t parse_request_head(const char* buf, size_t len, const ParserLimits& limits, RequestHead* out,
                            size_t* scanned);
 
@@ -61,12 +64,22 @@ class BodyDecoder {
   // Bytes of body still expected, when known (Content-Length); UINT64_MAX for chunked bodies.
   uint64_t remaining() const;
 
+  // Optional: an array of limits->max_headers entries that receives the trailer fields of a chunked body.
+  // The trailer section is consumed whole by the feed() call that returns done, so the views point into the
+  // buffer of that call (valid until the caller drops those bytes). More fields than max_headers -> 431.
+  void set_trailer_storage(Header* fields) { trailers_ = fields; }
+  uint32_t trailer_count() const { return trailer_count_; }
+
  private:
   enum class State : uint8_t { Length, ChunkSize, ChunkData, ChunkDataCrlf, Trailers, Done, Error };
+  Step fail(Step s, HttpError e);
   State state_ = State::Done;
+  HttpError error_ = HttpError::None;
   uint64_t remaining_ = 0;  // bytes left of the Content-Length body or of the current chunk
   const ParserLimits* limits_ = nullptr;
-  size_t trailer_bytes_ = 0;
+  size_t scan_ = 0;  // bytes of the current (unconsumed) line or trailer section already searched: O(n) feeding
+  Header* trailers_ = nullptr;
+  uint32_t trailer_count_ = 0;
 };
 
 }  // namespace nova
