@@ -78,6 +78,8 @@ class Connection {
   void set_body_paused(bool paused, uint64_t now_ms);
   // Shutdown: later responses say Connection: close, and an idle connection closes now.
   void begin_shutdown(uint64_t now_ms);
+  // Refuse the connection before any request (the cap with nothing idle): the error response, then linger.
+  void refuse(HttpError e, CloseReason r) { reject(e, r); }
   // Close now, whatever is pending (closeAllConnections, eviction, socket error).
   void force_close(CloseReason r);
 
@@ -98,6 +100,8 @@ class Connection {
   bool idle() const;
   // The pipeline is empty (no request waiting for JS) or the front request's body is still arriving.
   bool reading_phase() const;
+  // A request body is arriving for JS (not being drained).
+  bool reading_body() const { return state_ == ReadState::Body && !body_discard_; }
   // Earliest deadline in ms (UINT64_MAX: none).
   uint64_t deadline() const;
   uint32_t requests() const { return next_seq_; }

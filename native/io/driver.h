@@ -28,5 +28,6 @@ class Driver {
 };
 
 std::shared_ptr<Driver> make_blocking_driver(std::shared_ptr<ServerCore> core);
+std::shared_ptr<Driver> make_evented_driver(std::shared_ptr<ServerCore> core);
 
 }  // namespace nova

@@ -10,6 +10,7 @@ void EventQueue::push(F&& fill) {
     std::lock_guard<std::mutex> lk(mu_);
     if (closed_) return;
     fill(pending_);
+    pending_bytes_.store(pending_.bytes.size(), std::memory_order_relaxed);
     if (!announced_) announce = announced_ = true;
   }
   if (announce) notify_();
@@ -102,8 +103,10 @@ bool EventQueue::take(Batch& out) {
     out.clear();
     std::swap(out, pending_);
     announced_ = false;
+    pending_bytes_.store(0, std::memory_order_relaxed);
   }
   room_.notify_all();
+  if (on_taken_) on_taken_();
   return !out.meta.empty();
 }
 

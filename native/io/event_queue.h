@@ -2,6 +2,7 @@
 // Its layout is the contract in lib/binding.ts (Ev): uint32 records in `meta`, bytes they point into in `bytes`.
 // At most one batch is announced at a time; events pushed while JS hasn't taken it join the same batch.
 #pragma once
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
@@ -48,8 +49,11 @@ class EventQueue {
   // Drop everything and refuse later pushes (environment teardown).
   void shut();
 
-  // Body bytes waiting for JS; a blocking driver waits in wait_for_room() while this is over the cap.
+  // Bytes waiting for JS; a blocking driver waits in wait_for_room() while this is over the cap, an evented one
+  // stops reading request bodies and resumes when on_taken (called on the JS thread after take()) says so.
   void wait_for_room(size_t cap);
+  size_t pending_bytes() const { return pending_bytes_.load(std::memory_order_relaxed); }
+  void set_on_taken(std::function<void()> f) { on_taken_ = std::move(f); }
 
  private:
   template <class F>
@@ -61,6 +65,8 @@ class EventQueue {
   bool announced_ = false;
   bool closed_ = false;
   std::function<void()> notify_;
+  std::function<void()> on_taken_;
+  std::atomic<size_t> pending_bytes_{0};
 };
 
 }  // namespace nova

@@ -93,13 +93,13 @@ class ServerWrap : public Napi::ObjectWrap<ServerWrap> {
     if (opts.max_connections == 0) opts.max_connections = 1;
     on_batch_ = Napi::Persistent(info[1].As<Napi::Function>());
     opts_ = opts;
-    env.AddCleanupHook(&ServerWrap::Teardown, this);
+    cleanup_ = env.AddCleanupHook(&ServerWrap::Teardown, this);
   }
 
   ~ServerWrap() override {
     // Garbage-collected while still running (a listening server that lost every reference): stop it.
     if (!torn_down_) {
-      Env().RemoveCleanupHook(&ServerWrap::Teardown, this);
+      cleanup_.Remove(Env());
       Stop();
     }
   }
@@ -144,7 +144,6 @@ class ServerWrap : public Napi::ObjectWrap<ServerWrap> {
     const std::string host = info[0].As<Napi::String>().Utf8Value();
     const int port = static_cast<int>(arg_u32(info, 1, "port"));
     const int backlog = static_cast<int>(arg_u32(info, 2, "backlog"));
-    if (opts_.io_model != 0) throw Napi::Error::New(env, "The evented I/O model is not built yet");
 
     tsfn_ = Tsfn::New(env, on_batch_.Value(), "nova-http", 0, 1, this);
     tsfn_live_ = true;
@@ -155,7 +154,7 @@ class ServerWrap : public Napi::ObjectWrap<ServerWrap> {
       const napi_status st = tsfn->NonBlockingCall();
       (void)st;
     });
-    auto driver = make_blocking_driver(core);
+    auto driver = opts_.io_model == 1 ? make_evented_driver(core) : make_blocking_driver(core);
     ListenResult r;
     if (!driver->listen(host, port, backlog, &r)) {
       ReleaseTsfn();
@@ -286,6 +285,7 @@ class ServerWrap : public Napi::ObjectWrap<ServerWrap> {
   }
 
   ServerOptions opts_;
+  Napi::Env::CleanupHook<void (*)(ServerWrap*), ServerWrap> cleanup_;
   Napi::FunctionReference on_batch_;
   Tsfn tsfn_;
   bool tsfn_live_ = false;
@@ -307,6 +307,10 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
 }
 
 }  // namespace
+
+Napi::Object InitModule(Napi::Env env, Napi::Object exports) { return Init(env, exports); }
+
 }  // namespace nova
 
-NODE_API_MODULE(nova_http, nova::Init)
+static Napi::Object InitNovaHttp(Napi::Env env, Napi::Object exports) { return nova::InitModule(env, exports); }
+NODE_API_MODULE(nova_http, InitNovaHttp)

@@ -1,0 +1,394 @@
+// The evented I/O model (the design's Option B): `threads` loop threads, each owning its connections through a
+// Poller (epoll or poll/WSAPoll) and a TimerWheel for their deadlines. Every loop turn reads what is ready, hands
+// the requests to JS in one batch, applies the responses JS posted (one wake-up per JS flush), and writes each
+// connection's output with one send.
+#include <atomic>
+#include <mutex>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+#include "../core/timer_wheel.h"
+#include "driver.h"
+#include "poller.h"
+
+namespace nova {
+
+namespace {
+
+constexpr size_t kQueuedBodyCap = 8 << 20;  // bytes waiting for JS before loops stop reading request bodies
+constexpr int kAcceptBurst = 64;            // accepts per readiness event, so one loop can't starve its clients
+constexpr size_t kReadBurst = 256 * 1024;   // bytes read from one connection per turn (fairness)
+
+struct LoopConn : TimerNode {
+  LoopConn(ServerCore& core, std::shared_ptr<ConnHandle> handle, uint64_t now)
+      : h(std::move(handle)), sink(core, h->id), c(core.opts.conn, sink, now) {}
+  std::shared_ptr<ConnHandle> h;
+  QueueSink sink;
+  Connection c;
+  bool reading = true;   // registered for readability
+  bool writing = false;  // registered for writability
+  bool idle = false;     // as last told to the table
+  bool lingering = false;
+  bool starved = false;  // body reading stopped because JS is behind (kQueuedBodyCap)
+  bool dirty = false;
+};
+
+class EventedDriver;
+
+class Loop {
+ public:
+  Loop(EventedDriver& d, ServerCore& core, std::unique_ptr<Poller> poller)
+      : d_(d), core_(core), poller_(std::move(poller)), wheel_(now_ms()) {}
+
+  void post(uint32_t id) {
+    {
+      std::lock_guard<std::mutex> lk(post_mu_);
+      posted_.push_back(id);
+    }
+    wake();
+  }
+  void wake() {
+    if (!wake_pending_.exchange(true)) poller_->wakeup();
+  }
+  void stop() {
+    stop_ = true;
+    poller_->wakeup();
+  }
+  void run(sock_t listener);
+
+ private:
+  void accept_some();
+  void read_some(LoopConn* lc, uint64_t now);
+  void linger_read(LoopConn* lc);
+  void service(LoopConn* lc, uint64_t now);
+  void close_conn(LoopConn* lc);
+  void mark(LoopConn* lc) {
+    if (!lc->dirty) {
+      lc->dirty = true;
+      dirty_.push_back(lc);
+    }
+  }
+
+  EventedDriver& d_;
+  ServerCore& core_;
+  std::unique_ptr<Poller> poller_;
+  TimerWheel wheel_;
+  sock_t listener_ = kBadSocket;
+  bool listening_ = false;
+  std::unordered_map<uint32_t, LoopConn*> conns_;
+  std::vector<LoopConn*> dirty_;
+  std::mutex post_mu_;
+  std::vector<uint32_t> posted_;
+  std::vector<uint32_t> taken_;
+  std::atomic<bool> wake_pending_{false};
+  std::atomic<bool> stop_{false};
+  size_t starved_ = 0;
+  char listener_token_ = 0;  // its address tags the listener's events
+};
+
+void wake_evented(ConnHandle* h) { static_cast<Loop*>(h->driver)->post(h->id); }
+
+class EventedDriver : public Driver, public std::enable_shared_from_this<EventedDriver> {
+ public:
+  explicit EventedDriver(std::shared_ptr<ServerCore> core) : core_(std::move(core)) {}
+  ~EventedDriver() override { join(); }
+
+  ServerCore& core() override { return *core_; }
+
+  bool listen(const std::string& host, int port, int backlog, ListenResult* out) override {
+    const int n = core_->opts.threads < 1 ? 1 : core_->opts.threads;
+    for (int i = 0; i < n; ++i) {
+      std::unique_ptr<Poller> p;
+      if (core_->opts.backend != 2) p = make_epoll_poller();
+      if (!p && core_->opts.backend == 1) {
+        out->error = "ENOSYS";  // epoll was asked for and this system has none
+        return false;
+      }
+      if (!p) p = make_poll_poller();
+      loops_.push_back(std::make_unique<Loop>(*this, *core_, std::move(p)));
+    }
+    listener_ = sock_listen(host, port, backlog, false, &out->error);
+    if (listener_ == kBadSocket) return false;
+    sock_set_nonblocking(listener_);
+    sock_local_address(listener_, &out->address, &out->family, &out->port);
+    listening_loops_ = n;
+    // When JS takes a batch, loops that stopped reading bodies for want of room may read again.
+    core_->events.set_on_taken([this] {
+      if (starved_loops_.load() > 0)
+        for (auto& l : loops_) l->wake();
+    });
+    auto self = shared_from_this();
+    for (auto& l : loops_) {
+      Loop* loop = l.get();
+      threads_.emplace_back([self, loop] { loop->run(self->listener_); });
+    }
+    return true;
+  }
+
+  void close() override {
+    if (core_->closing.exchange(true)) return;
+    for (auto& l : loops_) l->wake();  // each loop stops watching the listener at its next turn
+    core_->table.shutdown_all();
+    maybe_closed();
+  }
+
+  void stop_now() override {
+    core_->closing = true;
+    core_->events.shut();
+    for (auto& l : loops_) l->stop();
+    join();
+  }
+
+  // A loop stopped watching the listener; the last one closes it.
+  void listener_released() {
+    if (--listening_loops_ == 0) {
+      sock_close(listener_);
+      accept_done_ = true;
+      maybe_closed();
+    }
+  }
+
+  void maybe_closed() {
+    if (core_->closing && accept_done_ && core_->table.size() == 0) core_->events.push_server_closed();
+  }
+
+  std::atomic<int> starved_loops_{0};
+
+ private:
+  void join() {
+    for (auto& t : threads_)
+      if (t.joinable()) t.join();
+    threads_.clear();
+  }
+
+  std::shared_ptr<ServerCore> core_;
+  sock_t listener_ = kBadSocket;
+  std::vector<std::unique_ptr<Loop>> loops_;
+  std::vector<std::thread> threads_;
+  std::atomic<int> listening_loops_{0};
+  std::atomic<bool> accept_done_{false};
+};
+
+void Loop::run(sock_t listener) {
+  listener_ = listener;
+  listening_ = poller_->add(listener_, &listener_token_, true, false);
+  PollEvent events[512];
+  while (!stop_) {
+    if (listening_ && core_.closing) {
+      poller_->remove(listener_);
+      listening_ = false;
+      d_.listener_released();
+    }
+    uint64_t now = now_ms();
+    const int64_t t = wheel_.next_timeout(now);
+    const int n = poller_->wait(events, 512, t < 0 ? -1 : static_cast<int>(t > 60000 ? 60000 : t));
+    now = now_ms();
+    for (int i = 0; i < n; ++i) {
+      if (events[i].data == &listener_token_) {
+        if (listening_) accept_some();
+        continue;
+      }
+      LoopConn* lc = static_cast<LoopConn*>(events[i].data);
+      if (lc->lingering) {
+        linger_read(lc);
+        continue;
+      }
+      if (events[i].readable || events[i].hangup) read_some(lc, now);
+      if (events[i].writable || events[i].hangup) mark(lc);
+    }
+    // JS's responses and flow control, one wake-up for all of them.
+    wake_pending_.store(false);
+    {
+      std::lock_guard<std::mutex> lk(post_mu_);
+      taken_.swap(posted_);
+    }
+    for (uint32_t id : taken_) {
+      auto it = conns_.find(id);
+      if (it == conns_.end()) continue;
+      LoopConn* lc = it->second;
+      if (lc->lingering) continue;
+      core_.apply_mailbox(*lc->h, lc->c);
+      mark(lc);
+    }
+    taken_.clear();
+    if (starved_ > 0 && core_.events.pending_bytes() < kQueuedBodyCap) {
+      for (auto& kv : conns_)
+        if (kv.second->starved) {
+          kv.second->starved = false;
+          mark(kv.second);
+        }
+      starved_ = 0;
+      d_.starved_loops_.fetch_sub(1);
+    }
+    wheel_.advance(now, [&](TimerNode* node) {
+      LoopConn* lc = static_cast<LoopConn*>(node);
+      if (lc->lingering) {
+        close_conn(lc);
+        return;
+      }
+      lc->c.on_timer(now);
+      mark(lc);
+    });
+    for (size_t i = 0; i < dirty_.size(); ++i) {
+      LoopConn* lc = dirty_[i];
+      if (lc == nullptr) continue;  // closed earlier in this turn
+      lc->dirty = false;
+      service(lc, now);
+    }
+    dirty_.clear();
+  }
+  // Teardown: close everything this loop owns.
+  for (auto& kv : conns_) {
+    LoopConn* lc = kv.second;
+    poller_->remove(lc->h->fd);
+    core_.table.set_idle(lc->h.get(), false);
+    core_.finished(*lc->h, CloseReason::Shutdown);
+    delete lc;
+  }
+  conns_.clear();
+  if (listening_) {
+    poller_->remove(listener_);
+    listening_ = false;
+    d_.listener_released();
+  }
+}
+
+void Loop::accept_some() {
+  for (int i = 0; i < kAcceptBurst; ++i) {
+    std::string addr;
+    int port = 0;
+    bool fatal = false;
+    sock_t fd = sock_accept(listener_, &addr, &port, &fatal);
+    if (fd == kBadSocket) return;  // EAGAIN: another loop took it, or nothing left
+    core_.stats.accepted.fetch_add(1, std::memory_order_relaxed);
+    sock_set_nonblocking(fd);
+    sock_set_nodelay(fd);
+    bool refuse = false;
+    if (core_.table.size() >= core_.opts.max_connections && !core_.table.evict_oldest(CloseReason::Evicted))
+      refuse = true;
+    auto h = core_.table.add(fd, std::move(addr), port);
+    h->driver = this;
+    h->wake = wake_evented;
+    const uint64_t now = now_ms();
+    LoopConn* lc = new LoopConn(core_, h, now);
+    conns_.emplace(h->id, lc);
+    if (!poller_->add(fd, lc, true, false)) {
+      lc->c.force_close(CloseReason::Error);
+    } else if (refuse) {
+      lc->c.refuse(HttpError::ServiceUnavailable, CloseReason::Cap);
+    }
+    mark(lc);
+  }
+}
+
+void Loop::read_some(LoopConn* lc, uint64_t now) {
+  Connection& c = lc->c;
+  size_t total = 0;
+  while (c.wants_read() && total < kReadBurst) {
+    if (c.reading_body() && core_.events.pending_bytes() >= kQueuedBodyCap) {
+      if (!lc->starved) {
+        lc->starved = true;
+        if (starved_++ == 0) d_.starved_loops_.fetch_add(1);
+      }
+      break;
+    }
+    size_t avail = 0;
+    char* space = c.read_space(&avail);
+    const int64_t n = sock_recv(lc->h->fd, space, avail);
+    if (n > 0) {
+      c.on_read(static_cast<size_t>(n), now);
+      total += static_cast<size_t>(n);
+      if (static_cast<size_t>(n) < avail) break;  // drained the socket for now
+    } else if (n == 0) {
+      c.on_eof(now);
+      break;
+    } else if (n == kSockTimeout) {
+      break;  // would block
+    } else {
+      c.force_close(n == kSockReset ? CloseReason::Client : CloseReason::Error);
+      break;
+    }
+  }
+  mark(lc);
+}
+
+// Graceful close in progress: discard what the client still sends until it closes or the linger time ends.
+void Loop::linger_read(LoopConn* lc) {
+  char buf[16384];
+  for (;;) {
+    const int64_t n = sock_recv(lc->h->fd, buf, sizeof buf);
+    if (n > 0) continue;
+    if (n == kSockTimeout) return;  // would block: keep lingering
+    close_conn(lc);                 // EOF or error: done
+    return;
+  }
+}
+
+void Loop::service(LoopConn* lc, uint64_t now) {
+  if (lc->lingering) return;
+  Connection& c = lc->c;
+  ConnHandle& h = *lc->h;
+  if (c.out_size() > 0) {
+    const int64_t n = sock_send(h.fd, c.out_data(), c.out_size());
+    if (n > 0) {
+      c.out_consumed(static_cast<size_t>(n));
+    } else if (n != kSockTimeout) {
+      c.force_close(h.kill ? static_cast<CloseReason>(h.kill_reason.load()) : CloseReason::Client);
+    }
+  }
+  core_.after_write(h, c);
+  if (c.done()) {
+    if (c.linger() && !h.kill) {
+      // Stop writing, keep reading (and discarding) for a while, so the client reads our last response.
+      sock_shutdown_write(h.fd);
+      lc->lingering = true;
+      if (!lc->reading || lc->writing) poller_->modify(h.fd, lc, true, false);
+      wheel_.schedule(lc, now + core_.opts.conn.linger_ms);
+      if (lc->idle) {
+        core_.table.set_idle(&h, false);
+        lc->idle = false;
+      }
+      linger_read(lc);
+      return;
+    }
+    close_conn(lc);
+    return;
+  }
+  const bool want_read = c.wants_read() && !lc->starved;
+  const bool want_write = c.out_size() > 0;
+  if (want_read != lc->reading || want_write != lc->writing) {
+    poller_->modify(h.fd, lc, want_read, want_write);
+    lc->reading = want_read;
+    lc->writing = want_write;
+  }
+  const bool idle = c.idle();
+  if (idle != lc->idle) {
+    core_.table.set_idle(&h, idle);
+    lc->idle = idle;
+  }
+  wheel_.schedule(lc, c.deadline());
+}
+
+void Loop::close_conn(LoopConn* lc) {
+  poller_->remove(lc->h->fd);
+  wheel_.cancel(lc);
+  conns_.erase(lc->h->id);
+  if (lc->idle) core_.table.set_idle(lc->h.get(), false);
+  const CloseReason r = lc->c.close_reason() == CloseReason::Count ? CloseReason::Error : lc->c.close_reason();
+  core_.finished(*lc->h, r);
+  if (lc->dirty) {
+    // Still listed for service this turn: blank its entry so the service pass skips it.
+    for (auto& p : dirty_)
+      if (p == lc) p = nullptr;
+  }
+  delete lc;
+  d_.maybe_closed();
+}
+
+}  // namespace
+
+std::shared_ptr<Driver> make_evented_driver(std::shared_ptr<ServerCore> core) {
+  return std::make_shared<EventedDriver>(std::move(core));
+}
+
+}  // namespace nova
