@@ -1,0 +1,183 @@
+'use strict';
+// Markdown: the main table (every load x server), the original document's projection table, and the goals of
+// issue 4, all from one results object (the same one written as JSON).
+
+const fmtInt = (n) => (n == null ? '-' : Math.round(n).toLocaleString('en-US'));
+const fmtK = (n) => {
+  if (n == null) return '-';
+  if (n >= 1e6) return `${(n / 1e6).toFixed(2)}M`;
+  if (n >= 1e4) return `${Math.round(n / 1e3)}k`;
+  if (n >= 1e3) return `${(n / 1e3).toFixed(1)}k`;
+  return n.toFixed(n < 10 ? 2 : 0);
+};
+const fmtX = (x) => (x == null ? '-' : `${x.toFixed(2)}x`);
+const fmtUs = (us) => {
+  if (us == null) return '-';
+  if (us >= 1e6) return `${(us / 1e6).toFixed(2)} s`;
+  if (us >= 1e3) return `${(us / 1e3).toFixed(us >= 1e4 ? 0 : 1)} ms`;
+  return `${Math.round(us)} us`;
+};
+const fmtCpu = (us) => (us == null ? '-' : us >= 100 ? us.toFixed(0) : us >= 10 ? us.toFixed(1) : us.toFixed(2));
+const range = (s, f) => (s == null ? '-' : s.n > 1 ? `${f(s.med)} (${f(s.min)}-${f(s.max)})` : f(s.med));
+
+function errorCell(s) {
+  if (s.errors === 0) return '0';
+  const parts = Object.entries(s.errorDetail).filter(([, v]) => v > 0).map(([k, v]) => `${k} ${fmtInt(v)}`);
+  return `**${fmtInt(s.errors)}** (${parts.join(', ')})`;
+}
+
+function statusText(st) {
+  if (st.status === 'unavailable') return `not yet available: ${st.reason}`;
+  if (st.status === 'missing') return `missing: ${st.reason}`;
+  if (st.status === 'failed') return `failed to start: ${st.reason}`;
+  return st.reason || st.status;
+}
+
+function mainTable(res) {
+  const lines = [];
+  lines.push(
+    '| load | server | req/s median (min-max) | x node:http | p50 / p99 | errors | server CPU us/req (min-max) | x node:http CPU | peak RSS | load gen CPU | other CPU | rank |',
+    '|---|---|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|',
+  );
+  for (const load of res.loads) {
+    const L = res.summary[load.id];
+    const ceilingNote = L.rankedBy === 'cpu' ? ' **(load generator at ceiling: ranked by CPU/req)**' : '';
+    let first = true;
+    const ids = [...L.order, ...res.servers.map((s) => s.id).filter((id) => !L.order.includes(id))];
+    for (const id of ids) {
+      const srv = res.servers.find((s) => s.id === id);
+      const s = L.byServer[id];
+      const loadCell = first ? `**${load.label}**${ceilingNote}` : '';
+      first = false;
+      if (!s || !s.rps) {
+        const why = srv.status !== 'ok' ? statusText(srv) : `no result: ${(s?.failures || ['not run']).join('; ')}`;
+        lines.push(`| ${loadCell} | ${srv.label} | ${why} | | | | | | | | | |`);
+        continue;
+      }
+      const gen = s.genCpuPct == null ? '-' : `${Math.round(s.genCpuPct)}%${s.ceiling ? ' ceiling' : ''}`;
+      let errors = errorCell(s);
+      if (load.keepAlive && s.keptAlive != null && s.keptAlive < s.requests) {
+        errors += ` kept alive ${fmtInt(s.keptAlive)}/${fmtInt(s.requests)}`;
+      }
+      if (s.okRounds < s.rounds) errors += ` (${s.rounds - s.okRounds} round(s) failed)`;
+      lines.push(
+        `| ${loadCell} | ${srv.label} | ${range(s.rps, fmtK)} | ${fmtX(s.xNode)} | ${fmtUs(s.p50us)} / ${fmtUs(s.p99us)} | ` +
+          `${errors} | ${range(s.cpuPerReqUs, fmtCpu)} | ${fmtX(s.cpuXNode)} | ${s.rssMiB == null ? '-' : `${Math.round(s.rssMiB)} MiB`} | ` +
+          `${gen} | ${s.otherPct == null ? '-' : `${Math.round(s.otherPct)}%`} | ${s.rank} |`,
+      );
+    }
+  }
+  return lines.join('\n');
+}
+
+// The original document projected: 8.26 req/s sequential before (Phase 1), ~500-1000 after Option A (2-5x),
+// ~2000-5000 after Option B (10-50x). Here with real numbers on its own command (ab -k -c 100) and wrk -c100.
+function projectionTable(res) {
+  const rows = [
+    ['nova-close', 'Phase 1: keep-alive detected, socket closed per response', '8.26 req/s (measured there, sequential)'],
+    ['nova-blocking', 'Option A: blocking keep-alive loop', '~500-1,000 req/s (2-5x)'],
+    ['nova-evented', 'Option B: event loop', '~2,000-5,000 req/s (10-50x)'],
+    ['node', 'node:http', '-'],
+    ['bun', 'Bun.serve', '-'],
+  ];
+  const cell = (loadId, id) => res.summary[loadId]?.byServer[id];
+  const base = (loadId) => cell(loadId, 'nova-close')?.rps?.med;
+  const lines = [
+    '| server | original document | projected | ab -k -c 100 req/s | x Phase 1 | x node:http | wrk -c100 req/s | x Phase 1 | x node:http | CPU us/req (wrk -c100) |',
+    '|---|---|---|---:|---:|---:|---:|---:|---:|---:|',
+  ];
+  for (const [id, what, projected] of rows) {
+    const srv = res.servers.find((s) => s.id === id);
+    if (!srv) continue;
+    const a = cell('abk', id);
+    const w = cell('ka100', id);
+    if (!(a && a.rps) && !(w && w.rps)) {
+      lines.push(`| ${srv.label} | ${what} | ${projected} | ${srv.status !== 'ok' ? statusText(srv) : 'not measured'} | | | | | | |`);
+      continue;
+    }
+    const ph = (s, loadId) => (s && s.rps && base(loadId) ? fmtX(s.rps.med / base(loadId)) : '-');
+    lines.push(
+      `| ${srv.label} | ${what} | ${projected} | ${fmtInt(a?.rps?.med)} | ${ph(a, 'abk')} | ${fmtX(a?.xNode)} | ` +
+        `${fmtInt(w?.rps?.med)} | ${ph(w, 'ka100')} | ${fmtX(w?.xNode)} | ${fmtCpu(w?.cpuPerReqUs?.med)} |`,
+    );
+  }
+  return lines.join('\n');
+}
+
+// Issue 4's goals, against node:http in the same run (reported, not asserted).
+function goals(res) {
+  const out = [];
+  const get = (loadId, id) => res.summary[loadId]?.byServer[id];
+  for (const id of ['nova-evented', 'nova-blocking']) {
+    const srv = res.servers.find((s) => s.id === id);
+    if (!srv) continue;
+    if (srv.status !== 'ok') {
+      out.push(`- ${srv.label}: ${statusText(srv)}`);
+      continue;
+    }
+    const check = (loadId, min, extra) => {
+      const s = get(loadId, id);
+      if (!s || !s.rps || s.xNode == null) return 'not measured';
+      const probs = extra ? extra(s) : [];
+      const met = s.xNode >= min && probs.length === 0;
+      return `${fmtX(s.xNode)} (goal >= ${min}x${probs.length ? `; ${probs.join('; ')}` : ''}) ${met ? 'met' : 'NOT met'}`;
+    };
+    const zeroErrors = (s) => (s.errors ? [`${fmtInt(s.errors)} errors`] : []);
+    const uws = get('ka100', 'uws');
+    const ka = get('ka100', id);
+    const cpuVsUws =
+      uws?.cpuPerReqUs && ka?.cpuPerReqUs
+        ? `CPU/req ${fmtX(ka.cpuPerReqUs.med / uws.cpuPerReqUs.med)} of uWebSockets.js's (goal <= 1.2x) ${
+            ka.cpuPerReqUs.med / uws.cpuPerReqUs.med <= 1.2 ? 'met' : 'NOT met'}`
+        : 'CPU/req vs uWebSockets.js: not measured';
+    out.push(`- ${srv.label}:`);
+    out.push(`  - keep-alive 100: ${check('ka100', 2.0)}; ${cpuVsUws}`);
+    out.push(`  - pipelining x16: ${check('pipe16', 3)}`);
+    out.push(`  - Connection: close, 100: ${check('close100', 1.8, zeroErrors)}`);
+    out.push(`  - ab -k -c 100: ${check('abk', 2.5, (s) => [
+      ...zeroErrors(s),
+      ...(s.keptAlive != null && s.keptAlive < s.requests ? [`kept alive ${fmtInt(s.keptAlive)}/${fmtInt(s.requests)}`] : []),
+    ])}`);
+    out.push(`  - keep-alive 5000: ${check('ka5000', 1.8, zeroErrors)}`);
+  }
+  return out.join('\n');
+}
+
+function header(res) {
+  const m = res.meta;
+  const peers = Object.entries(m.versions).map(([k, v]) => `${k} ${v ?? 'missing'}`).join(', ');
+  return [
+    `nova-http benchmark, ${m.mode} mode, ${m.date}`,
+    `Machine: ${m.cpuModel}, ${m.cores} cores, ${m.kernel}; Node ${m.node}; ${peers}`,
+    `Settings: ${m.rounds} round(s) interleaved (server order rotated), ${m.seconds} s per wrk cell, ab ${m.abSeconds} s max, ` +
+      `warm-up: ${m.warmup}; load average at start ${m.loadavgStart.join(' ')}, at end ${m.loadavgEnd?.join(' ') ?? '-'}`,
+    'Server CPU = process-tree user+system time (/proc) over the measured window / requests. Load gen CPU = wrk/ab ' +
+      `CPU / wall time (one core = 100%; >= 90% is the ceiling). Other CPU = the rest of the machine, % of all cores (noise).`,
+  ].join('\n');
+}
+
+function markdown(res) {
+  const notes = res.servers.filter((s) => s.probeNotes?.length).map((s) => `- ${s.label}: ${s.probeNotes.join(', ')}`);
+  const defs = res.servers.filter((s) => s.note).map((s) => `- ${s.label}: ${s.note}`);
+  const loadNotes = res.loads.filter((l) => l.note).map((l) => `- ${l.label}: ${l.note}`);
+  return [
+    header(res),
+    '',
+    mainTable(res),
+    '',
+    'Notes:',
+    ...defs,
+    ...loadNotes,
+    ...(notes.length ? ['What the probe found (before its cells each server answers GET / and three raw connection-management requests):', ...notes] : []),
+    '',
+    'The original document\'s projection, measured:',
+    '',
+    projectionTable(res),
+    '',
+    'Goals (issue 4), nova-http against node:http in this run:',
+    goals(res),
+    '',
+  ].join('\n');
+}
+
+module.exports = { markdown, mainTable, projectionTable, goals, fmtK, fmtCpu };

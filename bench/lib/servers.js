@@ -1,0 +1,78 @@
+'use strict';
+// The servers under test: how to start each, and whether it can be (a peer that is not installed is reported
+// as missing, a nova-http model that does not exist yet as not yet available; neither is silently dropped).
+const fs = require('node:fs');
+const path = require('node:path');
+
+const BENCH = path.join(__dirname, '..');
+const SERVERS_DIR = path.join(BENCH, 'servers');
+const NM = path.join(BENCH, 'node_modules');
+
+function isElf(file) {
+  try {
+    const fd = fs.openSync(file, 'r');
+    const b = Buffer.alloc(4);
+    fs.readSync(fd, b, 0, 4, 0);
+    fs.closeSync(fd);
+    return b.toString('latin1') === '\x7fELF';
+  } catch {
+    return false;
+  }
+}
+
+// The bun executable from the npm package `bun`: its postinstall replaces bin/bun.exe with the platform binary;
+// when install scripts did not run (npm 11 skips them unless allowed), the binary is still in @oven/bun-<platform>.
+function bunBinary() {
+  const candidates = [
+    path.join(NM, 'bun', 'bin', 'bun.exe'),
+    path.join(NM, '@oven', `bun-linux-${process.arch === 'arm64' ? 'aarch64' : 'x64'}`, 'bin', 'bun'),
+    path.join(NM, '@oven', `bun-linux-${process.arch === 'arm64' ? 'aarch64' : 'x64'}-baseline`, 'bin', 'bun'),
+    path.join(NM, '.bin', 'bun'),
+  ];
+  return candidates.find(isElf) ?? null;
+}
+
+function peerVersion(pkg) {
+  try {
+    return JSON.parse(fs.readFileSync(path.join(NM, pkg, 'package.json'), 'utf8')).version;
+  } catch {
+    return null;
+  }
+}
+
+const node = process.execPath;
+const nova = (ioModel, keepAlive) => ({
+  argv: [node, path.join(SERVERS_DIR, 'nova.js')],
+  env: { NOVA_IO_MODEL: ioModel, NOVA_KEEPALIVE: keepAlive ? 'on' : 'off' },
+});
+
+// id -> definition. `nova: true` marks this project's servers; `peer` names the npm package it needs.
+const SERVERS = [
+  { id: 'nova-evented', label: 'nova-http evented', nova: true, ...nova('evented', true) },
+  { id: 'nova-blocking', label: 'nova-http blocking', nova: true, ...nova('blocking', true) },
+  { id: 'nova-close', label: 'nova-http blocking, keep-alive off', nova: true, ...nova('blocking', false),
+    note: 'handler sends Connection: close: one connection per request (Phase 1 baseline)' },
+  { id: 'node', label: 'node:http', argv: [node, path.join(SERVERS_DIR, 'node-http.js')], env: {} },
+  { id: 'node-cluster', label: 'node:http cluster x2', argv: [node, path.join(SERVERS_DIR, 'node-cluster.js')],
+    env: { CLUSTER_WORKERS: '2' } },
+  { id: 'uws', label: 'uWebSockets.js', peer: '@trufflesuite/uws-js-unofficial',
+    argv: [node, path.join(SERVERS_DIR, 'uws.js')], env: {} },
+  { id: 'bun', label: 'Bun.serve', peer: 'bun', argv: null, env: {} },
+  { id: 'fastify', label: 'fastify', peer: 'fastify', argv: [node, path.join(SERVERS_DIR, 'fastify.js')], env: {} },
+];
+
+// Fills in what depends on the installation: argv for bun, `missing` for peers that are not there.
+function resolveServers() {
+  return SERVERS.map((s) => {
+    const d = { ...s, cwd: BENCH };
+    if (s.peer && !peerVersion(s.peer)) d.missing = `npm package ${s.peer} is not installed in bench/node_modules`;
+    if (s.id === 'bun' && !d.missing) {
+      const bin = bunBinary();
+      if (bin) d.argv = [bin, path.join(SERVERS_DIR, 'bun.js')];
+      else d.missing = 'the bun package is installed but no bun executable was found (postinstall did not run?)';
+    }
+    return d;
+  });
+}
+
+module.exports = { SERVERS, resolveServers, peerVersion, bunBinary, BENCH };

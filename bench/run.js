@@ -1,0 +1,285 @@
+#!/usr/bin/env node
+'use strict';
+// nova-http benchmark harness: `npm run bench` from the repository root.
+// Starts each server as a child process on a free port, drives it with wrk -t1 / ab, interleaves rounds with the
+// server order rotated, and prints one markdown table (plus the original document's projection and the goals);
+// writes raw JSON, the markdown and an SVG chart to bench/results/. See bench/README.md.
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const { LOADS, command, warmupCommand, parse } = require('./lib/loads');
+const { resolveServers } = require('./lib/servers');
+const { startServer, probe, protocolNotes, burst, checkHello, runBounded } = require('./lib/spawn');
+const { treeCpu, cpuDelta, treeMemory, machineCpu } = require('./lib/procfs');
+const { summarize, rankLoad } = require('./lib/stats');
+const { markdown } = require('./lib/report');
+const { chart } = require('./lib/svg');
+const meta = require('./lib/meta');
+
+const MODES = {
+  full: { rounds: 3, seconds: 5, abSeconds: 10, warmup: 'same', warmupSeconds: 2 },
+  quick: { rounds: 1, seconds: 1, abSeconds: 2, warmup: 'burst', warmupSeconds: 1 },
+  smoke: {
+    rounds: 1, seconds: 1, abSeconds: 2, warmup: 'burst', warmupSeconds: 1,
+    servers: ['nova-evented', 'nova-blocking', 'nova-close', 'node'],
+    loads: ['ka100', 'pipe16', 'close100', 'abk', 'ab'],
+  },
+};
+
+const HELP = `usage: npm run bench [-- options]   (or: node bench/run.js [options])
+  --quick              one round, 1 s cells, short warm-up (~2 minutes with every server)
+  --smoke              CI: one short round, nova-http and node:http only, 5 loads (< 1 minute)
+  --servers=a,b        servers to run (ids below); default: all
+  --loads=x,y          loads to run (ids below); default: all
+  --rounds=N           interleaved rounds (default 3; quick/smoke 1)
+  --duration=S         seconds per wrk cell (default 5; quick/smoke 1)
+  --ab-seconds=S       time bound of an ab cell (default 10; quick/smoke 2)
+  --warmup=same|burst  warm-up before each cell: the same load for --warmup-seconds (default), or a short
+                       keep-alive burst of 3,000 requests from the harness (quick/smoke)
+  --warmup-seconds=S   (default 2)
+  --no-install         don't run npm install --prefix bench when peers are missing
+  --out=DIR            where to write results (default bench/results, or bench/results/tmp for partial runs)
+  --parser             run the parser micro-benchmark instead (bench/parser/run.js)
+  --list               list servers and loads
+servers: ${resolveServers().map((s) => s.id).join(', ')}
+loads:   ${LOADS.map((l) => l.id).join(', ')}`;
+
+function parseArgs(argv) {
+  const o = {};
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (!a.startsWith('--')) throw new Error(`unexpected argument ${a}`);
+    let [k, v] = a.slice(2).split(/=(.*)/s);
+    if (v === undefined && ['servers', 'loads', 'rounds', 'duration', 'ab-seconds', 'warmup', 'warmup-seconds', 'out'].includes(k)) {
+      v = argv[++i];
+    }
+    o[k] = v === undefined ? true : v;
+  }
+  return o;
+}
+
+const log = (s) => process.stderr.write(`${s}\n`);
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+function pickList(all, wanted, what) {
+  if (!wanted) return all;
+  const ids = String(wanted).split(',').map((s) => s.trim()).filter(Boolean);
+  for (const id of ids) {
+    if (!all.some((x) => x.id === id)) throw new Error(`unknown ${what} "${id}" (known: ${all.map((x) => x.id).join(', ')})`);
+  }
+  return all.filter((x) => ids.includes(x.id));
+}
+
+let current = null; // the running server, stopped on SIGINT/SIGTERM
+
+// Starts the server once and answers one GET /: is it there, and does it say Hello World correctly?
+async function preflight(srv) {
+  if (srv.missing) return { status: 'missing', reason: srv.missing };
+  let h;
+  try {
+    h = await startServer(srv);
+  } catch (e) {
+    return { status: e.unavailable ? 'unavailable' : 'failed', reason: e.message };
+  }
+  current = h;
+  const p = await probe(h.port);
+  const notes = checkHello(p);
+  const behaviour = p.error ? [] : await protocolNotes(h.port);
+  await h.stop();
+  current = null;
+  if (p.error || p.status !== 200) return { status: 'failed', reason: notes.join(', ') };
+  return { status: 'ok', probeNotes: [...notes, ...behaviour] };
+}
+
+// One measured cell: fresh server, warm-up, measured run with CPU and memory readings, stop.
+async function cell(srv, load, opts) {
+  let h;
+  try {
+    h = await startServer(srv, { cpus: load.serverCpus });
+  } catch (e) {
+    return { error: `start: ${e.message}` };
+  }
+  current = h;
+  try {
+    if (opts.warmup === 'burst') {
+      await burst(h.port);
+    } else {
+      const w = warmupCommand(load, h.port, opts.warmupSeconds);
+      await runBounded(w.argv, w);
+    }
+    await sleep(50);
+    const c = command(load, h.port, opts);
+    const cpu0 = treeCpu(h.pid);
+    const m0 = machineCpu();
+    const r = await runBounded(c.argv, c);
+    const cpu1 = treeCpu(h.pid);
+    const m1 = machineCpu();
+    const mem = treeMemory(h.pid);
+    const out = parse(load, r.stdout);
+    if (!out) {
+      let tail = (r.stderr || r.stdout).trim().split('\n').slice(-2).join(' / ');
+      if (/apr_pollset_poll: The timeout specified has expired/.test(tail)) {
+        tail = 'ab aborted: a connection made no progress for 5 s (apr_pollset_poll timeout; e.g. an HTTP/1.0 response neither framed for keep-alive nor closed)';
+      }
+      return { error: `${load.tool} ${r.code === 'killed' ? 'killed at its deadline' : `exit ${r.code}`}: ${tail}` };
+    }
+    const died = h.child.exitCode !== null || h.child.signalCode !== null;
+    const serverCpuUs = cpuDelta(cpu0, cpu1);
+    const wallUs = r.wallMs * 1000;
+    const genCpuUs = r.cpuUs;
+    const busyUs = m1.busyUs - m0.busyUs;
+    const otherUs = Math.max(0, busyUs - serverCpuUs - (genCpuUs || 0));
+    return {
+      ...out,
+      serverCpuUs,
+      cpuPerReqUs: out.requests ? serverCpuUs / out.requests : null,
+      rssKiB: mem.hwmKiB,
+      threads: mem.threads,
+      genCpuPct: genCpuUs == null ? null : (genCpuUs / (out.seconds * 1e6)) * 100,
+      otherPct: (otherUs / (wallUs * os.cpus().length)) * 100,
+      ...(out.requests ? {} : { error: `0 requests completed (${JSON.stringify(out.errorDetail)})` }),
+      ...(died ? { error: `the server exited during the cell (${h.child.exitCode ?? h.child.signalCode}): ${h.stderr().trim().split('\n').slice(-2).join(' / ')}` } : {}),
+    };
+  } finally {
+    await h.stop();
+    current = null;
+  }
+}
+
+async function runParser(rest) {
+  const { spawnSync } = require('node:child_process');
+  const r = spawnSync(process.execPath, [path.join(__dirname, 'parser', 'run.js'), ...rest], { stdio: 'inherit' });
+  process.exit(r.status ?? 1);
+}
+
+async function main() {
+  const args = parseArgs(process.argv.slice(2));
+  if (args.help || args.h) return console.log(HELP);
+  if (args.parser) return runParser(process.argv.slice(2).filter((a) => a !== '--parser'));
+  const mode = args.smoke ? 'smoke' : args.quick ? 'quick' : 'full';
+  const M = MODES[mode];
+  const opts = {
+    rounds: Number(args.rounds ?? M.rounds),
+    seconds: Math.max(1, Math.round(Number(args.duration ?? M.seconds))),
+    abSeconds: Math.max(1, Math.round(Number(args['ab-seconds'] ?? M.abSeconds))),
+    warmup: args.warmup ?? M.warmup,
+    warmupSeconds: Math.max(1, Math.round(Number(args['warmup-seconds'] ?? M.warmupSeconds))),
+  };
+  if (args.list) {
+    for (const s of resolveServers()) console.log(`server ${s.id.padEnd(14)} ${s.label}${s.missing ? ` [missing: ${s.missing}]` : ''}`);
+    for (const l of LOADS) console.log(`load   ${l.id.padEnd(14)} ${l.label}`);
+    return;
+  }
+  const wantedServers = args.servers ?? M.servers?.join(',');
+  const wantedLoads = args.loads ?? M.loads?.join(',');
+  const needsPeers = pickList(resolveServers(), wantedServers, 'server').some((s) => s.peer);
+  const installNote = needsPeers && !args['no-install'] ? meta.ensureDeps({ log }) : null;
+  if (installNote) log(`bench: ${installNote}`);
+
+  const servers = pickList(resolveServers(), wantedServers, 'server');
+  const loads = pickList(LOADS, wantedLoads, 'load');
+  const partial = mode !== 'full' || args.servers || args.loads || args.rounds || args.duration;
+  const outDir = path.resolve(args.out ?? path.join(__dirname, 'results', partial ? 'tmp' : ''));
+  const info = { ...meta.collect(), mode, ...opts, installNote };
+  const t0 = Date.now();
+
+  log(`bench: ${mode} mode: ${servers.length} servers x ${loads.length} loads x ${opts.rounds} round(s); load average ${info.loadavgStart.join(' ')}`);
+  const status = {};
+  for (const s of servers) {
+    status[s.id] = await preflight(s);
+    const st = status[s.id];
+    log(`  ${s.id.padEnd(14)} ${st.status}${st.reason ? `: ${st.reason}` : ''}${st.probeNotes?.length ? ` (${st.probeNotes.join(', ')})` : ''}`);
+  }
+  const live = servers.filter((s) => status[s.id].status === 'ok');
+  const rounds = {};
+  for (const s of servers) rounds[s.id] = Object.fromEntries(loads.map((l) => [l.id, []]));
+
+  for (let r = 0; r < opts.rounds; r++) {
+    for (const load of loads) {
+      // Rotate the server order each round (and shift it per load) so no server always runs first or last.
+      const k = live.length ? (r + loads.indexOf(load)) % live.length : 0;
+      const order = [...live.slice(k), ...live.slice(0, k)];
+      for (const srv of order) {
+        const res = await cell(srv, load, opts);
+        res.round = r + 1;
+        rounds[srv.id][load.id].push(res);
+        log(
+          `  round ${r + 1}/${opts.rounds} ${load.id.padEnd(8)} ${srv.id.padEnd(14)} ` +
+            (res.error
+              ? `ERROR ${res.error}`
+              : `${Math.round(res.rps).toString().padStart(8)} req/s  ${res.cpuPerReqUs?.toFixed(2).padStart(7)} us/req  ` +
+                `errors ${res.socketErrors + res.non2xx}  gen ${Math.round(res.genCpuPct ?? 0)}%  other ${Math.round(res.otherPct)}%`),
+        );
+        await sleep(100);
+      }
+    }
+  }
+
+  const summary = {};
+  for (const load of loads) {
+    const byServer = {};
+    for (const s of live) byServer[s.id] = summarize(rounds[s.id][load.id]);
+    summary[load.id] = { byServer, ...rankLoad(byServer) };
+  }
+  info.loadavgEnd = os.loadavg().map((x) => x.toFixed(2));
+  info.elapsedSeconds = Math.round((Date.now() - t0) / 1000);
+  const results = {
+    meta: info,
+    servers: servers.map((s) => ({
+      id: s.id, label: s.label, note: s.note, argv: s.argv, env: s.env, ...status[s.id],
+    })),
+    loads,
+    summary,
+    rounds,
+  };
+
+  const md = markdown(results);
+  console.log(md);
+  fs.mkdirSync(outDir, { recursive: true });
+  const stamp = info.date.replace(/[:]/g, '').replace(/\..*/, '');
+  const base = partial ? `${mode}-latest` : `${stamp}-${mode}`;
+  const files = {
+    json: path.join(outDir, `${base}.json`),
+    md: path.join(outDir, `${base}.md`),
+    svg: path.join(outDir, `${base}.svg`),
+  };
+  fs.writeFileSync(files.json, `${JSON.stringify(results, null, 1)}\n`);
+  fs.writeFileSync(files.md, md);
+  fs.writeFileSync(files.svg, chart(results));
+  if (!partial) {
+    for (const ext of ['json', 'md', 'svg']) fs.copyFileSync(files[ext], path.join(outDir, `latest.${ext}`));
+  }
+  log(`bench: ${info.elapsedSeconds} s; wrote ${Object.values(files).map((f) => path.relative(process.cwd(), f)).join(', ')}`);
+
+  // Smoke (CI): fail when the harness itself is broken, not when a server is slow or not built yet.
+  if (mode === 'smoke') {
+    const broken = [];
+    if (status.node?.status !== 'ok') broken.push(`node:http did not start: ${status.node?.reason}`);
+    for (const s of live) {
+      for (const l of loads) {
+        const bad = rounds[s.id][l.id].filter((x) => x.error);
+        if (bad.length) broken.push(`${s.id} ${l.id}: ${bad[0].error}`);
+      }
+    }
+    for (const s of servers) if (status[s.id].status === 'failed') broken.push(`${s.id}: ${status[s.id].reason}`);
+    if (broken.length) {
+      log(`bench smoke: FAILED\n  ${broken.join('\n  ')}`);
+      process.exitCode = 1;
+    } else {
+      log('bench smoke: ok');
+    }
+  }
+}
+
+for (const sig of ['SIGINT', 'SIGTERM']) {
+  process.on(sig, async () => {
+    if (current) await current.stop();
+    process.exit(130);
+  });
+}
+
+main().catch(async (e) => {
+  log(`bench: ${e.stack || e.message}`);
+  if (current) await current.stop();
+  process.exit(1);
+});

@@ -1,0 +1,22 @@
+'use strict';
+// Shared by the Node-run server scripts: where to listen, how to tell the harness we are ready (or can't be).
+// Protocol with bench/lib/spawn.js: one line on stdout, `READY <port>` once listening, or
+// `UNAVAILABLE <reason>` followed by exit code 3 when the server does not exist yet / can't load.
+
+const HOST = '127.0.0.1';
+const PORT = Number(process.env.PORT || 0);
+const BODY = 'Hello World';
+
+function ready(port) {
+  process.stdout.write(`READY ${port}\n`);
+}
+
+function unavailable(reason) {
+  process.stdout.write(`UNAVAILABLE ${String(reason).split('\n')[0]}\n`);
+  process.exit(3);
+}
+
+// The harness stops servers with SIGTERM; exit at once (no graceful drain needed for a benchmark).
+process.on('SIGTERM', () => process.exit(0));
+
+module.exports = { HOST, PORT, BODY, ready, unavailable };
