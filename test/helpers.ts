@@ -69,9 +69,20 @@ export interface Started {
 const openServers = new Set<Started>();
 const openClients = new Set<RawClient>();
 
+/**
+ * Rejections of async test handlers (e.g. a body read cut short by a reset the test caused). They are recorded here
+ * instead of surfacing as unhandled rejections; the promise is still returned to the server unchanged.
+ */
+export const asyncHandlerErrors: unknown[] = [];
+
 /** createServer(options, handler).listen(0, '127.0.0.1'), resolved once listening. */
 export async function startServer(options: Record<string, unknown>, handler?: Handler): Promise<Started> {
-  const server = handler ? createServer(options, handler) : createServer(options);
+  const wrapped: Handler | undefined = handler && function (this: unknown, req, res) {
+    const r = handler.call(this, req, res) as { then?: unknown } | undefined;
+    if (r && typeof r.then === 'function') (r as Promise<unknown>).then(undefined, (e) => asyncHandlerErrors.push(e));
+    return r;
+  };
+  const server = wrapped ? createServer(options, wrapped) : createServer(options);
   await withTimeout(
     new Promise<void>((resolve, reject) => {
       const onError = (e: Error) => reject(e);

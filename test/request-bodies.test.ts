@@ -73,13 +73,23 @@ describe.each(ioModels)('request bodies (%o)', (model) => {
       'POST / HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n' +
         '5;name=value\r\nhello\r\n' +
         '1;a;b="quoted;string"\r\n \r\n' +
-        '5 ; ext\r\nworld\r\n' +
+        '5;ext\r\nworld\r\n' +
         '0;last=1\r\nX-Trailer: yes\r\nX-Other: 2\r\n\r\n' +
         get('/next'),
     );
     const rs = await client.waitResponses(2);
     expect(rs.length).toBe(2);
     expect(normalize(client.text)).toBe(response({ body: '[hello world]' }) + response({ body: '[]' }));
+  });
+
+  test('chunk extension after bad whitespace (RFC 9112 BWS: "5 ; ext") is accepted', async () => {
+    const { port } = await startServer({ ...model }, async (req, res) => {
+      res.end((await readBody(req)).toString());
+    });
+    const client = await RawClient.connect(port);
+    await client.write('POST / HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n5 ; ext = 1\r\nhello\r\n0\r\n\r\n');
+    await client.waitResponses(1);
+    expect(normalize(client.text)).toBe(response({ body: 'hello' }));
   });
 
   test('chunked body: hex sizes in both cases, async iteration', async () => {
