@@ -25,6 +25,8 @@ class Driver {
   // Environment teardown: everything stops now; returns when no driver thread touches the core any more.
   virtual void stop_now() = 0;
   virtual ServerCore& core() = 0;
+  virtual void ref() {}
+  virtual void unref() {}
 };
 
 std::shared_ptr<Driver> make_blocking_driver(std::shared_ptr<ServerCore> core);

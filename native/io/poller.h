@@ -23,6 +23,9 @@ class Poller {
   // return early; wake-ups themselves are consumed here and never reported.
   virtual int wait(PollEvent* out, int max, int timeout_ms) = 0;
   virtual void wakeup() = 0;
+  // A descriptor that is readable whenever wait() has something to report (epoll's own fd), so another event
+  // loop can watch this one; -1 when the backend has none (poll).
+  virtual int native_fd() const { return -1; }
 };
 
 std::unique_ptr<Poller> make_epoll_poller();  // nullptr where epoll does not exist

@@ -24,6 +24,7 @@ class EpollPoller : public Poller {
     close(ep_);
   }
   bool ok() const { return ep_ >= 0 && wake_fd_ >= 0; }
+  int native_fd() const override { return ep_; }
 
   bool add(sock_t fd, void* data, bool read, bool write) override {
     epoll_event ev = make(data, read, write);

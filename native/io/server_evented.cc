@@ -2,93 +2,22 @@
 // Poller (epoll or poll/WSAPoll) and a TimerWheel for their deadlines. Every loop turn reads what is ready, hands
 // the requests to JS in one batch, applies the responses JS posted (one wake-up per JS flush), and writes each
 // connection's output with one send.
-#include <atomic>
-#include <mutex>
 #include <thread>
-#include <unordered_map>
-#include <vector>
-#include "../core/timer_wheel.h"
-#include "driver.h"
-#include "poller.h"
+#include "loop.h"
 
 namespace nova {
 
 namespace {
-
-constexpr size_t kQueuedBodyCap = 8 << 20;  // bytes waiting for JS before loops stop reading request bodies
 constexpr int kAcceptBurst = 64;            // accepts per readiness event, so one loop can't starve its clients
 constexpr size_t kReadBurst = 256 * 1024;   // bytes read from one connection per turn (fairness)
 
-struct LoopConn : TimerNode {
-  LoopConn(ServerCore& core, std::shared_ptr<ConnHandle> handle, uint64_t now)
-      : h(std::move(handle)), sink(core, h->id), c(core.opts.conn, sink, now) {}
-  std::shared_ptr<ConnHandle> h;
-  QueueSink sink;
-  Connection c;
-  bool reading = true;   // registered for readability
-  bool writing = false;  // registered for writability
-  bool idle = false;     // as last told to the table
-  bool lingering = false;
-  bool starved = false;  // body reading stopped because JS is behind (kQueuedBodyCap)
-  bool dirty = false;
-};
-
-class EventedDriver;
-
-class Loop {
- public:
-  Loop(EventedDriver& d, ServerCore& core, std::unique_ptr<Poller> poller)
-      : d_(d), core_(core), poller_(std::move(poller)), wheel_(now_ms()) {}
-
-  void post(uint32_t id) {
-    {
-      std::lock_guard<std::mutex> lk(post_mu_);
-      posted_.push_back(id);
-    }
-    wake();
-  }
-  void wake() {
-    if (!wake_pending_.exchange(true)) poller_->wakeup();
-  }
-  void stop() {
-    stop_ = true;
-    poller_->wakeup();
-  }
-  void run(sock_t listener);
-
- private:
-  void accept_some();
-  void read_some(LoopConn* lc, uint64_t now);
-  void linger_read(LoopConn* lc);
-  void service(LoopConn* lc, uint64_t now);
-  void close_conn(LoopConn* lc);
-  void mark(LoopConn* lc) {
-    if (!lc->dirty) {
-      lc->dirty = true;
-      dirty_.push_back(lc);
-    }
-  }
-
-  EventedDriver& d_;
-  ServerCore& core_;
-  std::unique_ptr<Poller> poller_;
-  TimerWheel wheel_;
-  sock_t listener_ = kBadSocket;
-  bool listening_ = false;
-  std::unordered_map<uint32_t, LoopConn*> conns_;
-  std::vector<LoopConn*> dirty_;
-  std::mutex post_mu_;
-  std::vector<uint32_t> posted_;
-  std::vector<uint32_t> taken_;
-  std::atomic<bool> wake_pending_{false};
-  std::atomic<bool> stop_{false};
-  size_t starved_ = 0;
-  char listener_token_ = 0;  // its address tags the listener's events
-};
+}  // namespace
 
 void wake_evented(ConnHandle* h) { static_cast<Loop*>(h->driver)->post(h->id); }
 
-class EventedDriver : public Driver, public std::enable_shared_from_this<EventedDriver> {
+namespace {
+
+class EventedDriver : public Driver, public LoopHost, public std::enable_shared_from_this<EventedDriver> {
  public:
   explicit EventedDriver(std::shared_ptr<ServerCore> core) : core_(std::move(core)) {}
   ~EventedDriver() override { join(); }
@@ -140,7 +69,7 @@ class EventedDriver : public Driver, public std::enable_shared_from_this<Evented
   }
 
   // A loop stopped watching the listener; the last one closes it.
-  void listener_released() {
+  void listener_released() override {
     if (--listening_loops_ == 0) {
       sock_close(listener_);
       accept_done_ = true;
@@ -148,11 +77,10 @@ class EventedDriver : public Driver, public std::enable_shared_from_this<Evented
     }
   }
 
-  void maybe_closed() {
+  void maybe_closed() override {
     if (core_->closing && accept_done_ && core_->table.size() == 0) core_->events.push_server_closed();
   }
 
-  std::atomic<int> starved_loops_{0};
 
  private:
   void join() {
@@ -169,74 +97,102 @@ class EventedDriver : public Driver, public std::enable_shared_from_this<Evented
   std::atomic<bool> accept_done_{false};
 };
 
+}  // namespace
+
 void Loop::run(sock_t listener) {
+  start(listener);
+  while (!stop_) turn(-1);
+  finish();
+}
+
+void Loop::start(sock_t listener) {
   listener_ = listener;
   listening_ = poller_->add(listener_, &listener_token_, true, false);
-  PollEvent events[512];
-  while (!stop_) {
-    if (listening_ && core_.closing) {
-      poller_->remove(listener_);
-      listening_ = false;
-      d_.listener_released();
-    }
-    uint64_t now = now_ms();
-    const int64_t t = wheel_.next_timeout(now);
-    const int n = poller_->wait(events, 512, t < 0 ? -1 : static_cast<int>(t > 60000 ? 60000 : t));
-    now = now_ms();
-    for (int i = 0; i < n; ++i) {
-      if (events[i].data == &listener_token_) {
-        if (listening_) accept_some();
-        continue;
-      }
-      LoopConn* lc = static_cast<LoopConn*>(events[i].data);
-      if (lc->lingering) {
-        linger_read(lc);
-        continue;
-      }
-      if (events[i].readable || events[i].hangup) read_some(lc, now);
-      if (events[i].writable || events[i].hangup) mark(lc);
-    }
-    // JS's responses and flow control, one wake-up for all of them.
-    wake_pending_.store(false);
-    {
-      std::lock_guard<std::mutex> lk(post_mu_);
-      taken_.swap(posted_);
-    }
-    for (uint32_t id : taken_) {
-      auto it = conns_.find(id);
-      if (it == conns_.end()) continue;
-      LoopConn* lc = it->second;
-      if (lc->lingering) continue;
-      core_.apply_mailbox(*lc->h, lc->c);
-      mark(lc);
-    }
-    taken_.clear();
-    if (starved_ > 0 && core_.events.pending_bytes() < kQueuedBodyCap) {
-      for (auto& kv : conns_)
-        if (kv.second->starved) {
-          kv.second->starved = false;
-          mark(kv.second);
-        }
-      starved_ = 0;
-      d_.starved_loops_.fetch_sub(1);
-    }
-    wheel_.advance(now, [&](TimerNode* node) {
-      LoopConn* lc = static_cast<LoopConn*>(node);
-      if (lc->lingering) {
-        close_conn(lc);
-        return;
-      }
-      lc->c.on_timer(now);
-      mark(lc);
-    });
-    for (size_t i = 0; i < dirty_.size(); ++i) {
-      LoopConn* lc = dirty_[i];
-      if (lc == nullptr) continue;  // closed earlier in this turn
-      lc->dirty = false;
-      service(lc, now);
-    }
-    dirty_.clear();
+}
+
+void Loop::turn(int timeout_ms) {
+  PollEvent events[256];
+  if (listening_ && core_.closing) {
+    poller_->remove(listener_);
+    listening_ = false;
+    d_.listener_released();
   }
+  uint64_t now = now_ms();
+  if (timeout_ms < 0) {
+    const int64_t t = wheel_.next_timeout(now);
+    timeout_ms = t < 0 ? -1 : static_cast<int>(t > 60000 ? 60000 : t);
+  }
+  const int n = poller_->wait(events, 256, timeout_ms);
+  now = now_ms();
+  for (int i = 0; i < n; ++i) {
+    if (events[i].data == &listener_token_) {
+      if (listening_) accept_some();
+      continue;
+    }
+    LoopConn* lc = static_cast<LoopConn*>(events[i].data);
+    if (lc->lingering) {
+      linger_read(lc);
+      continue;
+    }
+    if (events[i].readable || events[i].hangup) read_some(lc, now);
+    if (events[i].writable || events[i].hangup) mark(lc);
+  }
+  apply_posted();
+  if (starved_ > 0 && core_.events.pending_bytes() < kQueuedBodyCap) {
+    for (auto& kv : conns_)
+      if (kv.second->starved) {
+        kv.second->starved = false;
+        mark(kv.second);
+      }
+    starved_ = 0;
+    d_.starved_loops_.fetch_sub(1);
+  }
+  wheel_.advance(now, [&](TimerNode* node) {
+    LoopConn* lc = static_cast<LoopConn*>(node);
+    if (lc->lingering) {
+      close_conn(lc);
+      return;
+    }
+    lc->c.on_timer(now);
+    mark(lc);
+  });
+  service_dirty(now);
+}
+
+void Loop::settle() {
+  apply_posted();
+  service_dirty(now_ms());
+}
+
+// JS's responses and flow control: one wake-up brought all of them.
+void Loop::apply_posted() {
+  wake_pending_.store(false);
+  {
+    std::lock_guard<std::mutex> lk(post_mu_);
+    taken_.swap(posted_);
+  }
+  for (uint32_t id : taken_) {
+    auto it = conns_.find(id);
+    if (it == conns_.end()) continue;
+    LoopConn* lc = it->second;
+    if (lc->lingering) continue;
+    core_.apply_mailbox(*lc->h, lc->c);
+    mark(lc);
+  }
+  taken_.clear();
+}
+
+void Loop::service_dirty(uint64_t now) {
+  for (size_t i = 0; i < dirty_.size(); ++i) {
+    LoopConn* lc = dirty_[i];
+    if (lc == nullptr) continue;  // closed earlier in this turn
+    lc->dirty = false;
+    service(lc, now);
+  }
+  dirty_.clear();
+}
+
+void Loop::finish() {
   // Teardown: close everything this loop owns.
   for (auto& kv : conns_) {
     LoopConn* lc = kv.second;
@@ -384,8 +340,6 @@ void Loop::close_conn(LoopConn* lc) {
   delete lc;
   d_.maybe_closed();
 }
-
-}  // namespace
 
 std::shared_ptr<Driver> make_evented_driver(std::shared_ptr<ServerCore> core) {
   return std::make_shared<EventedDriver>(std::move(core));

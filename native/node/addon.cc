@@ -5,6 +5,8 @@
 #include <cstring>
 #include <memory>
 #include "../io/driver.h"
+#include "server_inline.h"
+#include <uv.h>
 
 namespace nova {
 namespace {
@@ -106,23 +108,46 @@ class ServerWrap : public Napi::ObjectWrap<ServerWrap> {
 
   // Called on the JS thread by call_js with every pending event.
   void Deliver(Napi::Env env, Napi::Function fn) {
-    if (!driver_) return;
-    if (!driver_->core().events.take(batch_)) return;
-    const size_t n = batch_.meta.size();
-    Napi::Buffer<char> bytes = Napi::Buffer<char>::Copy(env, batch_.bytes.data(), batch_.bytes.size());
-    Napi::ArrayBuffer ab = Napi::ArrayBuffer::New(env, n * sizeof(uint32_t));
-    std::memcpy(ab.Data(), batch_.meta.data(), n * sizeof(uint32_t));
-    Napi::Uint32Array meta = Napi::Uint32Array::New(env, n, ab, 0);
-    // The last record ServerClosed means no I/O thread will ever call again: let the process exit.
-    const bool closed = n >= 2 && batch_.meta[n - 2] == kEvServerClosed;
-    if (closed) ReleaseTsfn();
-    fn.Call({bytes, meta, Napi::Number::New(env, static_cast<double>(n))});
+    napi_value args[3];
+    if (!TakeBatch(env, args)) return;
+    fn.Call(3, args);
+  }
+
+  // The inline driver calls this from a libuv callback: no scope is open, and nextTick/microtasks must run
+  // after the handlers, so it goes through MakeCallback; a throw becomes an uncaught exception, as in node:http.
+  void DeliverInline() {
+    Napi::Env env = Env();
+    Napi::HandleScope scope(env);
+    napi_value args[3];
+    if (!TakeBatch(env, args)) return;
+    if (!async_context_) async_context_ = std::make_unique<Napi::AsyncContext>(env, "nova-http");
+    try {
+      on_batch_.Value().MakeCallback(Value(), 3, args, *async_context_);
+    } catch (const Napi::Error& e) {
+      napi_fatal_exception(env, e.Value());
+    }
   }
 
  private:
   static void Teardown(ServerWrap* self) {
     self->torn_down_ = true;
     self->Stop();
+  }
+
+  // The pending events as (bytes, meta, count) for lib/server.ts; false when there are none.
+  bool TakeBatch(Napi::Env env, napi_value* args) {
+    if (!driver_) return false;
+    if (!driver_->core().events.take(batch_)) return false;
+    const size_t n = batch_.meta.size();
+    Napi::Buffer<char> bytes = Napi::Buffer<char>::Copy(env, batch_.bytes.data(), batch_.bytes.size());
+    Napi::ArrayBuffer ab = Napi::ArrayBuffer::New(env, n * sizeof(uint32_t));
+    std::memcpy(ab.Data(), batch_.meta.data(), n * sizeof(uint32_t));
+    args[0] = bytes;
+    args[1] = Napi::Uint32Array::New(env, n, ab, 0);
+    args[2] = Napi::Number::New(env, static_cast<double>(n));
+    // The last record ServerClosed means no I/O thread will ever call again: let the process exit.
+    if (n >= 2 && batch_.meta[n - 2] == kEvServerClosed) ReleaseTsfn();
+    return true;
   }
 
   void Stop() {
@@ -145,16 +170,30 @@ class ServerWrap : public Napi::ObjectWrap<ServerWrap> {
     const int port = static_cast<int>(arg_u32(info, 1, "port"));
     const int backlog = static_cast<int>(arg_u32(info, 2, "backlog"));
 
-    tsfn_ = Tsfn::New(env, on_batch_.Value(), "nova-http", 0, 1, this);
-    tsfn_live_ = true;
-    if (unref_) tsfn_.Unref(env);
-    Tsfn* tsfn = &tsfn_;
-    auto core = std::make_shared<ServerCore>(opts_, [tsfn] {
-      // One call per announced batch; napi_closing only happens after ServerClosed or teardown.
-      const napi_status st = tsfn->NonBlockingCall();
-      (void)st;
-    });
-    auto driver = opts_.io_model == 1 ? make_evented_driver(core) : make_blocking_driver(core);
+    std::shared_ptr<Driver> driver;
+    if (opts_.io_model == 1 && opts_.threads == 0 && opts_.backend != 2) {
+      uv_loop_t* loop = nullptr;
+      napi_get_uv_event_loop(env, &loop);
+      std::shared_ptr<ServerCore> core;
+      driver = make_inline_driver(&core, opts_, loop, [this] { DeliverInline(); });
+    }
+    if (!driver) {
+      // Threaded models (and threads: 0 where the inline driver can't run): one TSFN call per batch.
+      tsfn_ = Tsfn::New(env, on_batch_.Value(), "nova-http", 0, 1, this);
+      tsfn_live_ = true;
+      Tsfn* tsfn = &tsfn_;
+      auto core = std::make_shared<ServerCore>(opts_, [tsfn] {
+        // One call per announced batch; napi_closing only happens after ServerClosed or teardown, when the
+        // batch has nobody left to read it.
+        const napi_status st = tsfn->NonBlockingCall();
+        (void)st;
+      });
+      driver = opts_.io_model == 1 ? make_evented_driver(core) : make_blocking_driver(core);
+    }
+    if (unref_) {
+      if (tsfn_live_) tsfn_.Unref(env);
+      driver->unref();
+    }
     ListenResult r;
     if (!driver->listen(host, port, backlog, &r)) {
       ReleaseTsfn();
@@ -278,10 +317,12 @@ class ServerWrap : public Napi::ObjectWrap<ServerWrap> {
   void Ref(const Napi::CallbackInfo& info) {
     unref_ = false;
     if (tsfn_live_) tsfn_.Ref(info.Env());
+    if (driver_) driver_->ref();
   }
   void Unref(const Napi::CallbackInfo& info) {
     unref_ = true;
     if (tsfn_live_) tsfn_.Unref(info.Env());
+    if (driver_) driver_->unref();
   }
 
   ServerOptions opts_;
@@ -292,6 +333,7 @@ class ServerWrap : public Napi::ObjectWrap<ServerWrap> {
   bool unref_ = false;
   bool torn_down_ = false;
   std::shared_ptr<Driver> driver_;
+  std::unique_ptr<Napi::AsyncContext> async_context_;
   Batch batch_;
 };
 

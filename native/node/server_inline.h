@@ -1,0 +1,14 @@
+// The inline driver's factory (threads: 0): the evented loop on Node's own libuv loop. Where it can't run
+// (Windows, or no epoll) it returns nullptr and the addon uses one loop thread instead.
+#pragma once
+#include <functional>
+#include <memory>
+#include "../io/driver.h"
+
+namespace nova {
+
+// deliver: called on the JS thread whenever a batch of events is pending; it must take and dispatch it.
+std::shared_ptr<Driver> make_inline_driver(std::shared_ptr<ServerCore>* core_out, const ServerOptions& opts,
+                                           void* uv_loop, std::function<void()> deliver);
+
+}  // namespace nova
