@@ -262,6 +262,9 @@ async function main() {
       }
     }
     for (const s of servers) if (status[s.id].status === 'failed') broken.push(`${s.id}: ${status[s.id].reason}`);
+    // Built but not loadable is rot; not built yet (or a model that doesn't exist yet) is reported, not failed.
+    const nb = status['nova-blocking'];
+    if (nb && nb.status === 'unavailable' && !/not built/.test(nb.reason)) broken.push(`nova-blocking: ${nb.reason}`);
     if (broken.length) {
       log(`bench smoke: FAILED\n  ${broken.join('\n  ')}`);
       process.exitCode = 1;

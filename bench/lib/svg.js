@@ -19,7 +19,7 @@ const esc = (s) => String(s).replace(/&/g, '&amp;').replace(/</g, '&lt;').replac
 function chart(res) {
   const W = 1000;
   const labelW = 190;
-  const panelW = (W - labelW - 40) / 2 - 50;
+  const panelW = (W - labelW - 40) / 2 - 75;
   const barH = 12;
   const gap = 4;
   const servers = res.servers;
