@@ -6,7 +6,6 @@
 #include <memory>
 #include "../io/driver.h"
 #include "server_inline.h"
-#include <uv.h>
 
 namespace nova {
 namespace {
@@ -172,7 +171,7 @@ class ServerWrap : public Napi::ObjectWrap<ServerWrap> {
 
     std::shared_ptr<Driver> driver;
     if (opts_.io_model == 1 && opts_.threads == 0 && opts_.backend != 2) {
-      uv_loop_t* loop = nullptr;
+      struct uv_loop_s* loop = nullptr;  // opaque here: only the inline driver includes uv.h
       napi_get_uv_event_loop(env, &loop);
       std::shared_ptr<ServerCore> core;
       driver = make_inline_driver(&core, opts_, loop, [this] { DeliverInline(); });
