@@ -16,7 +16,10 @@ constexpr uint64_t kNever = UINT64_MAX;
 
 Connection::Connection(const ConnConfig& cfg, ConnSink& sink, uint64_t now_ms)
     : cfg_(cfg), sink_(sink), in_(kInitialBuffer), headers_(cfg.limits.max_headers ? cfg.limits.max_headers : 1),
-      head_start_ms_(now_ms), idle_since_ms_(now_ms) {}
+      head_start_ms_(now_ms), idle_since_ms_(now_ms) {
+  // Trailers reuse the head's field array: by the time a body ends, its head has been handed to the sink.
+  body_.set_trailer_storage(headers_.data());
+}
 
 char* Connection::read_space(size_t* avail) {
   compact();
@@ -163,7 +166,7 @@ bool Connection::parse_body() {
     }
   }
   if (st.done) {
-    if (!body_discard_) sink_.on_body_end(*this, body_seq_, nullptr, 0);
+    if (!body_discard_) sink_.on_body_end(*this, body_seq_, headers_.data(), body_.trailer_count());
     if (Pending* p = find(body_seq_)) p->body_done = true;
     body_discard_ = false;
     request_parsed();
