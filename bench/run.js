@@ -9,7 +9,7 @@ const os = require('node:os');
 const path = require('node:path');
 const { LOADS, command, warmupCommand, parse } = require('./lib/loads');
 const { resolveServers } = require('./lib/servers');
-const { startServer, probe, protocolNotes, burst, checkHello, runBounded } = require('./lib/spawn');
+const { NO_HTTP10, startServer, probe, protocolNotes, burst, checkHello, runBounded } = require('./lib/spawn');
 const { treeCpu, cpuDelta, treeMemory, machineCpu } = require('./lib/procfs');
 const { summarize, rankLoad } = require('./lib/stats');
 const { markdown } = require('./lib/report');
@@ -92,7 +92,8 @@ async function preflight(srv) {
 }
 
 // One measured cell: fresh server, warm-up, measured run with CPU and memory readings, stop.
-async function cell(srv, load, opts) {
+async function cell(srv, load, opts, st) {
+  if (load.tool === 'ab' && st.probeNotes?.includes(NO_HTTP10)) return { error: 'skipped: no response to HTTP/1.0 (see notes)' };
   let h;
   try {
     h = await startServer(srv, { cpus: load.serverCpus });
@@ -102,7 +103,8 @@ async function cell(srv, load, opts) {
   current = h;
   try {
     if (opts.warmup === 'burst') {
-      await burst(h.port);
+      const b = await burst(h.port);
+      if (b.errors && b.errors === b.done) return { error: `warm-up: all ${b.errors} requests failed (server not answering)` };
     } else {
       const w = warmupCommand(load, h.port, opts.warmupSeconds);
       await runBounded(w.argv, w);
@@ -124,6 +126,7 @@ async function cell(srv, load, opts) {
       return { error: `${load.tool} ${r.code === 'killed' ? 'killed at its deadline' : `exit ${r.code}`}: ${tail}` };
     }
     const died = h.child.exitCode !== null || h.child.signalCode !== null;
+    if (died) await Promise.race([new Promise((r) => h.child.once('close', r)), sleep(1000)]); // its last stderr
     const serverCpuUs = cpuDelta(cpu0, cpu1);
     const wallUs = r.wallMs * 1000;
     const genCpuUs = r.cpuUs;
@@ -200,7 +203,7 @@ async function main() {
       const k = live.length ? (r + loads.indexOf(load)) % live.length : 0;
       const order = [...live.slice(k), ...live.slice(0, k)];
       for (const srv of order) {
-        const res = await cell(srv, load, opts);
+        const res = await cell(srv, load, opts, status[srv.id]);
         res.round = r + 1;
         rounds[srv.id][load.id].push(res);
         log(

@@ -33,6 +33,10 @@ function statusText(st) {
   return st.reason || st.status;
 }
 
+function shortStatus(st) {
+  return { unavailable: 'not yet available', missing: 'missing', failed: 'failed to start' }[st.status] || st.status;
+}
+
 function mainTable(res) {
   const lines = [];
   lines.push(
@@ -50,7 +54,7 @@ function mainTable(res) {
       const loadCell = first ? `**${load.label}**${ceilingNote}` : '';
       first = false;
       if (!s || !s.rps) {
-        const why = srv.status !== 'ok' ? statusText(srv) : `no result: ${(s?.failures || ['not run']).join('; ')}`;
+        const why = srv.status !== 'ok' ? `${shortStatus(srv)} (see notes)` : `no result: ${[...new Set(s?.failures || ['not run'])].join('; ')}`;
         lines.push(`| ${loadCell} | ${srv.label} | ${why} | | | | | | | | | |`);
         continue;
       }
@@ -92,7 +96,7 @@ function projectionTable(res) {
     const a = cell('abk', id);
     const w = cell('ka100', id);
     if (!(a && a.rps) && !(w && w.rps)) {
-      lines.push(`| ${srv.label} | ${what} | ${projected} | ${srv.status !== 'ok' ? statusText(srv) : 'not measured'} | | | | | | |`);
+      lines.push(`| ${srv.label} | ${what} | ${projected} | ${srv.status !== 'ok' ? shortStatus(srv) : 'not measured'} | | | | | | |`);
       continue;
     }
     const ph = (s, loadId) => (s && s.rps && base(loadId) ? fmtX(s.rps.med / base(loadId)) : '-');
@@ -158,6 +162,7 @@ function header(res) {
 
 function markdown(res) {
   const notes = res.servers.filter((s) => s.probeNotes?.length).map((s) => `- ${s.label}: ${s.probeNotes.join(', ')}`);
+  const absent = res.servers.filter((s) => s.status !== 'ok').map((s) => `- ${s.label}: ${statusText(s)}`);
   const defs = res.servers.filter((s) => s.note).map((s) => `- ${s.label}: ${s.note}`);
   const loadNotes = res.loads.filter((l) => l.note).map((l) => `- ${l.label}: ${l.note}`);
   return [
@@ -166,6 +171,7 @@ function markdown(res) {
     mainTable(res),
     '',
     'Notes:',
+    ...absent,
     ...defs,
     ...loadNotes,
     ...(notes.length ? ['What the probe found (before its cells each server answers GET / and three raw connection-management requests):', ...notes] : []),

@@ -30,7 +30,18 @@ function freePort() {
 
 // Starts a server; resolves { pid, port, child, stop() } after its READY line, or rejects with an Error whose
 // .unavailable is true when the script said UNAVAILABLE (the server does not exist yet / can't load).
-async function startServer(def, { cpus, timeoutMs = 15000 } = {}) {
+async function startServer(def, opts = {}) {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startServerOnce(def, opts);
+    } catch (e) {
+      // A free port can be taken between our check and the server's bind (other tests share this machine).
+      if (attempt >= 3 || !/EADDRINUSE/.test(e.message)) throw e;
+    }
+  }
+}
+
+async function startServerOnce(def, { cpus, timeoutMs = 15000 } = {}) {
   const port = await freePort();
   const [cmd, args] = wrapped(def.argv, { cpus });
   const child = spawn(cmd, args, {
@@ -176,6 +187,8 @@ function rawExchange(port, bytes, waitMs = 1000) {
   });
 }
 
+const NO_HTTP10 = 'no response to HTTP/1.0 within 1 s (ab cannot measure it: its cells are skipped)';
+
 // How a server treats the connection-management cases the loads depend on; notes explain odd cells
 // (wrk counts a close without `Connection: close` as a read error; ab needs HTTP/1.0 answered).
 async function protocolNotes(port) {
@@ -189,7 +202,7 @@ async function protocolNotes(port) {
     else if (!hasClose(a.data)) notes.push('closes after Connection: close without saying Connection: close (wrk counts a read error per request)');
   }
   const b = await rawExchange(port, `GET / HTTP/1.0\r\n${host}\r\n`);
-  if (!b.data.startsWith('HTTP/1.')) notes.push('no response to HTTP/1.0 within 1 s (ab cannot measure it)');
+  if (!b.data.startsWith('HTTP/1.')) notes.push(NO_HTTP10);
   else if (!b.closed) notes.push('keeps an HTTP/1.0 connection without keep-alive open');
   const c = await rawExchange(port, `GET / HTTP/1.0\r\n${host}Connection: keep-alive\r\n\r\n`, 300);
   if (c.data.startsWith('HTTP/1.') && (c.closed || !/^connection:[^\r]*keep-alive/im.test(c.data))) {
@@ -248,4 +261,4 @@ function runBounded(argv, { cpus, deadlineMs, env } = {}) {
   });
 }
 
-module.exports = { startServer, stopTree, probe, protocolNotes, burst, checkHello, runBounded, freePort };
+module.exports = { NO_HTTP10, startServer, stopTree, probe, protocolNotes, burst, checkHello, runBounded, freePort };
