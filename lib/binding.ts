@@ -93,8 +93,20 @@ export interface NativeServer {
   stats(): NativeStats;
   ref(): void;
   unref(): void;
+  // REQUEST (lib/server.ts): optional; applies changed options to a listening server (at least the deadlines and
+  // maxRequestsPerSocket, for the connections' next waits). node:http code sets server.keepAliveTimeout and
+  // headersTimeout after listen() (the usual Express/ALB advice); until this exists lib warns once and the values
+  // apply from the next listen().
+  configure?(options: NativeServerOptions): void;
 }
 
+// REQUEST (lib/dispatch.ts, lib/response.ts), what lib relies on beyond the signatures, all true of addon.cc today:
+// - onBatch's `count` is the number of meta entries in use (records are walked until then);
+// - `bytes` and `meta` belong to JS after the call (never reused): req.headers are sliced from them lazily and
+//   body chunks are views into `bytes`;
+// - respond(..., contentLength -1, body, end=true) sends Content-Length = the body's byte count (so end(string)
+//   skips a Buffer.byteLength in JS); HEAD responses get the length explicitly;
+// - abort(connId, seq) also works before respond() (req.destroy()/res.destroy() before any response).
 export interface Binding {
   Server: new (options: NativeServerOptions,
                onBatch: (bytes: Buffer, meta: Uint32Array, count: number) => void) => NativeServer;

@@ -1,0 +1,316 @@
+// The batch dispatcher: walks the event records native delivers in one thread-safe-function call (see Ev in
+// binding.ts), turns them into req/res objects and stream events, and hands the responses back with one native
+// flush() per batch. Responses ended outside a batch (after an await, a timer) share one microtask flush.
+import { Ev } from './binding';
+import type { NativeServer } from './binding';
+import { IncomingMessage, methodString, rawFields, urlString } from './request';
+import type { BatchBytes } from './request';
+import { ServerResponse } from './response';
+import { NovaSocket } from './socket';
+import type { SocketOwner } from './socket';
+import { codedError } from './errors';
+import type { ErrorWithCode } from './errors';
+
+/** What the dispatcher needs from the Server that owns it. */
+export interface DispatchHost {
+  /** Runs the 'request' listeners (catching what they throw or reject). */
+  _onRequest(req: IncomingMessage, res: ServerResponse): void;
+  /** A ClientError record: emit 'clientError' if anyone listens. */
+  _onClientError(err: ErrorWithCode, socket: NovaSocket): void;
+  /** The ServerClosed record. */
+  _onServerClosed(): void;
+  _localAddress(): { address: string; family: string; port: number } | null;
+  listenerCount(event: string): number;
+}
+
+/** One live connection as JS sees it: its socket stand-in, its unfinished exchanges, its body in progress. */
+export class Conn {
+  readonly d: Dispatcher;
+  readonly id: number;
+  socket: NovaSocket | null = null;
+  /** The request whose Body records are arriving (bodies are sequential on the wire). */
+  bodyReq: IncomingMessage | null = null;
+  /** Unfinished responses, oldest first (doubly linked through _prev/_next). */
+  head: ServerResponse | null = null;
+  tail: ServerResponse | null = null;
+  drainWaiters: ServerResponse[] | null = null;
+  lastSeq = 0;
+  gone = false;
+
+  constructor(d: Dispatcher, id: number) {
+    this.d = d;
+    this.id = id;
+  }
+
+  getSocket(): NovaSocket {
+    let s = this.socket;
+    if (s === null) {
+      s = this.socket = new NovaSocket(this.d, this.id);
+      if (this.gone) s.destroyed = true;
+    }
+    return s;
+  }
+
+  link(res: ServerResponse): void {
+    res._prev = this.tail;
+    if (this.tail === null) this.head = res;
+    else this.tail._next = res;
+    this.tail = res;
+  }
+
+  unlink(res: ServerResponse): void {
+    const prev = res._prev;
+    const next = res._next;
+    if (prev === null) {
+      if (this.head !== res) return;  // not linked
+      this.head = next;
+    } else {
+      prev._next = next;
+    }
+    if (next === null) this.tail = prev;
+    else next._prev = prev;
+    res._prev = res._next = null;
+  }
+
+  waitDrain(res: ServerResponse): void {
+    if (this.drainWaiters === null) this.drainWaiters = [res];
+    else if (!this.drainWaiters.includes(res)) this.drainWaiters.push(res);
+  }
+}
+
+// The 'clientError' codes, after what node:http reports for the same failures.
+const clientErrorCodes: Record<number, [string, string]> = {
+  400: ['HPE_INVALID_REQUEST', 'Parse Error: the request is malformed'],
+  408: ['ERR_HTTP_REQUEST_TIMEOUT', 'Request timeout: the head or the body did not arrive in time'],
+  413: ['ERR_HTTP_PAYLOAD_TOO_LARGE', 'Payload Too Large'],
+  414: ['HPE_URI_TOO_LONG', 'Parse Error: the request line is too long'],
+  431: ['HPE_HEADER_OVERFLOW', 'Parse Error: Header overflow'],
+  501: ['HPE_INVALID_TRANSFER_ENCODING', 'Parse Error: unsupported transfer coding'],
+  503: ['ERR_NOVA_CONNECTION_LIMIT', 'Connection refused: maxConnections reached and no idle connection to evict'],
+  505: ['HPE_INVALID_VERSION', 'Parse Error: HTTP version not supported'],
+};
+
+export function clientError(status: number): ErrorWithCode & { status: number } {
+  const [code, message] = clientErrorCodes[status] ?? ['HPE_INVALID_REQUEST', `Request refused with ${status}`];
+  const err = codedError(Error, code, message) as ErrorWithCode & { status: number };
+  err.status = status;
+  return err;
+}
+
+function throwLater(err: unknown): void {
+  // A listener (data, close, finish...) threw inside a batch: the rest of the batch still runs, and the error
+  // surfaces as an uncaught exception, as it would have from node:http's own event emission.
+  process.nextTick(() => {
+    throw err;
+  });
+}
+
+export class Dispatcher implements SocketOwner {
+  /** Set right after construction: the native Server takes onBatch in its constructor. */
+  native!: NativeServer;
+  readonly host: DispatchHost;
+  readonly conns = new Map<number, Conn>();
+  /** onBatch() is running: whatever gets queued is flushed at its end. */
+  private inBatch = false;
+  /** Responses were handed to native since the last flush(). */
+  private dirty = false;
+  private scheduled = false;
+  /** Ended responses ('finish' pending) and write() callbacks, run after the next flush. */
+  private after: (ServerResponse | (() => void))[] = [];
+  private spare: (ServerResponse | (() => void))[] = [];
+
+  constructor(host: DispatchHost) {
+    this.host = host;
+  }
+
+  /** The batch callback given to the native Server (bound once). */
+  readonly onBatch = (bytes: Buffer, meta: Uint32Array, count: number): void => {
+    this.inBatch = true;
+    try {
+      this.walk(bytes as BatchBytes, meta, count);
+    } finally {
+      this.inBatch = false;
+      this.flushNow();
+    }
+  };
+
+  private readonly flushTask = (): void => {
+    this.scheduled = false;
+    this.flushNow();
+  };
+
+  /** Something was handed to native: flush at the end of this batch, or in one microtask outside batches. */
+  queued(): void {
+    this.dirty = true;
+    if (!this.inBatch && !this.scheduled) {
+      this.scheduled = true;
+      queueMicrotask(this.flushTask);
+    }
+  }
+
+  /** A response's end was handed to native: 'finish' follows the flush. */
+  ended(res: ServerResponse): void {
+    this.after.push(res);
+    this.queued();
+  }
+
+  afterFlush(cb: () => void): void {
+    this.after.push(cb);
+  }
+
+  abortExchange(conn: Conn, seq: number): void {
+    if (conn.gone) return;
+    this.native.abort(conn.id, seq);
+    this.queued();
+  }
+
+  // SocketOwner
+  remoteAddress(connId: number): [string, number] | undefined {
+    return this.native.remoteAddress(connId);
+  }
+
+  localAddress(): { address: string; family: string; port: number } | null {
+    return this.host._localAddress();
+  }
+
+  destroyConnection(connId: number): void {
+    const conn = this.conns.get(connId);
+    if (conn !== undefined) this.abortExchange(conn, conn.lastSeq);
+  }
+
+  flushNow(): void {
+    for (;;) {
+      if (this.dirty) {
+        this.dirty = false;
+        this.native.flush();
+      }
+      const list = this.after;
+      if (list.length === 0) return;
+      this.after = this.spare;
+      for (let i = 0; i < list.length; i++) {
+        const item = list[i];
+        try {
+          if (typeof item === 'function') item();
+          else item._finish();
+        } catch (err) {
+          throwLater(err);
+        }
+      }
+      list.length = 0;
+      this.spare = list;
+    }
+  }
+
+  /** `count` is the number of meta entries in use (records are variable-length). */
+  private walk(bytes: BatchBytes, meta: Uint32Array, count: number): void {
+    const end = Math.min(count, meta.length);
+    for (let i = 0; i < end;) {
+      const type = meta[i];
+      let next: number;
+      switch (type) {
+        case Ev.Request: next = i + 9 + 4 * meta[i + 8]; break;
+        case Ev.Body: next = i + 5; break;
+        case Ev.BodyEnd: next = i + 4 + 4 * meta[i + 3]; break;
+        case Ev.Close: next = i + 3; break;
+        case Ev.Drain: next = i + 2; break;
+        case Ev.ClientError: next = i + 3; break;
+        case Ev.ServerClosed: next = i + 2; break;
+        default:
+          throw new Error(`nova-http: unknown event record type ${type} at meta[${i}] (addon and lib/ disagree)`);
+      }
+      try {
+        switch (type) {
+          case Ev.Request: this.request(bytes, meta, i); break;
+          case Ev.Body: this.body(bytes, meta, i); break;
+          case Ev.BodyEnd: this.bodyEnd(bytes, meta, i); break;
+          case Ev.Close: this.close(meta[i + 1]); break;
+          case Ev.Drain: this.drain(meta[i + 1]); break;
+          case Ev.ClientError: this.clientError(meta[i + 1], meta[i + 2]); break;
+          case Ev.ServerClosed: this.host._onServerClosed(); break;
+        }
+      } catch (err) {
+        throwLater(err);
+      }
+      i = next;
+    }
+  }
+
+  private request(bytes: BatchBytes, meta: Uint32Array, i: number): void {
+    const connId = meta[i + 1];
+    let conn = this.conns.get(connId);
+    if (conn === undefined) {
+      conn = new Conn(this, connId);
+      this.conns.set(connId, conn);
+    }
+    const seq = meta[i + 2];
+    const flags = meta[i + 3];
+    conn.lastSeq = seq;
+    const req = new IncomingMessage(conn, seq, flags, methodString(bytes, meta[i + 4], meta[i + 5]),
+      urlString(bytes, meta[i + 6], meta[i + 7]), bytes, meta, i + 9, meta[i + 8]);
+    const res = new ServerResponse(this, conn, req);
+    conn.link(res);
+    if (!req.complete) conn.bodyReq = req;
+    this.host._onRequest(req, res);
+  }
+
+  private body(bytes: BatchBytes, meta: Uint32Array, i: number): void {
+    const req = this.conns.get(meta[i + 1])?.bodyReq;
+    if (req == null || req._seq !== meta[i + 2]) return;
+    const off = meta[i + 3];
+    req._push(bytes.subarray(off, off + meta[i + 4]));
+  }
+
+  private bodyEnd(bytes: BatchBytes, meta: Uint32Array, i: number): void {
+    const conn = this.conns.get(meta[i + 1]);
+    const req = conn?.bodyReq;
+    if (req == null || req._seq !== meta[i + 2]) return;
+    conn!.bodyReq = null;
+    const trailerCount = meta[i + 3];
+    req._end(trailerCount === 0 ? null : rawFields(bytes, meta, i + 4, trailerCount));
+  }
+
+  private close(connId: number): void {
+    const conn = this.conns.get(connId);
+    if (conn === undefined) return;
+    this.conns.delete(connId);
+    conn.gone = true;
+    conn.drainWaiters = null;
+    const bodyReq = conn.bodyReq;
+    conn.bodyReq = null;
+    let res = conn.head;
+    conn.head = conn.tail = null;
+    while (res !== null) {
+      const next = res._next;
+      res._prev = res._next = null;
+      try {
+        res._connectionGone();
+      } catch (err) {
+        throwLater(err);
+      }
+      res = next;
+    }
+    // A body still being read after its response finished.
+    if (bodyReq !== null) bodyReq._connectionGone();
+    conn.socket?._closed();
+  }
+
+  private drain(connId: number): void {
+    const conn = this.conns.get(connId);
+    const waiters = conn?.drainWaiters;
+    if (waiters == null) return;
+    conn!.drainWaiters = null;
+    for (const res of waiters) {
+      try {
+        res._drain();
+      } catch (err) {
+        throwLater(err);
+      }
+    }
+  }
+
+  private clientError(connId: number, status: number): void {
+    if (this.host.listenerCount('clientError') === 0) return;
+    const conn = this.conns.get(connId);
+    this.host._onClientError(clientError(status), conn ? conn.getSocket() : new NovaSocket(this, connId));
+  }
+}

@@ -1,0 +1,16 @@
+// nova-http: a native HTTP/1.1 server for Node.js with the node:http API. Everything public is exported here.
+import { STATUS_CODES } from 'node:http';
+
+export { createServer, Server } from './server';
+export type { AddressInfo, ClientError, ListenOptions, RequestListener, ServerStats } from './server';
+export { IncomingMessage } from './request';
+export type { IncomingHttpHeaders } from './request';
+export { ServerResponse, HIGH_WATER_MARK } from './response';
+export type { HeadersArgument, OutgoingHeaders, OutgoingHeaderValue } from './response';
+export { NovaSocket } from './socket';
+export { DEFAULT_IO_MODEL, defaults } from './options';
+export type { Backend, IoModel, ServerOptions } from './options';
+export type { CloseReason } from './binding';
+
+/** Reason phrases by status code: node:http's own table. */
+export { STATUS_CODES };

@@ -1,0 +1,379 @@
+// Server: the node:http-shaped lifecycle (createServer, listen, close, events) around one native Server. The
+// native object is made at listen() and dropped when native reports ServerClosed, so a closed Server can listen
+// again. Subclasses (tests) can override _createNative() to run the whole JS layer against a fake addon.
+import { EventEmitter } from 'node:events';
+import { binding, closeReasons } from './binding';
+import type { CloseReason, NativeServer, NativeServerOptions, NativeStats } from './binding';
+import { Dispatcher } from './dispatch';
+import type { DispatchHost } from './dispatch';
+import {
+  badPort, handlerFailed, invalidArgType, invalidArgValue, serverAlreadyListening, serverNotRunning,
+} from './errors';
+import type { ErrorWithCode } from './errors';
+import { checkTimeoutRelation, resolveOptions, toNativeOptions, validators } from './options';
+import type { Backend, IoModel, NumericOption, ResolvedOptions, ServerOptions } from './options';
+import type { IncomingMessage } from './request';
+import type { ServerResponse } from './response';
+import type { NovaSocket } from './socket';
+
+export type RequestListener = (req: IncomingMessage, res: ServerResponse) => unknown;
+
+export interface ListenOptions {
+  port?: number | string;
+  host?: string;
+  backlog?: number;
+}
+
+export interface AddressInfo {
+  address: string;
+  family: string;
+  port: number;
+}
+
+export type ServerStats = NativeStats;
+export type ClientError = ErrorWithCode & { status: number };
+
+const DEFAULT_BACKLOG = 511;
+
+type State = 'idle' | 'listening' | 'closing';
+
+function emitListeningNT(server: Server): void {
+  server.emit('listening');
+}
+
+function emitErrorNT(server: Server, err: Error): void {
+  server.emit('error', err);
+}
+
+function emitCloseNT(server: Server): void {
+  server.emit('close');
+}
+
+function parsePort(port: unknown): number {
+  if (port === undefined || port === null) return 0;
+  if (typeof port === 'string') {
+    const trimmed = port.trim();
+    if (trimmed === '' || !/^[0-9]+$/.test(trimmed)) {
+      throw invalidArgValue('port', 'a TCP port number (unix domain sockets and named pipes are not supported)',
+        port);
+    }
+    port = Number(trimmed);
+  }
+  if (typeof port !== 'number' || !Number.isInteger(port) || port < 0 || port > 0xffff) throw badPort(port);
+  return port;
+}
+
+function zeroStats(): NativeStats {
+  const closes = {} as Record<CloseReason, number>;
+  for (const reason of closeReasons) closes[reason] = 0;
+  return { accepted: 0, active: 0, idle: 0, requests: 0, closes };
+}
+
+/**
+ * An HTTP/1.1 server whose sockets, parsing, keep-alive and timeouts live in native code.
+ *
+ * Events: 'request' (req, res), 'listening', 'close', 'error' (listen failures), 'clientError' (err, socket;
+ * informational: native already answered the client), and 'handlerError' (err, req, res): a request listener
+ * threw or its promise rejected. node:http would crash the process there; nova-http answers 500 (or closes the
+ * connection when the head was already sent), keeps serving, and reports the error to 'handlerError' listeners;
+ * without those, to 'error' listeners as an Error with code ERR_NOVA_HANDLER_FAILED whose cause is the original;
+ * without either, on stderr (console.error).
+ */
+export class Server extends EventEmitter implements DispatchHost {
+  /** @internal */ _opts: ResolvedOptions;
+  /** @internal */ _native: NativeServer | null = null;
+  /** @internal */ _d: Dispatcher | null = null;
+  /** @internal */ _addr: AddressInfo | null = null;
+  /** @internal */ _state: State = 'idle';
+  /** @internal */ _unref = false;
+  /** @internal */ _lastStats: NativeStats | null = null;
+  /** @internal */ _warned = false;
+  /** Socket inactivity timeout of node:http; not used (native deadlines apply). */
+  timeout = 0;
+
+  constructor(options?: ServerOptions | RequestListener | null, handler?: RequestListener) {
+    super();
+    if (typeof options === 'function') {
+      handler = options;
+      options = undefined;
+    }
+    this._opts = resolveOptions(options);
+    if (handler !== undefined) {
+      if (typeof handler !== 'function') throw invalidArgType('requestListener', 'of type function', handler);
+      this.on('request', handler);
+    }
+  }
+
+  /** Makes the native server; tests override this to inject a fake. */
+  protected _createNative(options: NativeServerOptions,
+                          onBatch: (bytes: Buffer, meta: Uint32Array, count: number) => void): NativeServer {
+    return new binding.Server(options, onBatch);
+  }
+
+  // --- options as properties (node:http has the same names) ---
+  get keepAliveTimeout(): number { return this._opts.keepAliveTimeout; }
+  set keepAliveTimeout(v: number) { this._set('keepAliveTimeout', v); }
+  get headersTimeout(): number { return this._opts.headersTimeout; }
+  set headersTimeout(v: number) { this._set('headersTimeout', v); }
+  get requestTimeout(): number { return this._opts.requestTimeout; }
+  set requestTimeout(v: number) { this._set('requestTimeout', v); }
+  get maxRequestsPerSocket(): number { return this._opts.maxRequestsPerSocket; }
+  set maxRequestsPerSocket(v: number) { this._set('maxRequestsPerSocket', v); }
+  get maxHeaderSize(): number { return this._opts.maxHeaderSize; }
+  set maxHeaderSize(v: number) { this._set('maxHeaderSize', v); }
+  get maxConnections(): number { return this._opts.maxConnections; }
+  set maxConnections(v: number) { this._set('maxConnections', v); }
+  get ioModel(): IoModel { return this._opts.ioModel; }
+  get backend(): Backend | undefined { return this._opts.backend; }
+  get threads(): number { return this._opts.threads; }
+  get listening(): boolean { return this._state === 'listening'; }
+
+  /** @internal Options are handed to native at listen(); a change after that applies from the next listen(). */
+  _set(name: NumericOption, value: unknown): void {
+    this._opts = { ...this._opts, [name]: validators[name](value) };
+    const native = this._native;
+    if (native === null) return;
+    if (typeof native.configure === 'function') {
+      native.configure(toNativeOptions(this._opts));
+    } else if (!this._warned) {
+      this._warned = true;
+      process.emitWarning(`nova-http: server.${name} was set after listen(); it applies from the next listen(). ` +
+        'Pass it to createServer() instead.', { code: 'NOVA_HTTP_OPTION_AFTER_LISTEN' });
+    }
+  }
+
+  // --- lifecycle ---
+
+  listen(port?: number | string, host?: string, backlog?: number, cb?: () => void): this;
+  listen(port: number | string, host: string, cb?: () => void): this;
+  listen(port: number | string, backlog: number, cb?: () => void): this;
+  listen(port: number | string, cb?: () => void): this;
+  listen(options: ListenOptions, cb?: () => void): this;
+  listen(cb?: () => void): this;
+  listen(...args: unknown[]): this {
+    const cb = typeof args[args.length - 1] === 'function' ? args.pop() as () => void : undefined;
+    let port: unknown;
+    let host: unknown;
+    let backlog: unknown;
+    const first = args[0];
+    if (first !== null && typeof first === 'object') {
+      const o = first as ListenOptions & { path?: unknown };
+      if (o.path !== undefined) {
+        throw invalidArgValue('options.path', 'undefined (unix domain sockets and named pipes are not supported)',
+          o.path);
+      }
+      ({ port, host, backlog } = o);
+    } else {
+      port = first;
+      if (typeof args[1] === 'string') {
+        host = args[1];
+        backlog = args[2];
+      } else {
+        backlog = args[1];
+      }
+    }
+    const p = parsePort(port);
+    if (host !== undefined && host !== null && typeof host !== 'string') {
+      throw invalidArgType('host', 'of type string', host);
+    }
+    const b = typeof backlog === 'number' && Number.isInteger(backlog) && backlog >= 0 ? backlog : DEFAULT_BACKLOG;
+    if (this._state !== 'idle') throw serverAlreadyListening();
+    checkTimeoutRelation(this._opts.headersTimeout, this._opts.requestTimeout);
+    if (cb) this.once('listening', cb);
+
+    // '' = every interface: native tries the IPv6 wildcard (dual-stack) first, then IPv4, like node:http.
+    // Host names are resolved by native (getaddrinfo, synchronously), so address() works right after listen().
+    this._bind(typeof host === 'string' ? host : '', p, b);
+    return this;
+  }
+
+  /** @internal binds now; a failure is emitted as 'error' on the next tick, as node does. */
+  _bind(host: string, port: number, backlog: number): void {
+    const d = new Dispatcher(this);
+    const native = this._createNative(toNativeOptions(this._opts), d.onBatch);
+    d.native = native;
+    if (this._unref) native.unref();
+    try {
+      this._addr = native.listen(host, port, backlog);
+    } catch (err) {
+      process.nextTick(emitErrorNT, this, err);
+      return;
+    }
+    this._native = native;
+    this._d = d;
+    this._state = 'listening';
+    process.nextTick(emitListeningNT, this);
+  }
+
+  /** { address, family, port } while listening, else null. */
+  address(): AddressInfo | null {
+    return this._state === 'listening' ? this._addr : null;
+  }
+
+  /** @internal the bound address, also while closing (for socket.localAddress). */
+  _localAddress(): AddressInfo | null {
+    return this._addr;
+  }
+
+  /**
+   * Stops accepting, closes idle connections, lets in-flight responses finish (with Connection: close), then
+   * emits 'close'. Like node, `cb` gets ERR_SERVER_NOT_RUNNING when the server was not listening.
+   */
+  close(cb?: (err?: Error) => void): this {
+    switch (this._state) {
+      case 'listening':
+        this._state = 'closing';
+        if (cb) this.once('close', cb);
+        this._native!.close();
+        break;
+      case 'closing':
+        if (cb) this.once('close', cb);
+        break;
+      default:
+        if (cb) this.once('close', () => cb(serverNotRunning()));
+        process.nextTick(emitCloseNT, this);
+    }
+    return this;
+  }
+
+  closeIdleConnections(): void {
+    this._native?.closeIdle();
+  }
+
+  closeAllConnections(): void {
+    this._native?.closeAll();
+  }
+
+  /** Counters from native: connections accepted/active/idle, requests, and why connections closed. */
+  stats(): ServerStats {
+    return this._native?.stats() ?? this._lastStats ?? zeroStats();
+  }
+
+  ref(): this {
+    this._unref = false;
+    this._native?.ref();
+    return this;
+  }
+
+  unref(): this {
+    this._unref = true;
+    this._native?.unref();
+    return this;
+  }
+
+  /** node:http's socket inactivity timeout is not supported (native deadlines apply); kept for compatibility. */
+  setTimeout(ms?: number, cb?: () => void): this {
+    if (typeof ms === 'number') this.timeout = ms;
+    if (typeof cb === 'function') this.on('timeout', cb);
+    return this;
+  }
+
+  // --- called by the dispatcher ---
+
+  /** @internal Runs the 'request' listeners directly (not emit()) to see the promises async handlers return. */
+  _onRequest(req: IncomingMessage, res: ServerResponse): void {
+    // EventEmitter's own storage: one function, or an array when there are several listeners.
+    const listeners = (this as unknown as { _events: Record<string, unknown> })._events.request;
+    if (listeners === undefined) return;
+    if (typeof listeners === 'function') {
+      this._run(listeners as RequestListener, req, res);
+    } else {
+      for (const fn of (listeners as RequestListener[]).slice()) if (!this._run(fn, req, res)) break;
+    }
+  }
+
+  /** @internal */
+  _run(fn: RequestListener, req: IncomingMessage, res: ServerResponse): boolean {
+    try {
+      const ret = fn.call(this, req, res) as { then?: unknown } | undefined;
+      if (ret != null && typeof ret.then === 'function') {
+        (ret as PromiseLike<unknown>).then(undefined, (err: unknown) => {
+          try {
+            this._handlerFailed(err, req, res);
+          } catch (e) {
+            process.nextTick(() => { throw e; });
+          }
+        });
+      }
+      return true;
+    } catch (err) {
+      this._handlerFailed(err, req, res);
+      return false;
+    }
+  }
+
+  /**
+   * @internal A request listener threw or rejected. The client gets a 500 + close (or the connection closes when
+   * the head was already sent); the error goes to 'handlerError' listeners, else to 'error' listeners wrapped in
+   * an Error with code ERR_NOVA_HANDLER_FAILED (cause: the original), else to stderr. Never a crash.
+   */
+  _handlerFailed(err: unknown, req: IncomingMessage, res: ServerResponse): void {
+    res._fail();
+    if (this.listenerCount('handlerError') > 0) {
+      this.emit('handlerError', err, req, res);
+    } else if (this.listenerCount('error') > 0) {
+      this.emit('error', handlerFailed(err, req.method, req.url));
+    } else {
+      console.error(`nova-http: the request handler for ${req.method} ${req.url} failed; the client got a 500 ` +
+        '(or a closed connection if the response had started). Listen for "handlerError" on the server to ' +
+        'handle this yourself.\n', err);
+    }
+  }
+
+  /** @internal */
+  _onClientError(err: ErrorWithCode, socket: NovaSocket): void {
+    this.emit('clientError', err, socket);
+  }
+
+  /** @internal */
+  _onServerClosed(): void {
+    const native = this._native;
+    if (native !== null) {
+      try {
+        this._lastStats = native.stats();
+      } catch {
+        // stats are a courtesy after close
+      }
+    }
+    this._native = null;
+    this._d = null;
+    this._addr = null;
+    this._state = 'idle';
+    this.emit('close');
+  }
+}
+
+// Typed events for TypeScript users.
+export interface Server {
+  on(event: 'request', listener: RequestListener): this;
+  on(event: 'listening' | 'close', listener: () => void): this;
+  on(event: 'error', listener: (err: Error) => void): this;
+  on(event: 'clientError', listener: (err: ClientError, socket: NovaSocket) => void): this;
+  on(event: 'handlerError', listener: (err: unknown, req: IncomingMessage, res: ServerResponse) => void): this;
+  on(event: string | symbol, listener: (...args: any[]) => void): this;
+  once(event: 'request', listener: RequestListener): this;
+  once(event: 'listening' | 'close', listener: () => void): this;
+  once(event: 'error', listener: (err: Error) => void): this;
+  once(event: 'clientError', listener: (err: ClientError, socket: NovaSocket) => void): this;
+  once(event: 'handlerError', listener: (err: unknown, req: IncomingMessage, res: ServerResponse) => void): this;
+  once(event: string | symbol, listener: (...args: any[]) => void): this;
+}
+
+// `await using server = createServer(...)` (Node >= 20.4 defines Symbol.asyncDispose).
+const asyncDispose = (Symbol as { asyncDispose?: symbol }).asyncDispose;
+if (asyncDispose !== undefined) {
+  Object.defineProperty(Server.prototype, asyncDispose, {
+    configurable: true,
+    writable: true,
+    value(this: Server): Promise<void> {
+      return new Promise((resolve) => {
+        this.close(() => resolve());
+      });
+    },
+  });
+}
+
+/** createServer([options][, handler]), as in node:http. */
+export function createServer(options?: ServerOptions | RequestListener | null, handler?: RequestListener): Server {
+  return new Server(options, handler);
+}
