@@ -118,15 +118,20 @@ async function cell(srv, load, opts, st) {
     const m1 = machineCpu();
     const mem = treeMemory(h.pid);
     const out = parse(load, r.stdout);
+    const died = h.child.exitCode !== null || h.child.signalCode !== null;
+    if (died) await Promise.race([new Promise((res) => h.child.once('close', res)), sleep(1000)]); // its last stderr
+    const death = died
+      ? `the server exited during the cell (${h.child.exitCode ?? h.child.signalCode})` +
+        `${h.stderr().trim() ? `: ${h.stderr().trim().split('\n').slice(-2).join(' / ')}` : ''}`
+      : null;
     if (!out) {
+      if (death) return { error: death };
       let tail = (r.stderr || r.stdout).trim().split('\n').slice(-2).join(' / ');
       if (/apr_pollset_poll: The timeout specified has expired/.test(tail)) {
         tail = 'ab aborted: a connection made no progress for 5 s (apr_pollset_poll timeout; e.g. an HTTP/1.0 response neither framed for keep-alive nor closed)';
       }
       return { error: `${load.tool} ${r.code === 'killed' ? 'killed at its deadline' : `exit ${r.code}`}: ${tail}` };
     }
-    const died = h.child.exitCode !== null || h.child.signalCode !== null;
-    if (died) await Promise.race([new Promise((r) => h.child.once('close', r)), sleep(1000)]); // its last stderr
     const serverCpuUs = cpuDelta(cpu0, cpu1);
     const wallUs = r.wallMs * 1000;
     const genCpuUs = r.cpuUs;
@@ -141,7 +146,7 @@ async function cell(srv, load, opts, st) {
       genCpuPct: genCpuUs == null ? null : (genCpuUs / (out.seconds * 1e6)) * 100,
       otherPct: (otherUs / (wallUs * os.cpus().length)) * 100,
       ...(out.requests ? {} : { error: `0 requests completed (${JSON.stringify(out.errorDetail)})` }),
-      ...(died ? { error: `the server exited during the cell (${h.child.exitCode ?? h.child.signalCode}): ${h.stderr().trim().split('\n').slice(-2).join(' / ')}` } : {}),
+      ...(death ? { error: death } : {}),
     };
   } finally {
     await h.stop();

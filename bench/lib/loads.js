@@ -69,8 +69,10 @@ function parseWrk(stdout) {
     requests: j.requests,
     seconds: j.duration_us / 1e6,
     rps: j.requests / (j.duration_us / 1e6),
-    p50us: j.p50,
-    p99us: j.p99 >= j.p50 ? j.p99 : null, // wrk's histogram sometimes reports 0 for p99 under pipelining
+    // wrk records no latency when no connection completed a request/response round of its own (e.g. pipelined
+    // requests to a server that closes after the first), and sometimes reports 0 for p99 under pipelining.
+    p50us: j.lat_max > 0 ? j.p50 : null,
+    p99us: j.lat_max > 0 && j.p99 >= j.p50 ? j.p99 : null,
     socketErrors,
     non2xx: j.status,
     errorDetail: { connect: j.connect, read: j.read, write: j.write, timeout: j.timeout, status: j.status },

@@ -17,8 +17,8 @@ const COLORS = {
 const esc = (s) => String(s).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 
 function chart(res) {
-  const W = 1000;
-  const labelW = 190;
+  const W = 1040;
+  const labelW = 215;
   const panelW = (W - labelW - 40) / 2 - 75;
   const barH = 12;
   const gap = 4;
