@@ -22,13 +22,14 @@ const MODES = {
   smoke: {
     rounds: 1, seconds: 1, abSeconds: 2, warmup: 'burst', warmupSeconds: 1,
     servers: ['nova-evented', 'nova-blocking', 'nova-close', 'node'],
-    loads: ['ka100', 'pipe16', 'close100', 'abk', 'ab'],
+    loads: ['ka100', 'pipe16', 'close100', 'abk'],
+    burstRequests: 1000,
   },
 };
 
 const HELP = `usage: npm run bench [-- options]   (or: node bench/run.js [options])
   --quick              one round, 1 s cells, short warm-up (~2 minutes with every server)
-  --smoke              CI: one short round, nova-http and node:http only, 5 loads (< 1 minute)
+  --smoke              CI: one short round, nova-http and node:http only, 4 loads (< 1 minute)
   --servers=a,b        servers to run (ids below); default: all
   --loads=x,y          loads to run (ids below); default: all
   --rounds=N           interleaved rounds (default 3; quick/smoke 1)
@@ -103,7 +104,7 @@ async function cell(srv, load, opts, st) {
   current = h;
   try {
     if (opts.warmup === 'burst') {
-      const b = await burst(h.port);
+      const b = await burst(h.port, { requests: opts.burstRequests });
       if (b.errors && b.errors === b.done) return { error: `warm-up: all ${b.errors} requests failed (server not answering)` };
     } else {
       const w = warmupCommand(load, h.port, opts.warmupSeconds);
@@ -172,6 +173,7 @@ async function main() {
     abSeconds: Math.max(1, Math.round(Number(args['ab-seconds'] ?? M.abSeconds))),
     warmup: args.warmup ?? M.warmup,
     warmupSeconds: Math.max(1, Math.round(Number(args['warmup-seconds'] ?? M.warmupSeconds))),
+    burstRequests: M.burstRequests ?? 3000,
   };
   if (args.list) {
     for (const s of resolveServers()) console.log(`server ${s.id.padEnd(14)} ${s.label}${s.missing ? ` [missing: ${s.missing}]` : ''}`);

@@ -2,7 +2,8 @@
 'use strict';
 // Parser micro-benchmark runner (`npm run bench:parser`, or `npm run bench -- --parser`): builds
 // parser_bench.cc against native/core/parser.cc (+ keep_alive.cc, its one dependency) with the addon's
-// optimization level, runs it, prints a markdown table and writes bench/results/parser-latest.{json,md}.
+// optimization level, runs it, prints a markdown table and writes bench/results/tmp/parser-latest.{json,md}
+// (--out=bench/results to keep a run).
 //
 //   node bench/parser/run.js [--seconds=S] [--repeat=N] [--dump] [--out=DIR]
 //   --seconds  time per measurement (default 0.5)   --repeat  measurements per cell, median reported (default 5)
@@ -118,7 +119,7 @@ function main() {
     '',
   ].join('\n');
   console.log(md);
-  const outDir = path.resolve(a.out ?? path.join(__dirname, '..', 'results'));
+  const outDir = path.resolve(a.out ?? path.join(__dirname, '..', 'results', 'tmp'));
   fs.mkdirSync(outDir, { recursive: true });
   fs.writeFileSync(path.join(outDir, 'parser-latest.json'), `${JSON.stringify({ meta, rows }, null, 1)}\n`);
   fs.writeFileSync(path.join(outDir, 'parser-latest.md'), md);

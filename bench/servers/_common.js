@@ -17,6 +17,12 @@ function unavailable(reason) {
 }
 
 // The harness stops servers with SIGTERM; exit at once (no graceful drain needed for a benchmark).
-process.on('SIGTERM', () => process.exit(0));
+// Each way out leaves a line on stderr, which the harness shows when a server dies during a cell.
+process.on('SIGTERM', () => {
+  process.stderr.write('server: SIGTERM received\n');
+  process.exit(0);
+});
+process.on('beforeExit', () => process.stderr.write('server: the event loop is empty (nothing keeps the process alive)\n'));
+process.on('exit', (code) => process.stderr.write(`server: exit ${code}\n`));
 
 module.exports = { HOST, PORT, BODY, ready, unavailable };
