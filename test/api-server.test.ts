@@ -1,14 +1,9 @@
 // The server object: listen forms, address(), 'listening'/'close'/'error'/'clientError' events, close() (stops
 // accepting, closes idle connections, lets in-flight responses finish with Connection: close, lets the process
-// exit), closeIdleConnections(), closeAllConnections(), option validation, and the addon inside a worker_thread.
+// exit), closeIdleConnections(), closeAllConnections(), option validation. (worker_threads: api-worker-thread.)
 import { spawn } from 'node:child_process';
-import { once } from 'node:events';
-import * as fs from 'node:fs';
 import * as net from 'node:net';
-import * as os from 'node:os';
-import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { Worker } from 'node:worker_threads';
 import { afterEach, describe, expect, test } from 'vitest';
 import { createServer } from '../dist/index.js';
 import {
@@ -236,76 +231,7 @@ describe.each(ioModels)('server API (%o)', (model) => {
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toBe('exit');
   });
-
-  test('the addon loads, serves and closes inside a worker_thread, which then exits', async () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nova-worker-'));
-    const file = path.join(dir, 'worker.mjs');
-    fs.writeFileSync(file, workerSource);
-    try {
-      const w = new Worker(file, { workerData: { distUrl, model, mode: 'close' } });
-      const errors: unknown[] = [];
-      w.on('error', (e) => errors.push(e));
-      const [msg] = (await withTimeout(once(w, 'message'), 8000, 'worker message')) as [{ text: string }];
-      expect(normalize(msg.text)).toBe(response({ body: 'from worker', persist: false }));
-      const [code] = (await withTimeout(once(w, 'exit'), 8000, 'the worker to exit by itself')) as [number];
-      expect(errors).toEqual([]);
-      expect(code).toBe(0);
-    } finally {
-      fs.rmSync(dir, { recursive: true, force: true });
-    }
-  });
-
-  test('terminating a worker with a listening server closes the server (cleanup hook); a new worker works', async () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nova-worker-'));
-    const file = path.join(dir, 'worker.mjs');
-    fs.writeFileSync(file, workerSource);
-    try {
-      for (let round = 0; round < 2; round++) {
-        const w = new Worker(file, { workerData: { distUrl, model, mode: 'stay' } });
-        w.on('error', () => {});
-        const [msg] = (await withTimeout(once(w, 'message'), 8000, 'worker message')) as [{ text: string; port: number }];
-        expect(normalize(msg.text)).toBe(response({ body: 'from worker', persist: false }));
-        // an idle keep-alive connection from this thread to the worker's server
-        const c = await RawClient.connect(msg.port);
-        await c.write(get('/'));
-        await c.waitResponses(1);
-        await withTimeout(w.terminate(), 8000, 'worker.terminate()');
-        expect(await c.waitClose(3000)).toBe(true);
-        let isRefused = false;
-        for (let i = 0; i < 50 && !isRefused; i++) {
-          isRefused = await refused(msg.port);
-          if (!isRefused) await sleep(20);
-        }
-        expect(isRefused).toBe(true);
-      }
-    } finally {
-      fs.rmSync(dir, { recursive: true, force: true });
-    }
-  });
 });
-
-const workerSource = `
-import { parentPort, workerData } from 'node:worker_threads';
-import net from 'node:net';
-const mod = await import(workerData.distUrl);
-const { createServer } = mod.createServer ? mod : mod.default;
-const s = createServer(workerData.model, (req, res) => res.end('from worker'));
-await new Promise((r) => s.listen(0, '127.0.0.1', r));
-const port = s.address().port;
-const text = await new Promise((resolve) => {
-  const c = net.connect(port, '127.0.0.1', () => c.write('GET / HTTP/1.1\\r\\nHost: t\\r\\nConnection: close\\r\\n\\r\\n'));
-  let d = '';
-  c.on('data', (x) => (d += x.toString('latin1')));
-  c.on('error', () => {});
-  c.on('close', () => resolve(d));
-});
-if (workerData.mode === 'close') {
-  await new Promise((r) => s.close(r));
-  parentPort.postMessage({ text });
-} else {
-  parentPort.postMessage({ text, port });
-}
-`;
 
 describe('option validation', () => {
   const numeric = [

@@ -29,10 +29,11 @@ describe.each(ioModels)('keepAliveTimeout (%o)', (model) => {
     const idle = client.endedAt - t0;
     expect(idle).toBeGreaterThanOrEqual(200);
     expect(idle).toBeLessThan(1500);
-    // exactly one response and nothing else (no 408 for an idle connection)
-    expect(normalize(client.text).replace(/Keep-Alive: timeout=\d+\r\n/, 'Keep-Alive: timeout=N\r\n')).toBe(
-      response({ body: 'ok' }).replace('Keep-Alive: timeout=65', 'Keep-Alive: timeout=N'),
-    );
+    // exactly one response and nothing else (no 408 for an idle connection). A sub-second keepAliveTimeout has no
+    // whole-second Keep-Alive value (timeout=0 or none are both defensible), so that line is left out here; the
+    // 1000 ms case below asserts it exactly.
+    const noKeepAlive = (t: string) => t.replace(/Keep-Alive: timeout=\d+\r\n/, '');
+    expect(noKeepAlive(normalize(client.text))).toBe(noKeepAlive(response({ body: 'ok' })));
   });
 
   test('keepAliveTimeout 1000 advertises timeout=1 and closes after about a second idle', async () => {
