@@ -30,7 +30,7 @@ const MODES = {
 const HELP = `usage: npm run bench [-- options]   (or: node bench/run.js [options])
   --quick              one round, 1 s cells, short warm-up (~2 minutes with every server)
   --smoke              CI: one short round, nova-http and node:http only, 4 loads (< 1 minute)
-  --servers=a,b        servers to run (ids below); default: all
+  --servers=a,b        servers to run (ids below); default: all but the opt-in nova-inline
   --loads=x,y          loads to run (ids below); default: all
   --rounds=N           interleaved rounds (default 3; quick/smoke 1)
   --duration=S         seconds per wrk cell (default 5; quick/smoke 1)
@@ -38,6 +38,7 @@ const HELP = `usage: npm run bench [-- options]   (or: node bench/run.js [option
   --warmup=same|burst  warm-up before each cell: the same load for --warmup-seconds (default), or a short
                        keep-alive burst of 3,000 requests from the harness (quick/smoke)
   --warmup-seconds=S   (default 2)
+  --nova-root=DIR      load nova-http from DIR instead of this repository (e.g. a copy of another build)
   --no-install         don't run npm install --prefix bench when peers are missing
   --out=DIR            where to write results (default bench/results, or bench/results/tmp for partial runs)
   --parser             run the parser micro-benchmark instead (bench/parser/run.js)
@@ -51,7 +52,7 @@ function parseArgs(argv) {
     const a = argv[i];
     if (!a.startsWith('--')) throw new Error(`unexpected argument ${a}`);
     let [k, v] = a.slice(2).split(/=(.*)/s);
-    if (v === undefined && ['servers', 'loads', 'rounds', 'duration', 'ab-seconds', 'warmup', 'warmup-seconds', 'out'].includes(k)) {
+    if (v === undefined && ['servers', 'loads', 'rounds', 'duration', 'ab-seconds', 'warmup', 'warmup-seconds', 'out', 'nova-root'].includes(k)) {
       v = argv[++i];
     }
     o[k] = v === undefined ? true : v;
@@ -63,7 +64,7 @@ const log = (s) => process.stderr.write(`${s}\n`);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 function pickList(all, wanted, what) {
-  if (!wanted) return all;
+  if (!wanted) return all.filter((x) => !x.optional);
   const ids = String(wanted).split(',').map((s) => s.trim()).filter(Boolean);
   for (const id of ids) {
     if (!all.some((x) => x.id === id)) throw new Error(`unknown ${what} "${id}" (known: ${all.map((x) => x.id).join(', ')})`);
@@ -176,7 +177,7 @@ async function main() {
     burstRequests: M.burstRequests ?? 3000,
   };
   if (args.list) {
-    for (const s of resolveServers()) console.log(`server ${s.id.padEnd(14)} ${s.label}${s.missing ? ` [missing: ${s.missing}]` : ''}`);
+    for (const s of resolveServers()) console.log(`server ${s.id.padEnd(14)} ${s.label}${s.optional ? " (opt-in)" : "" }${s.missing ? ` [missing: ${s.missing}]` : "" }`);
     for (const l of LOADS) console.log(`load   ${l.id.padEnd(14)} ${l.label}`);
     return;
   }
@@ -187,8 +188,11 @@ async function main() {
   if (installNote) log(`bench: ${installNote}`);
 
   const servers = pickList(resolveServers(), wantedServers, 'server');
+  if (args['nova-root']) {
+    for (const s of servers) if (s.nova) s.env = { ...s.env, NOVA_ROOT: path.resolve(String(args['nova-root'])) };
+  }
   const loads = pickList(LOADS, wantedLoads, 'load');
-  const partial = mode !== 'full' || args.servers || args.loads || args.rounds || args.duration;
+  const partial = mode !== 'full' || args.servers || args.loads || args.rounds || args.duration || args['nova-root'];
   const outDir = path.resolve(args.out ?? path.join(__dirname, 'results', partial ? 'tmp' : ''));
   const info = { ...meta.collect(), mode, ...opts, installNote };
   const t0 = Date.now();

@@ -41,17 +41,21 @@ function peerVersion(pkg) {
 }
 
 const node = process.execPath;
-const nova = (ioModel, keepAlive) => ({
+const nova = (ioModel, keepAlive, extra = {}) => ({
   argv: [node, path.join(SERVERS_DIR, 'nova.js')],
-  env: { NOVA_IO_MODEL: ioModel, NOVA_KEEPALIVE: keepAlive ? 'on' : 'off' },
+  env: { NOVA_IO_MODEL: ioModel, NOVA_KEEPALIVE: keepAlive ? 'on' : 'off', ...extra },
 });
 
-// id -> definition. `nova: true` marks this project's servers; `peer` names the npm package it needs.
+// id -> definition. `nova: true` marks this project's servers; `peer` names the npm package it needs;
+// `optional` ones run only when named in --servers.
 const SERVERS = [
   { id: 'nova-evented', label: 'nova-http evented', nova: true, ...nova('evented', true) },
   { id: 'nova-blocking', label: 'nova-http blocking', nova: true, ...nova('blocking', true) },
   { id: 'nova-close', label: 'nova-http blocking, keep-alive off', nova: true, ...nova('blocking', false),
     note: 'handler sends Connection: close: one connection per request (Phase 1 baseline)' },
+  { id: 'nova-inline', label: 'nova-http evented, threads: 0', nova: true, optional: true,
+    ...nova('evented', true, { NOVA_THREADS: '0' }),
+    note: 'no I/O thread: sockets polled from Node\'s own loop (opt-in: --servers=...,nova-inline)' },
   { id: 'node', label: 'node:http', argv: [node, path.join(SERVERS_DIR, 'node-http.js')], env: {} },
   { id: 'node-cluster', label: 'node:http cluster x2', argv: [node, path.join(SERVERS_DIR, 'node-cluster.js')],
     env: { CLUSTER_WORKERS: '2' } },

@@ -7,6 +7,7 @@ const COLORS = {
   'nova-evented': '#d62728',
   'nova-blocking': '#ff7f0e',
   'nova-close': '#e6a96b',
+  'nova-inline': '#8c1c13',
   node: '#2ca02c',
   'node-cluster': '#98df8a',
   uws: '#1f77b4',

@@ -1,6 +1,7 @@
 'use strict';
 // nova-http hello world, the same handler as node-http.js, loaded from this repository (require of the repo root).
-// NOVA_IO_MODEL: 'blocking' | 'evented' (passed as the ioModel option).
+// NOVA_IO_MODEL: 'blocking' | 'evented' (passed as the ioModel option); NOVA_THREADS: the threads option, if set.
+// NOVA_ROOT: the nova-http package to load (default: this repository), e.g. a copy of a build to compare against.
 // NOVA_KEEPALIVE=off: the handler writes `Connection: close`, so the server closes after every response
 // (the original document's Phase 1 baseline: a new connection per request). The handler header is used rather than
 // maxRequestsPerSocket: 1 because it needs no option support and goes through the same keep-alive decision
@@ -10,6 +11,7 @@ const { HOST, PORT, BODY, ready, unavailable } = require('./_common');
 
 const ioModel = process.env.NOVA_IO_MODEL || 'blocking';
 const keepAlive = process.env.NOVA_KEEPALIVE !== 'off';
+const threads = process.env.NOVA_THREADS === undefined ? undefined : Number(process.env.NOVA_THREADS);
 const root = process.env.NOVA_ROOT || path.join(__dirname, '..', '..');
 
 let nova;
@@ -28,7 +30,7 @@ const headers = keepAlive
 
 let server;
 try {
-  server = nova.createServer({ ioModel }, (req, res) => {
+  server = nova.createServer(threads === undefined ? { ioModel } : { ioModel, threads }, (req, res) => {
     res.writeHead(200, headers);
     res.end(BODY);
   });
