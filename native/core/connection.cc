@@ -136,6 +136,9 @@ void Connection::request_parsed() {
   if (stop) {
     state_ = ReadState::Stopped;  // nothing after a closing request is processed, even if already received
     in_start_ = in_end_;
+    // Shutdown while an answered request's unread body was being drained: no response is owed any more, so
+    // nothing else would ever close the connection (Stopped has no deadline and is never idle).
+    if (pipeline_.empty()) close_after_output(CloseReason::Shutdown, true);
     return;
   }
   state_ = ReadState::Head;
@@ -246,7 +249,11 @@ void Connection::on_response(ResponseCmd& cmd, uint64_t now_ms) {
     // An unread Content-Length body we can drain within the bound still allows reuse; chunked ones don't.
     ki.body_complete = p->body_done || (state_ == ReadState::Body && body_seq_ == p->seq &&
                                         body_.remaining() <= cfg_.drain_limit);
-    ki.server_closing = shutting_down_ || p->last || eof_ || pending_error_ != HttpError::None;
+    // Only the last request we will answer may say close: a close on an earlier pipelined response makes the
+    // client drop (and maybe retry) the requests after it, which are answered anyway. Neither a refused request
+    // still waiting behind this one (its error follows) nor the client's FIN (we close after the last response
+    // either way) makes this response the last one; the response bytes must not depend on when they arrived.
+    ki.server_closing = p->last || (shutting_down_ && p == &pipeline_.back());
     p->keep_alive = keep_alive(ki);
     write_head(out, h, p->framing, p->keep_alive, p->version_minor, cfg_.keep_alive_timeout_ms / 1000);
     p->head_sent = true;
@@ -403,15 +410,11 @@ void Connection::on_timer(uint64_t now_ms) {
   if (d == kNever || now_ms < d) return;
   if (state_ == ReadState::Body) {
     // requestTimeout: the body stopped arriving. Answer 408 if the handler hasn't started a response.
+    // Refused like a request whose body broke: earlier responses (answered or not, written or not) go out
+    // first, then the 408.
     Pending* p = find(body_seq_);
-    if (p != nullptr && p == &pipeline_.front() && !p->head_sent) {
-      sink_.on_client_error(*this, HttpError::RequestTimeout);
-      pipeline_.clear();
-      out_.clear();
-      out_pos_ = 0;
-      pending_error_ = HttpError::RequestTimeout;
-      pending_error_reason_ = CloseReason::RequestTimeout;
-      emit_pending_error();
+    if (p != nullptr && !p->head_sent) {
+      reject(HttpError::RequestTimeout, CloseReason::RequestTimeout);
     } else {
       force_close(CloseReason::RequestTimeout);
     }
