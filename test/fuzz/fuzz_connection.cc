@@ -1,0 +1,484 @@
+// deps: connection parser keep_alive response http_errors
+// libFuzzer target for the per-connection state machine (native/core/connection.h), driven like the evented
+// driver drives it: the input is what one client sends, delivered in pieces; a fake handler answers every
+// dispatched request with ResponseCmds (whole, streamed, with a known length, closing, aborted; in any order,
+// sometimes before the request body is in); a fake clock advances and fires deadlines; output is written out in
+// random amounts; body flow control, shutdown and eviction happen now and then. Every choice comes from a PRNG
+// seeded with the input's first bytes and size, so a finding replays exactly.
+// Checked, besides ASan/UBSan/LeakSanitizer:
+//  - requests are dispatched with seq 0, 1, 2...; nothing after a closing request or after shutdown; body events
+//    only for the request whose body is arriving; the raw head is the head;
+//  - the bytes written out parse as HTTP/1.1 responses, in request order (seq 0, 1, 2... with no gap), each with
+//    the status, framing and body the handler gave (chunked never to HTTP/1.0, no body for HEAD/204/304), a
+//    response that says Connection: close (or is close-delimited, or answers a closing request) is the last one,
+//    a ready-made error response only at the end and only after on_client_error with that error;
+//  - idle() only when every dispatched request was answered;
+//  - once the client's EOF is fed and the handler has answered everything, the connection is done().
+// Build and run: npm run fuzz (scripts/fuzz.js); replay one input: build-fuzz/fuzz_connection <file>.
+#include <algorithm>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "../../native/core/connection.h"
+#include "../../native/core/http_errors.h"
+#include "fuzz_common.h"
+
+using namespace nova;
+
+namespace {
+
+std::string str(Slice s) { return s.len ? std::string(s.p, s.len) : std::string(); }
+
+struct Request {
+  bool is_head = false;
+  uint8_t minor = 1;
+  bool closes = false;       // the core said this request ends the connection
+  bool has_body = false;
+  bool body_ended = false;
+  // The handler's plan and what it sent so far.
+  enum Mode { Whole, Stream, LengthStream, AbortBefore, AbortAfter } mode = Whole;
+  uint16_t status = 200;
+  bool close_field = false;   // the handler set Connection: close
+  bool user_length = false;   // the handler set Content-Length itself
+  std::string body;           // the whole body the handler will send
+  size_t sent = 0;            // bytes of body sent
+  bool planned = false;
+  bool head_sent = false;
+  bool done = false;          // ended or aborted
+  bool aborted = false;
+};
+
+class Sink : public ConnSink {
+ public:
+  std::vector<Request> reqs;
+  bool stop_dispatch = false;  // a closing request was dispatched, or shutdown began
+  int body_seq = -1;           // request whose body is arriving
+  std::vector<HttpError> errors;
+  bool error_cut = false;  // a body failed while its response was under way: the core closes at once
+
+  void on_request(Connection& c, uint32_t seq, const RequestHead& h, Slice raw, bool closes) override {
+    FUZZ_CHECK(seq == reqs.size(), "seq " + std::to_string(seq) + " after " + std::to_string(reqs.size()) + " requests");
+    FUZZ_CHECK(!stop_dispatch, "a request dispatched after a closing request or shutdown");
+    // A body whose response already ended is drained without events (no body end): then the next may come.
+    FUZZ_CHECK(body_seq < 0 || reqs[body_seq].done, "a request dispatched while the previous body is still arriving");
+    FUZZ_CHECK(raw.p == h.method.p && raw.len >= 4, "raw head starts at the method");
+    FUZZ_CHECK(str(Slice{raw.p + raw.len - 4, 4}) == "\r\n\r\n", "raw head ends with its empty line");
+    // Touch every view: ASan reports one that points outside the connection's buffer.
+    std::string all = str(h.method) + str(h.target);
+    for (uint32_t i = 0; i < h.header_count; ++i) all += str(h.headers[i].name) + str(h.headers[i].value);
+    FUZZ_CHECK(all.size() <= raw.len, "views inside the raw head");
+    Request r;
+    r.is_head = h.is_head;
+    r.minor = h.version_minor;
+    r.closes = closes;
+    r.has_body = h.body != BodyKind::None;
+    body_seq = -1;
+    reqs.push_back(r);
+    if (closes) stop_dispatch = true;
+    if (r.has_body) body_seq = static_cast<int>(seq);
+    FUZZ_CHECK(c.requests() == reqs.size(), "requests() counts dispatched requests");
+  }
+  void on_body(Connection&, uint32_t seq, Slice data) override {
+    FUZZ_CHECK(static_cast<int>(seq) == body_seq, "body for request " + std::to_string(seq));
+    FUZZ_CHECK(data.len > 0, "no empty body events");
+    volatile char sink = data.p[0] ^ data.p[data.len - 1];
+    (void)sink;
+  }
+  void on_body_end(Connection&, uint32_t seq, const Header*, uint32_t) override {
+    FUZZ_CHECK(static_cast<int>(seq) == body_seq, "body end for request " + std::to_string(seq));
+    reqs[seq].body_ended = true;
+    body_seq = -1;
+  }
+  void on_client_error(Connection&, HttpError e) override {
+    FUZZ_CHECK(e != HttpError::None, "client error None");
+    errors.push_back(e);
+    if (body_seq >= 0 && reqs[body_seq].head_sent) error_cut = true;
+    body_seq = -1;  // a failed body gets no end event
+  }
+};
+
+ConnConfig make_config(fuzz::Rng& rng) {
+  ConnConfig cfg;
+  if (rng.chance(2)) return cfg;  // the defaults
+  cfg.limits.max_header_size = 64 + rng.below(512);
+  cfg.limits.max_request_line = 16 + rng.below(256);
+  cfg.limits.max_headers = 1 + rng.below(8);
+  cfg.limits.max_chunk_line = 4 + rng.below(32);
+  cfg.limits.max_trailer_size = 8 + rng.below(128);
+  cfg.keep_alive_timeout_ms = rng.below(4) * 50;
+  cfg.headers_timeout_ms = rng.below(4) * 80;
+  cfg.request_timeout_ms = rng.below(4) * 120;
+  cfg.max_requests_per_socket = rng.below(5);
+  cfg.drain_limit = rng.below(64);
+  cfg.max_pipeline = 1 + rng.below(4);
+  cfg.linger_ms = 1 + rng.below(100);
+  return cfg;
+}
+
+class Harness {
+ public:
+  Harness(const uint8_t* data, size_t size)
+      : data_(data), size_(size), rng_(fuzz::seed_from(data, size, 2)), cfg_(make_config(rng_)),
+        conn_(cfg_, sink_, now_) {}
+
+  void run() {
+    for (int steps = 0; steps < 4000 && !conn_.done(); ++steps) step();
+    finish();
+    verify_output();
+  }
+
+ private:
+  void step() {
+    check_idle();
+    switch (rng_.below(16)) {
+      case 0: case 1: case 2: case 3: case 4:
+        read();
+        break;
+      case 5: case 6: case 7: case 8:
+        respond(false);
+        break;
+      case 9: case 10: case 11:
+        write_out(false);
+        break;
+      case 12: case 13:
+        advance(false);
+        break;
+      case 14:
+        if (conn_.reading_body()) {
+          paused_ = !paused_;
+          conn_.set_body_paused(paused_, now_);
+        }
+        break;
+      case 15:
+        if (rng_.chance(64)) {
+          conn_.begin_shutdown(now_);
+          sink_.stop_dispatch = true;
+        } else if (rng_.chance(64) && conn_.idle()) {
+          conn_.force_close(CloseReason::Evicted);
+          forced_ = true;
+        } else if (!eof_ && pos_ > 0 && rng_.chance(32)) {
+          eof();  // the client gives up early, maybe mid-head or mid-body
+        }
+        break;
+    }
+  }
+
+  void read() {
+    if (eof_ || !conn_.wants_read()) return;
+    if (pos_ == size_) {
+      eof();
+      return;
+    }
+    size_t avail = 0;
+    char* space = conn_.read_space(&avail);
+    FUZZ_CHECK(avail > 0, "read_space gives room");
+    size_t n = rng_.chance(4) ? size_ - pos_ : 1 + rng_.below(rng_.chance(2) ? 8 : 200);
+    n = std::min({n, size_ - pos_, avail});
+    std::memcpy(space, data_ + pos_, n);
+    pos_ += n;
+    conn_.on_read(n, now_);
+  }
+
+  void eof() {
+    if (eof_) return;
+    eof_ = true;
+    if (conn_.reading_body()) eof_in_body_ = true;  // the broken request's connection closes at once
+    conn_.on_eof(now_);
+  }
+
+  // The handler takes one step on one unfinished request (any of them: async handlers answer out of order).
+  void respond(bool all) {
+    std::vector<uint32_t> open;
+    for (uint32_t i = 0; i < sink_.reqs.size(); ++i)
+      if (!sink_.reqs[i].done) open.push_back(i);
+    if (open.empty()) return;
+    const uint32_t seq = all ? open.front() : open[rng_.below(static_cast<uint32_t>(open.size()))];
+    Request& r = sink_.reqs[seq];
+    if (!r.planned) plan(r, seq);
+    // Usually wait for the request body before answering, as most handlers do; sometimes answer early.
+    if (!all && r.has_body && !r.body_ended && !rng_.chance(4)) return;
+
+    ResponseCmd cmd;
+    cmd.seq = seq;
+    if (r.mode == Request::AbortBefore || (r.mode == Request::AbortAfter && r.head_sent)) {
+      cmd.kind = ResponseCmd::kAbort;
+      r.done = r.aborted = true;
+      conn_.on_response(cmd, now_);
+      return;
+    }
+    if (!r.head_sent) {
+      cmd.kind = ResponseCmd::kHead;
+      cmd.status = r.status;
+      cmd.fields = "X-Seq: " + std::to_string(seq) + "\r\n";
+      if (r.close_field) {
+        cmd.fields += "Connection: close\r\n";
+        cmd.user_fields |= kUserConnection;
+        cmd.response_tokens = kConnClose;
+      }
+      if (r.mode == Request::LengthStream) {
+        cmd.content_length = static_cast<int64_t>(r.body.size());
+        if (r.user_length) {
+          cmd.fields += "Content-Length: " + std::to_string(r.body.size()) + "\r\n";
+          cmd.user_fields |= kUserContentLength;
+        }
+      }
+      if (rng_.chance(8)) cmd.reason = "Fuzzy Reason";
+      r.head_sent = true;
+    }
+    size_t n = r.body.size() - r.sent;
+    if (r.mode != Request::Whole && !all && n > 0) n = rng_.below(static_cast<uint32_t>(n) + 1);
+    if (n > 0) {
+      cmd.kind |= ResponseCmd::kData;
+      cmd.data = r.body.substr(r.sent, n);
+      r.sent += n;
+    }
+    if (r.sent == r.body.size() && r.mode != Request::AbortAfter && (all || r.mode == Request::Whole || rng_.chance(2))) {
+      cmd.kind |= ResponseCmd::kEnd;
+      r.done = true;
+    }
+    if (cmd.kind == 0) return;  // addon.cc sends nothing for an empty write
+    conn_.on_response(cmd, now_);
+  }
+
+  void plan(Request& r, uint32_t seq) {
+    r.planned = true;
+    const uint32_t m = rng_.below(16);
+    r.mode = m < 8 ? Request::Whole : m < 11 ? Request::Stream : m < 14 ? Request::LengthStream
+           : m < 15 ? Request::AbortBefore : Request::AbortAfter;
+    static const uint16_t kStatus[] = {200, 200, 200, 201, 204, 304, 404, 500};
+    r.status = kStatus[rng_.below(8)];
+    r.close_field = rng_.chance(8);
+    r.user_length = rng_.chance(2);
+    const uint32_t len = rng_.chance(8) ? rng_.below(5000) : rng_.below(40);
+    r.body.resize(len);
+    for (uint32_t i = 0; i < len; ++i) r.body[i] = static_cast<char>('a' + (seq * 7 + i) % 26);
+  }
+
+  // The driver writes some (or all) of the pending output.
+  void write_out(bool all) {
+    const size_t n = conn_.out_size();
+    if (n == 0) return;
+    size_t k = all || rng_.chance(2) ? n : 1 + rng_.below(static_cast<uint32_t>(std::min<size_t>(n, 1u << 20)));
+    wire_.append(conn_.out_data(), k);
+    conn_.out_consumed(k);
+  }
+
+  void advance(bool past_deadline) {
+    const uint64_t d = conn_.deadline();
+    if (past_deadline && d != UINT64_MAX) {
+      now_ = std::max(now_, d);
+    } else {
+      now_ += rng_.chance(8) ? rng_.below(400) : rng_.below(10);
+      if (rng_.chance(64)) now_ += 70000;
+    }
+    // Drivers also call on_timer early (the blocking one on every recv timeout): it must be a no-op then.
+    if (now_ >= d || rng_.chance(4)) conn_.on_timer(now_);
+  }
+
+  void check_idle() {
+    if (!conn_.idle()) return;
+    for (const Request& r : sink_.reqs)
+      FUZZ_CHECK(r.done, "idle() while a request is unanswered (eviction would drop it)");
+  }
+
+  // The client has sent everything (or gave up): answer every request, write everything, let time pass.
+  void finish() {
+    for (int i = 0; i < 10000 && !conn_.done(); ++i) {
+      if (paused_) {
+        paused_ = false;
+        conn_.set_body_paused(false, now_);
+      }
+      if (!eof_ && pos_ < size_ && conn_.wants_read()) {
+        read();
+      } else if (!eof_) {
+        eof();
+      }
+      respond(true);
+      write_out(true);
+      if (i > 100) advance(true);
+    }
+    FUZZ_CHECK(conn_.done(), "the connection never finished after EOF:\n" + dump());
+    write_out(true);
+    FUZZ_CHECK(conn_.out_size() == 0, "output left after done()");
+  }
+
+  std::string dump() {
+    std::string s = "requests " + std::to_string(sink_.reqs.size()) + ", errors " + std::to_string(sink_.errors.size()) +
+                    ", close reason " + std::to_string(static_cast<int>(conn_.close_reason())) + "\ninput:\n" +
+                    fuzz::escape(reinterpret_cast<const char*>(data_), size_, 1500) + "\noutput:\n" +
+                    fuzz::escape(wire_.data(), wire_.size(), 3000);
+    return s;
+  }
+
+  // ---- the bytes the client received ----
+
+  struct Resp {
+    int status = 0;
+    std::vector<std::pair<std::string, std::string>> fields;
+    size_t head_end = 0;
+    std::string field(const std::string& lname) const {
+      for (auto& f : fields) {
+        std::string n = f.first;
+        for (char& ch : n) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+        if (n == lname) return f.second;
+      }
+      return std::string("\x01");  // absent
+    }
+  };
+
+  // Parses a response head at wire_[i]; false if the bytes end first.
+  bool parse_head(size_t i, Resp* r) {
+    const size_t end = wire_.find("\r\n\r\n", i);
+    if (end == std::string::npos) return false;
+    const std::string head = wire_.substr(i, end + 2 - i);
+    FUZZ_CHECK(head.compare(0, 9, "HTTP/1.1 ") == 0 && head.size() > 12, "status line at " + std::to_string(i) + "\n" + dump());
+    r->status = std::atoi(head.c_str() + 9);
+    size_t line = head.find("\r\n") + 2;
+    while (line < head.size()) {
+      size_t eol = head.find("\r\n", line);
+      size_t colon = head.find(':', line);
+      FUZZ_CHECK(colon != std::string::npos && colon < eol, "field line in a response head\n" + dump());
+      size_t v = colon + 1;
+      while (v < eol && head[v] == ' ') ++v;
+      r->fields.emplace_back(head.substr(line, colon - line), head.substr(v, eol - v));
+      line = eol + 2;
+    }
+    r->head_end = end + 4;
+    return true;
+  }
+
+  void verify_output() {
+    size_t i = 0;
+    uint32_t next_seq = 0;
+    bool must_end = false;
+    // Output discarded on purpose (force_close: EOF inside a request body, eviction, a request timeout or a body
+    // error once the response had started): the last response may be cut short.
+    const bool may_cut =
+        eof_in_body_ || forced_ || sink_.error_cut || conn_.close_reason() == CloseReason::RequestTimeout;
+    while (i < wire_.size()) {
+      FUZZ_CHECK(!must_end, "bytes after a closing response at " + std::to_string(i) + "\n" + dump());
+      Resp r;
+      if (!parse_head(i, &r)) {
+        FUZZ_CHECK(may_cut || last_aborted(next_seq), "output ends inside a response head\n" + dump());
+        return;
+      }
+      if (r.status == 100) {
+        FUZZ_CHECK(r.fields.empty(), "100 Continue has no fields");
+        i = r.head_end;
+        continue;
+      }
+      const std::string xseq = r.field("x-seq");
+      if (xseq == "\x01") {
+        // A ready-made error response: exactly the bytes of the last client error, then nothing.
+        FUZZ_CHECK(!sink_.errors.empty(), "an error response without on_client_error\n" + dump());
+        const std::string_view want = error_response(sink_.errors.back());
+        FUZZ_CHECK(wire_.compare(i, std::string::npos, want.data(), want.size()) == 0,
+                   "error response bytes\n" + dump());
+        return;
+      }
+      const uint32_t seq = static_cast<uint32_t>(std::stoul(xseq));
+      FUZZ_CHECK(seq == next_seq, "response " + std::to_string(seq) + " where " + std::to_string(next_seq) +
+                                      " was due\n" + dump());
+      FUZZ_CHECK(seq < sink_.reqs.size(), "response to an unknown request");
+      const Request& q = sink_.reqs[seq];
+      ++next_seq;
+      FUZZ_CHECK(q.head_sent && r.status == q.status, "status of response " + xseq + "\n" + dump());
+      FUZZ_CHECK(r.field("date") != "\x01", "Date in response " + xseq);
+      const bool close = r.field("connection").find("close") != std::string::npos;
+      const std::string te = r.field("transfer-encoding");
+      const std::string cl = r.field("content-length");
+      if (q.closes || q.close_field) FUZZ_CHECK(close, "response " + xseq + " to a closing request says close\n" + dump());
+      if (q.minor == 0) FUZZ_CHECK(te == "\x01", "no Transfer-Encoding to HTTP/1.0\n" + dump());
+      if (close) must_end = true;
+      i = r.head_end;
+      std::string body;
+      bool complete = true;
+      if (q.is_head || r.status == 204 || r.status == 304) {
+        // no body bytes
+      } else if (te != "\x01") {
+        FUZZ_CHECK(te == "chunked", "Transfer-Encoding: chunked");
+        complete = read_chunked(&i, &body);
+      } else if (cl != "\x01") {
+        const size_t n = std::stoul(cl);
+        FUZZ_CHECK(n == q.body.size(), "Content-Length of response " + xseq + "\n" + dump());
+        body = wire_.substr(i, n);
+        complete = body.size() == n;
+        i += body.size();
+      } else {
+        FUZZ_CHECK(close, "a close-delimited response says Connection: close\n" + dump());
+        body = wire_.substr(i);
+        i = wire_.size();
+        complete = q.done && !q.aborted && !may_cut;
+      }
+      const std::string& want = q.body;
+      if (complete && !q.aborted && !(q.is_head || r.status == 204 || r.status == 304)) {
+        FUZZ_CHECK(body == want, "body of response " + xseq + "\n" + dump());
+      } else {
+        FUZZ_CHECK(want.compare(0, body.size(), body) == 0, "body prefix of response " + xseq + "\n" + dump());
+      }
+      if (!complete) {
+        FUZZ_CHECK(q.aborted || may_cut, "response " + xseq + " cut short\n" + dump());
+        FUZZ_CHECK(i == wire_.size(), "bytes after a cut response\n" + dump());
+      }
+    }
+  }
+
+  bool last_aborted(uint32_t seq) const { return seq < sink_.reqs.size() && sink_.reqs[seq].aborted; }
+
+  // Chunked body at *i; false if the output ends before the last chunk.
+  bool read_chunked(size_t* i, std::string* body) {
+    for (;;) {
+      const size_t eol = wire_.find("\r\n", *i);
+      if (eol == std::string::npos) {
+        *i = wire_.size();  // cut inside a chunk-size line
+        return false;
+      }
+      const std::string line = wire_.substr(*i, eol - *i);
+      FUZZ_CHECK(!line.empty() && line.find_first_not_of("0123456789abcdefABCDEF") == std::string::npos,
+                 "chunk size line '" + line + "'\n" + dump());
+      const size_t n = std::stoul(line, nullptr, 16);
+      *i = eol + 2;
+      if (n == 0) {
+        if (wire_.size() < *i + 2) {
+          *i = wire_.size();
+          return false;
+        }
+        FUZZ_CHECK(wire_.compare(*i, 2, "\r\n") == 0, "no trailers after the last chunk\n" + dump());
+        *i += 2;
+        return true;
+      }
+      FUZZ_CHECK(n > 0, "no empty chunk before the last");
+      body->append(wire_, *i, n);
+      if (wire_.size() < *i + n + 2) {
+        *i = wire_.size();
+        return false;
+      }
+      *i += n;
+      FUZZ_CHECK(wire_.compare(*i, 2, "\r\n") == 0, "CRLF after chunk data\n" + dump());
+      *i += 2;
+    }
+  }
+
+  const uint8_t* data_;
+  size_t size_;
+  size_t pos_ = 0;
+  fuzz::Rng rng_;
+  ConnConfig cfg_;
+  Sink sink_;
+  uint64_t now_ = 1000;
+  Connection conn_;
+  bool eof_ = false;
+  bool eof_in_body_ = false;
+  bool forced_ = false;
+  bool paused_ = false;
+  std::string wire_;
+};
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  Harness h(data, size);
+  h.run();
+  return 0;
+}
