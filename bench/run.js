@@ -113,11 +113,13 @@ async function cell(srv, load, opts, st) {
     }
     await sleep(50);
     const c = command(load, h.port, opts);
+    const u0 = await h.usage();
     const cpu0 = treeCpu(h.pid);
     const m0 = machineCpu();
     const r = await runBounded(c.argv, c);
     const cpu1 = treeCpu(h.pid);
     const m1 = machineCpu();
+    const u1 = await h.usage();
     const mem = treeMemory(h.pid);
     const out = parse(load, r.stdout);
     const died = h.child.exitCode !== null || h.child.signalCode !== null;
@@ -143,6 +145,7 @@ async function cell(srv, load, opts, st) {
       ...out,
       serverCpuUs,
       cpuPerReqUs: out.requests ? serverCpuUs / out.requests : null,
+      csPerReq: u0 && u1 && out.requests ? (u1.vcs + u1.ivcs - u0.vcs - u0.ivcs) / out.requests : null,
       rssKiB: mem.hwmKiB,
       threads: mem.threads,
       genCpuPct: genCpuUs == null ? null : (genCpuUs / (out.seconds * 1e6)) * 100,

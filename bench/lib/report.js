@@ -40,8 +40,8 @@ function shortStatus(st) {
 function mainTable(res) {
   const lines = [];
   lines.push(
-    '| load | server | req/s median (min-max) | x node:http | p50 / p99 | errors | server CPU us/req (min-max) | x node:http CPU | peak RSS | load gen CPU | other CPU | rank |',
-    '|---|---|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|',
+    '| load | server | req/s median (min-max) | x node:http | p50 / p99 | errors | server CPU us/req (min-max) | x node:http CPU | cs/req | peak RSS | load gen CPU | other CPU | rank |',
+    '|---|---|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|',
   );
   for (const load of res.loads) {
     const L = res.summary[load.id];
@@ -55,7 +55,7 @@ function mainTable(res) {
       first = false;
       if (!s || !s.rps) {
         const why = srv.status !== 'ok' ? `${shortStatus(srv)} (see notes)` : `no result: ${[...new Set(s?.failures || ['not run'])].join('; ')}`;
-        lines.push(`| ${loadCell} | ${srv.label} | ${why} | | | | | | | | | |`);
+        lines.push(`| ${loadCell} | ${srv.label} | ${why} | | | | | | | | | | |`);
         continue;
       }
       const gen = s.genCpuPct == null ? '-' : `${Math.round(s.genCpuPct)}%${s.ceiling ? ' ceiling' : ''}`;
@@ -66,7 +66,7 @@ function mainTable(res) {
       if (s.okRounds < s.rounds) errors += ` (${s.rounds - s.okRounds} round(s) failed)`;
       lines.push(
         `| ${loadCell} | ${srv.label} | ${range(s.rps, fmtK)} | ${fmtX(s.xNode)} | ${fmtUs(s.p50us)} / ${fmtUs(s.p99us)} | ` +
-          `${errors} | ${range(s.cpuPerReqUs, fmtCpu)} | ${fmtX(s.cpuXNode)} | ${s.rssMiB == null ? '-' : `${Math.round(s.rssMiB)} MiB`} | ` +
+          `${errors} | ${range(s.cpuPerReqUs, fmtCpu)} | ${fmtX(s.cpuXNode)} | ${s.csPerReq == null ? '-' : s.csPerReq.toFixed(2)} | ${s.rssMiB == null ? '-' : `${Math.round(s.rssMiB)} MiB`} | ` +
           `${gen} | ${s.otherPct == null ? '-' : `${Math.round(s.otherPct)}%`} | ${s.rank} |`,
       );
     }
@@ -156,7 +156,8 @@ function header(res) {
     `Settings: ${m.rounds} round(s) interleaved (server order rotated), ${m.seconds} s per wrk cell, ab ${m.abSeconds} s max, ` +
       `warm-up: ${m.warmup}; load average at start ${m.loadavgStart.join(' ')}, at end ${m.loadavgEnd?.join(' ') ?? '-'}`,
     'Server CPU = process-tree user+system time (/proc) over the measured window / requests. Load gen CPU = wrk/ab ' +
-      `CPU / wall time (one core = 100%; >= 90% is the ceiling). Other CPU = the rest of the machine, % of all cores (noise).`,
+      'CPU / wall time (one core = 100%; >= 90% is the ceiling). Other CPU = the rest of the machine, % of all cores (noise). ' +
+      'cs/req = the server\'s context switches per request (getrusage; single-process Node servers only).',
   ].join('\n');
 }
 

@@ -42,12 +42,14 @@ function peerVersion(pkg) {
 
 const node = process.execPath;
 const nova = (ioModel, keepAlive, extra = {}) => ({
+  usage: true,
   argv: [node, path.join(SERVERS_DIR, 'nova.js')],
   env: { NOVA_IO_MODEL: ioModel, NOVA_KEEPALIVE: keepAlive ? 'on' : 'off', ...extra },
 });
 
 // id -> definition. `nova: true` marks this project's servers; `peer` names the npm package it needs;
-// `optional` ones run only when named in --servers.
+// `optional` ones run only when named in --servers; `usage`: a single process answering SIGUSR2 with its context
+// switches (servers/_common.js).
 const SERVERS = [
   { id: 'nova-evented', label: 'nova-http evented', nova: true, ...nova('evented', true) },
   { id: 'nova-blocking', label: 'nova-http blocking', nova: true, ...nova('blocking', true) },
@@ -56,13 +58,13 @@ const SERVERS = [
   { id: 'nova-inline', label: 'nova-http evented, threads: 0', nova: true, optional: true,
     ...nova('evented', true, { NOVA_THREADS: '0' }),
     note: 'no I/O thread: sockets polled from Node\'s own loop (opt-in: --servers=...,nova-inline)' },
-  { id: 'node', label: 'node:http', argv: [node, path.join(SERVERS_DIR, 'node-http.js')], env: {} },
+  { id: 'node', label: 'node:http', usage: true, argv: [node, path.join(SERVERS_DIR, 'node-http.js')], env: {} },
   { id: 'node-cluster', label: 'node:http cluster x2', argv: [node, path.join(SERVERS_DIR, 'node-cluster.js')],
     env: { CLUSTER_WORKERS: '2' } },
-  { id: 'uws', label: 'uWebSockets.js', peer: '@trufflesuite/uws-js-unofficial',
+  { id: 'uws', label: 'uWebSockets.js', peer: '@trufflesuite/uws-js-unofficial', usage: true,
     argv: [node, path.join(SERVERS_DIR, 'uws.js')], env: {} },
   { id: 'bun', label: 'Bun.serve', peer: 'bun', argv: null, env: {} },
-  { id: 'fastify', label: 'fastify', peer: 'fastify', argv: [node, path.join(SERVERS_DIR, 'fastify.js')], env: {} },
+  { id: 'fastify', label: 'fastify', peer: 'fastify', usage: true, argv: [node, path.join(SERVERS_DIR, 'fastify.js')], env: {} },
 ];
 
 // Fills in what depends on the installation: argv for bun, `missing` for peers that are not there.

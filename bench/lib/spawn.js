@@ -52,7 +52,7 @@ async function startServerOnce(def, { cpus, timeoutMs = 15000 } = {}) {
   let out = '';
   let err = '';
   child.stderr.on('data', (d) => {
-    if (err.length < 4000) err += d;
+    err = (err + d).slice(-4000); // the last lines say why a server died
   });
   const ready = await new Promise((resolve) => {
     const timer = setTimeout(() => resolve({ error: `no READY line within ${timeoutMs} ms` }), timeoutMs);
@@ -80,6 +80,31 @@ async function startServerOnce(def, { cpus, timeoutMs = 15000 } = {}) {
     child,
     stderr: () => err,
     stop: () => stopTree(child),
+    // Context switches of the whole server process (servers/_common.js answers SIGUSR2), or null.
+    usage: (timeoutMs = 1000) => {
+      if (!def.usage || child.exitCode !== null || child.signalCode !== null) return Promise.resolve(null);
+      return new Promise((resolve) => {
+        const from = out.length;
+        const t = setTimeout(() => {
+          child.stdout.off('data', on);
+          resolve(null);
+        }, timeoutMs);
+        const on = () => {
+          const m = out.slice(from).match(/^USAGE (\{.*\})$/m);
+          if (!m) return;
+          clearTimeout(t);
+          child.stdout.off('data', on);
+          resolve(JSON.parse(m[1]));
+        };
+        child.stdout.on('data', on);
+        try {
+          process.kill(child.pid, 'SIGUSR2');
+        } catch {
+          clearTimeout(t);
+          resolve(null);
+        }
+      });
+    },
   };
   if (ready.port) return handle;
   await handle.stop();

@@ -32,6 +32,7 @@ function summarize(rounds) {
     non2xx: ok.reduce((a, r) => a + r.non2xx, 0),
     errorDetail: {},
     cpuPerReqUs: spread(ok.map((r) => r.cpuPerReqUs)),
+    csPerReq: median(ok.map((r) => r.csPerReq)),
     rssMiB: ok.length ? Math.max(...ok.map((r) => r.rssKiB / 1024)) : null,
     threads: ok.length ? Math.max(...ok.map((r) => r.threads)) : null,
     genCpuPct: median(ok.map((r) => r.genCpuPct)),

@@ -22,6 +22,12 @@ process.on('SIGTERM', () => {
   process.stderr.write('server: SIGTERM received\n');
   process.exit(0);
 });
+// SIGUSR2: one `USAGE {...}` line with the process's context switches (getrusage counts every thread, also those
+// that already exited, which /proc/<pid>/task does not): the harness asks before and after a measured window.
+process.on('SIGUSR2', () => {
+  const u = process.resourceUsage();
+  process.stdout.write(`USAGE ${JSON.stringify({ vcs: u.voluntaryContextSwitches, ivcs: u.involuntaryContextSwitches })}\n`);
+});
 process.on('beforeExit', () => process.stderr.write('server: the event loop is empty (nothing keeps the process alive)\n'));
 process.on('exit', (code) => process.stderr.write(`server: exit ${code}\n`));
 
