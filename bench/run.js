@@ -200,7 +200,10 @@ async function main() {
   const info = { ...meta.collect(), mode, ...opts, installNote };
   const t0 = Date.now();
 
-  log(`bench: ${mode} mode: ${servers.length} servers x ${loads.length} loads x ${opts.rounds} round(s); load average ${info.loadavgStart.join(' ')}`);
+  const perCell = (l) => 0.6 + (l.tool === 'wrk' ? opts.seconds + (opts.warmup === 'burst' ? 0.3 : opts.warmupSeconds) : 1.5);
+  const estimate = servers.length * opts.rounds * loads.reduce((a, l) => a + perCell(l), 0) + servers.length * 1.5;
+  log(`bench: ${mode} mode: ${servers.length} servers x ${loads.length} loads x ${opts.rounds} round(s), ` +
+      `about ${Math.ceil(estimate / 60)} min; load average ${info.loadavgStart.join(' ')}`);
   const status = {};
   for (const s of servers) {
     status[s.id] = await preflight(s);

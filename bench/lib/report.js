@@ -147,8 +147,20 @@ function goals(res) {
   return out.join('\n');
 }
 
+// Median share of the machine used by other processes during the cells: how much to trust this run.
+function noise(res) {
+  const v = [];
+  for (const L of Object.values(res.summary)) for (const s of Object.values(L.byServer)) if (s.otherPct != null) v.push(s.otherPct);
+  v.sort((a, b) => a - b);
+  return v.length ? v[v.length >> 1] : null;
+}
+
 function header(res) {
   const m = res.meta;
+  const n = noise(res);
+  const busy = n != null && n > 10
+    ? `**Noisy run: other processes used a median ${Math.round(n)}% of the machine during the cells; compare only servers measured close together, or rerun on a quiet machine.**`
+    : null;
   const peers = Object.entries(m.versions).map(([k, v]) => `${k} ${v ?? 'missing'}`).join(', ');
   return [
     `nova-http benchmark, ${m.mode} mode, ${m.date}`,
@@ -158,6 +170,7 @@ function header(res) {
     'Server CPU = process-tree user+system time (/proc) over the measured window / requests. Load gen CPU = wrk/ab ' +
       'CPU / wall time (one core = 100%; >= 90% is the ceiling). Other CPU = the rest of the machine, % of all cores (noise). ' +
       'cs/req = the server\'s context switches per request (getrusage; single-process Node servers only).',
+    ...(busy ? [busy] : []),
   ].join('\n');
 }
 
