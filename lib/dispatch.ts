@@ -97,6 +97,21 @@ export function clientError(status: number): ErrorWithCode & { status: number } 
   return err;
 }
 
+/** Where the record at meta[i] ends (records are variable-length; see Ev in binding.ts). */
+function recordEnd(meta: Uint32Array, i: number): number {
+  switch (meta[i]) {
+    case Ev.Request: return i + 9 + 4 * meta[i + 8];
+    case Ev.Body: return i + 5;
+    case Ev.BodyEnd: return i + 4 + 4 * meta[i + 3];
+    case Ev.Close: return i + 3;
+    case Ev.Drain: return i + 2;
+    case Ev.ClientError: return i + 3;
+    case Ev.ServerClosed: return i + 2;
+    default:
+      throw new Error(`nova-http: unknown event record type ${meta[i]} at meta[${i}] (addon and lib/ disagree)`);
+  }
+}
+
 function throwLater(err: unknown): void {
   // A listener (data, close, finish...) threw inside a batch: the rest of the batch still runs, and the error
   // surfaces as an uncaught exception, as it would have from node:http's own event emission.
@@ -204,20 +219,17 @@ export class Dispatcher implements SocketOwner {
   /** `count` is the number of meta entries in use (records are variable-length). */
   private walk(bytes: BatchBytes, meta: Uint32Array, count: number): void {
     const end = Math.min(count, meta.length);
+    // A connection this batch closes is gone for everything the batch's events trigger: a 'drain' listener or a
+    // handler must not keep writing into a connection native already closed (native reports 0 bytes queued).
+    for (let i = 0; i < end; i = recordEnd(meta, i)) {
+      if (meta[i] === Ev.Close) {
+        const conn = this.conns.get(meta[i + 1]);
+        if (conn !== undefined) conn.gone = true;
+      }
+    }
     for (let i = 0; i < end;) {
       const type = meta[i];
-      let next: number;
-      switch (type) {
-        case Ev.Request: next = i + 9 + 4 * meta[i + 8]; break;
-        case Ev.Body: next = i + 5; break;
-        case Ev.BodyEnd: next = i + 4 + 4 * meta[i + 3]; break;
-        case Ev.Close: next = i + 3; break;
-        case Ev.Drain: next = i + 2; break;
-        case Ev.ClientError: next = i + 3; break;
-        case Ev.ServerClosed: next = i + 2; break;
-        default:
-          throw new Error(`nova-http: unknown event record type ${type} at meta[${i}] (addon and lib/ disagree)`);
-      }
+      const next = recordEnd(meta, i);
       try {
         switch (type) {
           case Ev.Request: this.request(bytes, meta, i); break;
@@ -297,7 +309,7 @@ export class Dispatcher implements SocketOwner {
   private drain(connId: number): void {
     const conn = this.conns.get(connId);
     const waiters = conn?.drainWaiters;
-    if (waiters == null) return;
+    if (waiters == null || conn!.gone) return;
     conn!.drainWaiters = null;
     for (const res of waiters) {
       try {

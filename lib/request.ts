@@ -65,9 +65,22 @@ export function distinctHeaders(raw: readonly string[]): Record<string, string[]
 /** [name, value, name, value, ...] from `count` (nameOff, nameLen, valueOff, valueLen) quads at meta[at]. */
 export function rawFields(bytes: BatchBytes, meta: Uint32Array, at: number, count: number): string[] {
   const raw = new Array<string>(count * 2);
+  if (count === 0) return raw;
+  // One decode of the span holding every field, then substrings: a native call per field costs ~5x more.
+  let lo = meta[at];
+  let hi = lo;
+  for (let k = 0, j = at; k < count; k++, j += 4) {
+    if (meta[j] < lo) lo = meta[j];
+    if (meta[j + 2] < lo) lo = meta[j + 2];
+    if (meta[j] + meta[j + 1] > hi) hi = meta[j] + meta[j + 1];
+    if (meta[j + 2] + meta[j + 3] > hi) hi = meta[j + 2] + meta[j + 3];
+  }
+  const text = bytes.latin1Slice(lo, hi);
   for (let k = 0; k < count; k++, at += 4) {
-    raw[2 * k] = bytes.latin1Slice(meta[at], meta[at] + meta[at + 1]);
-    raw[2 * k + 1] = bytes.latin1Slice(meta[at + 2], meta[at + 2] + meta[at + 3]);
+    const n = meta[at] - lo;
+    const v = meta[at + 2] - lo;
+    raw[2 * k] = text.substring(n, n + meta[at + 1]);
+    raw[2 * k + 1] = text.substring(v, v + meta[at + 3]);
   }
   return raw;
 }

@@ -49,28 +49,36 @@ let fHttp10 = false;  // the request is HTTP/1.0: a Transfer-Encoding field is n
 
 const digitsOnly = /^[ \t]*[0-9]+[ \t]*$/;
 
-/** Flags the fields that native would otherwise add itself (framing, Date, connection management). */
-function noteSpecial(lower: string, name: string, value: string): void {
-  switch (lower) {
+// What a field means to native (which UserField bit it sets).
+const enum Kind { Plain, Date, Connection, KeepAlive, ContentLength, TransferEncoding }
+
+interface Line {
+  value: unknown;  // the value it was made from (compared with ===)
+  text: string;    // "Name: value\r\n"
+  kind: Kind;
+  num: number;     // Connection: its ConnToken bits; Content-Length: the length
+}
+
+// The last value seen per field name, validated and serialized. Handlers send the same name/value strings on
+// every response (constants, literals), so most fields cost a Map lookup instead of two regexes and a concat.
+const lineCache = new Map<string, Line>();
+const LINE_CACHE_MAX = 256;
+
+function kindOf(name: string, value: string): { kind: Kind; num: number } {
+  const n = name.length;
+  // Only these lengths can be special: date 4, connection/keep-alive 10, content-length 14, transfer-encoding 17.
+  if (n !== 4 && n !== 10 && n !== 14 && n !== 17) return { kind: Kind.Plain, num: 0 };
+  switch (name.toLowerCase()) {
     case 'date':
-      fBits |= UserField.Date;
-      break;
+      return { kind: Kind.Date, num: 0 };
     case 'connection':
-      fBits |= UserField.Connection;
-      fTokens |= parseConnectionTokens(value);
-      break;
+      return { kind: Kind.Connection, num: parseConnectionTokens(value) };
     case 'keep-alive':
-      fBits |= UserField.KeepAlive;
-      break;
+      return { kind: Kind.KeepAlive, num: 0 };
     case 'content-length': {
-      const n = digitsOnly.test(value) ? Number(value) : NaN;
-      if (!Number.isSafeInteger(n)) throw invalidHeaderValue(name, value, 'it must be a non-negative integer');
-      if (fBits & UserField.ContentLength && n !== fLength) {
-        throw invalidHeaderValue(name, value, `it conflicts with the Content-Length ${fLength} set before`);
-      }
-      fBits |= UserField.ContentLength;
-      fLength = n;
-      break;
+      const len = digitsOnly.test(value) ? Number(value) : NaN;
+      if (!Number.isSafeInteger(len)) throw invalidHeaderValue(name, value, 'it must be a non-negative integer');
+      return { kind: Kind.ContentLength, num: len };
     }
     case 'transfer-encoding': {
       const last = value.slice(value.lastIndexOf(',') + 1).trim().toLowerCase();
@@ -78,37 +86,80 @@ function noteSpecial(lower: string, name: string, value: string): void {
         throw invalidHeaderValue(name, value,
           'its last coding must be chunked (nova-http frames the body; other codings are the handler\'s to apply)');
       }
-      fBits |= UserField.TransferEncoding;
-      break;
+      return { kind: Kind.TransferEncoding, num: 0 };
     }
   }
+  return { kind: Kind.Plain, num: 0 };
 }
 
-function addLine(name: string, lower: string | undefined, value: string | number): void {
-  const v = typeof value === 'string' ? value : String(value);
-  const n = name.length;
-  // Only these lengths can be special: date 4, connection/keep-alive 10, content-length 14, transfer-encoding 17.
-  if (n === 4 || n === 10 || n === 14 || n === 17) {
-    lower ??= name.toLowerCase();
-    noteSpecial(lower, name, v);
-    // HTTP/1.0 has no chunked coding: native ends that body with the close, and the field must not go out.
-    if (fHttp10 && n === 17 && lower === 'transfer-encoding') return;
+/** The serialized line for name: value, validating first when asked (and when not already known valid). */
+function lineFor(name: string, value: string | number, validate: boolean): Line {
+  let e = lineCache.get(name);
+  if (e !== undefined && e.value === value) return e;
+  if (validate) {
+    validateHeaderName(name);
+    validateHeaderValue(name, value as string);
   }
-  fLines += `${name}: ${v}\r\n`;
+  const v = typeof value === 'string' ? value : String(value);
+  const { kind, num } = kindOf(name, v);
+  e = { value, text: `${name}: ${v}\r\n`, kind, num };
+  if (lineCache.size >= LINE_CACHE_MAX) lineCache.clear();
+  lineCache.set(name, e);
+  return e;
 }
 
-function addField(name: string, lower: string | undefined, value: OutgoingHeaderValue): void {
+/** setHeader()'s check: a name/value pair serialized before is known valid. */
+function validateField(name: string, value: unknown): void {
+  const e = lineCache.get(name);
+  if (e !== undefined && e.value === value) return;
+  validateHeaderName(name);
+  validateHeaderValue(name, value as string);
+}
+
+function addLine(name: string, value: string | number, validate: boolean): void {
+  const e = lineFor(name, value, validate);
+  switch (e.kind) {
+    case Kind.Plain:
+      break;
+    case Kind.Date:
+      fBits |= UserField.Date;
+      break;
+    case Kind.Connection:
+      fBits |= UserField.Connection;
+      fTokens |= e.num;
+      break;
+    case Kind.KeepAlive:
+      fBits |= UserField.KeepAlive;
+      break;
+    case Kind.ContentLength:
+      if (fBits & UserField.ContentLength && e.num !== fLength) {
+        throw invalidHeaderValue(name, value, `it conflicts with the Content-Length ${fLength} set before`);
+      }
+      fBits |= UserField.ContentLength;
+      fLength = e.num;
+      break;
+    case Kind.TransferEncoding:
+      fBits |= UserField.TransferEncoding;
+      // HTTP/1.0 has no chunked coding: native ends that body with the close, and the field must not go out.
+      if (fHttp10) return;
+      break;
+  }
+  fLines += e.text;
+}
+
+function addField(name: string, value: OutgoingHeaderValue, validate: boolean): void {
   if (Array.isArray(value)) {
-    for (let i = 0; i < value.length; i++) addLine(name, lower, value[i]);
+    if (validate) validateHeaderName(name);
+    for (let i = 0; i < value.length; i++) addLine(name, value[i], validate);
   } else {
-    addLine(name, lower, value as string | number);
+    if (validate && value === undefined) validateHeaderValue(name, value);
+    addLine(name, value as string | number, validate);
   }
 }
 
 function addValidated(name: unknown, value: unknown): void {
-  validateHeaderName(name as string);
-  validateHeaderValue(name as string, value as string);
-  addField(name as string, undefined, value as OutgoingHeaderValue);
+  if (typeof name !== 'string') validateHeaderName(name as string);
+  addField(name as string, value as OutgoingHeaderValue, true);
 }
 
 /** writeHead(status, headers) without setHeader() before: serialize the argument as given, like node. */
@@ -176,8 +227,8 @@ export class ServerResponse extends Stream {
   /** @internal */ _d: Dispatcher;
   /** @internal */ _conn: Conn;
   /** @internal */ _state = 0;
-  /** @internal lower-case name -> [name as given, value] */
-  _headers: Record<string, [string, OutgoingHeaderValue]> | null = null;
+  /** @internal [lower-case name, name as given, value] triples in the order set (a scan beats a map here) */
+  _headers: unknown[] | null = null;
   /** @internal */ _fields = '';
   /** @internal */ _userFields = 0;
   /** @internal */ _tokens = 0;
@@ -201,7 +252,7 @@ export class ServerResponse extends Stream {
   get writableFinished(): boolean { return (this._state & S.Finished) !== 0; }
   /** Deprecated in node:http: true once end() was called. */
   get finished(): boolean { return (this._state & S.Ended) !== 0; }
-  get destroyed(): boolean { return (this._state & (S.Closed | S.Aborted)) !== 0; }
+  get destroyed(): boolean { return (this._state & (S.Closed | S.Aborted)) !== 0 || this._conn.gone; }
   get writable(): boolean { return (this._state & (S.Ended | S.Closed | S.Aborted | S.Failed)) === 0; }
   get writableNeedDrain(): boolean { return this._needDrain; }
   get writableHighWaterMark(): number { return HIGH_WATER_MARK; }
@@ -212,12 +263,26 @@ export class ServerResponse extends Stream {
   get connection(): NovaSocket { return this._conn.getSocket(); }
 
   // --- headers ---
+  /** @internal index of the triple for a lower-case name, or -1 */
+  _find(lower: string): number {
+    const h = this._headers;
+    if (h !== null) for (let i = 0; i < h.length; i += 3) if (h[i] === lower) return i;
+    return -1;
+  }
+
   setHeader(name: string, value: OutgoingHeaderValue): this {
     if (this._state & S.HeadStored) throw headersSent('set');
-    validateHeaderName(name);
-    validateHeaderValue(name, value as string);
-    (this._headers ??= Object.create(null) as Record<string, [string, OutgoingHeaderValue]>)[name.toLowerCase()] =
-      [name, value];
+    validateField(name, value);
+    const lower = name.toLowerCase();
+    const i = this._find(lower);
+    if (i >= 0) {
+      this._headers![i + 1] = name;
+      this._headers![i + 2] = value;
+    } else if (this._headers === null) {
+      this._headers = [lower, name, value];
+    } else {
+      this._headers.push(lower, name, value);
+    }
     return this;
   }
 
@@ -225,45 +290,53 @@ export class ServerResponse extends Stream {
     if (this._state & S.HeadStored) throw headersSent('append');
     validateHeaderName(name);
     validateHeaderValue(name, value as string);
-    const entry = this._headers?.[name.toLowerCase()];
-    if (entry === undefined) return this.setHeader(name, value);
-    const values = Array.isArray(entry[1]) ? [...entry[1]] : [String(entry[1])];
+    const i = this._find(name.toLowerCase());
+    if (i < 0) return this.setHeader(name, value);
+    const prev = this._headers![i + 2] as OutgoingHeaderValue;
+    const values = Array.isArray(prev) ? [...prev] : [String(prev)];
     if (Array.isArray(value)) values.push(...value);
     else values.push(String(value));
-    entry[1] = values;
+    this._headers![i + 2] = values;
     return this;
   }
 
   getHeader(name: string): OutgoingHeaderValue | undefined {
     if (typeof name !== 'string') throw invalidArgType('name', 'of type string', name);
-    return this._headers?.[name.toLowerCase()]?.[1];
+    const i = this._find(name.toLowerCase());
+    return i < 0 ? undefined : this._headers![i + 2] as OutgoingHeaderValue;
   }
 
   getHeaders(): OutgoingHeaders {
     const out = Object.create(null) as OutgoingHeaders;
     const h = this._headers;
-    if (h !== null) for (const key in h) out[key] = h[key][1];
+    if (h !== null) for (let i = 0; i < h.length; i += 3) out[h[i] as string] = h[i + 2] as OutgoingHeaderValue;
     return out;
   }
 
   getHeaderNames(): string[] {
-    return this._headers === null ? [] : Object.keys(this._headers);
+    const h = this._headers;
+    const out: string[] = [];
+    if (h !== null) for (let i = 0; i < h.length; i += 3) out.push(h[i] as string);
+    return out;
   }
 
   getRawHeaderNames(): string[] {
     const h = this._headers;
-    return h === null ? [] : Object.keys(h).map((key) => h[key][0]);
+    const out: string[] = [];
+    if (h !== null) for (let i = 0; i < h.length; i += 3) out.push(h[i + 1] as string);
+    return out;
   }
 
   hasHeader(name: string): boolean {
     if (typeof name !== 'string') throw invalidArgType('name', 'of type string', name);
-    return this._headers !== null && this._headers[name.toLowerCase()] !== undefined;
+    return this._find(name.toLowerCase()) >= 0;
   }
 
   removeHeader(name: string): void {
     if (typeof name !== 'string') throw invalidArgType('name', 'of type string', name);
     if (this._state & S.HeadStored) throw headersSent('remove');
-    if (this._headers !== null) delete this._headers[name.toLowerCase()];
+    const i = this._find(name.toLowerCase());
+    if (i >= 0) this._headers!.splice(i, 3);
   }
 
   writeHead(statusCode: number, reason?: string | HeadersArgument, headers?: HeadersArgument): this {
@@ -313,7 +386,7 @@ export class ServerResponse extends Stream {
       fLength = -1;
       fHttp10 = this.req.httpVersionMinor === 0;
       if (h !== null) {
-        for (const key in h) addField(h[key][0], key, h[key][1]);
+        for (let i = 0; i < h.length; i += 3) addField(h[i + 1] as string, h[i + 2] as OutgoingHeaderValue, false);
       } else {
         addDirect(direct!);
       }
@@ -342,7 +415,7 @@ export class ServerResponse extends Stream {
     }
     const body = toBody(chunk, encoding);
     const state = this._state;
-    if (state & (S.Closed | S.Aborted | S.Failed)) {
+    if (state & (S.Closed | S.Aborted | S.Failed) || this._conn.gone) {
       if (cb) process.nextTick(cb, streamDestroyed('write'));
       return false;
     }
@@ -383,11 +456,15 @@ export class ServerResponse extends Stream {
       cb = encoding;
       encoding = undefined;
     }
-    const state = this._state;
+    let state = this._state;
+    if (this._conn.gone && !(state & S.Ended)) {
+      // The connection is already closed: 'close' comes with its Close record, never 'finish'.
+      state = this._state = state | S.Ended | S.Aborted;
+    }
     if (state & (S.Ended | S.Closed | S.Aborted | S.Failed)) {
       if (cb) {
         if ((state & (S.Ended | S.Finished | S.Closed | S.Aborted)) === S.Ended) this.once('finish', cb);
-        else process.nextTick(cb, state & S.Ended ? alreadyFinished('end') : streamDestroyed('end'));
+        else process.nextTick(cb, state & S.Finished ? alreadyFinished('end') : streamDestroyed('end'));
       }
       return this;
     }
@@ -416,7 +493,7 @@ export class ServerResponse extends Stream {
   /** Sends the head now (with no length known, so the body is chunked, or close-delimited for HTTP/1.0). */
   flushHeaders(): void {
     const state = this._state;
-    if (state & (S.HeadSent | S.Closed | S.Aborted | S.Failed)) return;
+    if (state & (S.HeadSent | S.Closed | S.Aborted | S.Failed) || this._conn.gone) return;
     if (!(state & S.HeadStored)) this._storeHead(undefined);
     this._state |= S.HeadSent;
     const d = this._d;
