@@ -55,13 +55,22 @@ void Connection::on_read(size_t n, uint64_t now_ms) {
   parse();
 }
 
+// Also called again by finish_front() once the pipeline drained and what was buffered behind it is parsed.
 void Connection::on_eof(uint64_t now_ms) {
   now_ = now_ms;
   eof_ = true;
   if (closing_now_) return;
   if (state_ == ReadState::Body && !body_discard_) {
-    force_close(CloseReason::Client);  // the body can never complete: the request is broken
-    return;
+    // The body can never complete. Its request (the last one parsed) is dropped unless its response is
+    // complete already; the requests before it still get their responses. A response half written can't end.
+    Pending* b = find(body_seq_);
+    if (b != nullptr && b->head_sent && !b->ended) {
+      force_close(CloseReason::Client);
+      return;
+    }
+    if (b != nullptr && !b->head_sent && b == &pipeline_.back()) pipeline_.pop_back();
+    state_ = ReadState::Stopped;
+    in_start_ = in_end_;
   }
   if (pipeline_.empty()) close_after_output(CloseReason::Client, false);
   // else: the requests already complete get their responses, then finish_front() closes.
@@ -304,10 +313,6 @@ void Connection::finish_front() {
     emit_pending_error();
     return;
   }
-  if (eof_) {
-    close_after_output(CloseReason::Client, false);
-    return;
-  }
   if (shutting_down_ && state_ != ReadState::Body) {
     close_after_output(CloseReason::Shutdown, true);
     return;
@@ -317,7 +322,10 @@ void Connection::finish_front() {
     head_started_ = true;
     head_start_ms_ = now_;  // a pipelined head's clock runs from when we are ready for it
   }
+  // After a FIN, requests still buffered behind the pipeline cap are parsed and answered too (the blocking
+  // driver reads the FIN only after them anyway); then on_eof() closes once nothing complete is left.
   parse();
+  if (eof_) on_eof(now_);
 }
 
 void Connection::close_after_output(CloseReason r, bool linger) {

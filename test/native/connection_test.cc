@@ -1140,6 +1140,57 @@ void test_eof() {
       expect_closed(d, CloseReason::Client, false, "half-close after two requests");
     }
     {
+      // More pipelined requests than the cap, then FIN: the evented model reads the FIN while requests are still
+      // buffered behind the cap; they are answered too, as in the blocking model.
+      ConnConfig cfg = config();
+      cfg.max_pipeline = 4;
+      Drive d(cfg, blocking);
+      std::string all, want;
+      for (int i = 0; i < 10; ++i) {
+        all += get("/" + std::to_string(i));
+        want += resp(std::to_string(i));
+      }
+      d.send(all);
+      d.fin();
+      for (uint32_t i = 0; i < 10 && !d.c->done(); ++i) d.end(i, std::to_string(i));
+      CHECK_EQ(d.take(), want, "all ten answered");
+      expect_closed(d, CloseReason::Client, false, "FIN behind the pipeline cap");
+    }
+    {
+      // The same with a request whose body the FIN cut short behind the cap: the complete ones are answered.
+      ConnConfig cfg = config();
+      cfg.max_pipeline = 2;
+      Drive d(cfg, blocking);
+      d.send(get("/0") + get("/1") + get("/2") + post_head("/p", 10) + "abc");
+      d.fin();
+      d.end(0, "0");
+      d.end(1, "1");
+      d.end(2, "2");
+      CHECK_EQ(d.take(), resp("0") + resp("1") + resp("2"), "the complete requests");
+      CHECK(d.c->done() && d.reason() == CloseReason::Client, "closed: %s", reason_name(d.reason()));
+    }
+    {
+      // FIN cuts a body short behind an unanswered request: that one is still answered.
+      Drive d(config(), blocking);
+      d.send(get("/0") + post_head("/p", 10) + "abc");
+      d.fin();
+      expect_open(d, "the first request is owed");
+      d.end(1, "dropped");
+      d.end(0, "0");
+      CHECK_EQ(d.take(), resp("0"), "the complete request's response only");
+      expect_closed(d, CloseReason::Client, false, "FIN mid-body behind a request");
+    }
+    {
+      // ... and a response already complete for the cut request (it didn't need the body) goes out too.
+      Drive d(config(), blocking);
+      d.send(get("/0") + post_head("/p", 10) + "abc");
+      d.end(1, "p");
+      d.fin();
+      d.end(0, "0");
+      CHECK_EQ(d.take(), resp("0") + resp("p"), "both responses");
+      expect_closed(d, CloseReason::Client, false, "FIN mid-body, response ready");
+    }
+    {
       Drive d(config(), blocking);
       d.send(post_head("/p", 10) + "abc");
       d.fin();
