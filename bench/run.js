@@ -200,7 +200,8 @@ async function main() {
   const info = { ...meta.collect(), mode, ...opts, installNote };
   const t0 = Date.now();
 
-  const perCell = (l) => 0.6 + (l.tool === 'wrk' ? opts.seconds + (opts.warmup === 'burst' ? 0.3 : opts.warmupSeconds) : 1.5);
+  const perCell = (l) =>
+    0.6 + (l.tool === 'wrk' ? Math.max(opts.seconds, l.minSeconds || 0) + (opts.warmup === 'burst' ? 0.3 : opts.warmupSeconds) : 1.5);
   const estimate = servers.length * opts.rounds * loads.reduce((a, l) => a + perCell(l), 0) + servers.length * 1.5;
   log(`bench: ${mode} mode: ${servers.length} servers x ${loads.length} loads x ${opts.rounds} round(s), ` +
       `about ${Math.ceil(estimate / 60)} min; load average ${info.loadavgStart.join(' ')}`);
