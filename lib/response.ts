@@ -341,10 +341,12 @@ export class ServerResponse extends Stream {
 
   writeHead(statusCode: number, reason?: string | HeadersArgument, headers?: HeadersArgument): this {
     if (this._state & S.HeadStored) throw headersSent('write');
+    const status = statusCode | 0;
+    if (status < 100 || status > 999) throw invalidStatusCode(statusCode);
     let direct: HeadersArgument | undefined = headers;
     if (typeof reason === 'string') this.statusMessage = reason;
     else if (reason !== undefined && reason !== null) direct = reason;
-    this.statusCode = statusCode;
+    this.statusCode = status;
     if (direct !== undefined && direct !== null && this._headers !== null) {
       // Mixed with setHeader(): the argument overrides same-named fields (node's rule), keeping its duplicates.
       if (Array.isArray(direct)) {

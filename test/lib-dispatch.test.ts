@@ -1,0 +1,604 @@
+// The JS layer against a fake native server (no addon, no sockets): batch decoding, lazy headers and node:http's
+// joining rules, one flush per batch and one microtask flush for responses ended later, the respond()/write()
+// calls responses make, body streams with flow control, connection close, handler failures, server lifecycle.
+import { afterEach, describe, expect, test, vi } from 'vitest';
+
+// lib/binding.ts loads the addon when imported; here it is replaced by its own constants, read from its source so
+// that the test follows the contract instead of copying it.
+vi.mock('../lib/binding', async () => {
+  const fs = await import('node:fs');
+  const src = fs.readFileSync(new URL('../lib/binding.ts', import.meta.url), 'utf8');
+  const mod: Record<string, unknown> = {};
+  for (const m of src.matchAll(/export const enum (\w+) \{([^}]*)\}/g)) {
+    const values: Record<string, number> = {};
+    for (const line of m[2].split('\n')) {
+      const v = /^\s*(\w+)\s*=\s*(0x[0-9a-fA-F]+|\d+)/.exec(line);
+      if (v) values[v[1]] = Number(v[2]);
+    }
+    mod[m[1]] = values;
+  }
+  mod.closeReasons = /closeReasons = \[([^\]]*)\]/.exec(src)![1].match(/'[^']+'/g)!.map((s) => s.slice(1, -1));
+  mod.binding = {
+    Server: class {
+      constructor() {
+        throw new Error('unit tests inject a fake native server');
+      }
+    },
+  };
+  return mod;
+});
+
+import { Server } from '../lib/server';
+import type { NativeServer, NativeServerOptions } from '../lib/binding';
+import type { IncomingMessage } from '../lib/request';
+import type { ServerResponse } from '../lib/response';
+
+// Record types and flags, as in binding.ts (Ev, ReqFlag).
+const REQ = 1, BODY = 2, BODY_END = 3, CLOSE = 4, DRAIN = 5, CLIENT_ERROR = 6, SERVER_CLOSED = 7;
+const V11 = 1, HEAD = 0x4, HAS_BODY = 0x8;
+
+type Call = [string, ...unknown[]];
+
+class FakeNative implements NativeServer {
+  calls: Call[] = [];
+  queued = 0;        // what respond()/write() return
+  drainNow = false;  // what wantDrain() returns
+  listenError: (Error & { code?: string }) | null = null;
+  listen(host: string, port: number, backlog: number) {
+    this.calls.push(['listen', host, port, backlog]);
+    if (this.listenError) throw this.listenError;
+    return { address: host || '::', family: host.includes('.') ? 'IPv4' : 'IPv6', port: port || 40001 };
+  }
+  respond(...a: unknown[]) {
+    this.calls.push(['respond', ...a]);
+    return this.queued;
+  }
+  write(...a: unknown[]) {
+    this.calls.push(['write', ...a]);
+    return this.queued;
+  }
+  abort(connId: number, seq: number) { this.calls.push(['abort', connId, seq]); }
+  flush() { this.calls.push(['flush']); }
+  pauseBody(connId: number) { this.calls.push(['pauseBody', connId]); }
+  resumeBody(connId: number) { this.calls.push(['resumeBody', connId]); }
+  wantDrain(connId: number) {
+    this.calls.push(['wantDrain', connId]);
+    return this.drainNow;
+  }
+  remoteAddress(connId: number): [string, number] { return ['10.0.0.' + connId, 50000 + connId]; }
+  close() { this.calls.push(['close']); }
+  closeIdle() { this.calls.push(['closeIdle']); }
+  closeAll() { this.calls.push(['closeAll']); }
+  stats() {
+    return { accepted: 1, active: 0, idle: 0, requests: 2, closes: {} as never };
+  }
+  ref() {}
+  unref() {}
+  /** The calls of one kind. */
+  of(name: string): Call[] { return this.calls.filter((c) => c[0] === name); }
+}
+
+class TestServer extends Server {
+  fake = new FakeNative();
+  nativeOptions: NativeServerOptions | undefined;
+  batch!: (bytes: Buffer, meta: Uint32Array, count: number) => void;
+  protected override _createNative(options: NativeServerOptions,
+                                   onBatch: (bytes: Buffer, meta: Uint32Array, count: number) => void) {
+    this.nativeOptions = options;
+    this.batch = onBatch;
+    return this.fake;
+  }
+}
+
+/** Builds one batch: the bytes buffer and the meta records, as native would send them. */
+class Batch {
+  private text = '';
+  readonly meta: number[] = [];
+  private str(s: string): [number, number] {
+    const off = this.text.length;
+    this.text += s;
+    return [off, s.length];
+  }
+  private fields(fields: [string, string][]): number[] {
+    const out: number[] = [];
+    for (const [n, v] of fields) out.push(...this.str(n), ...this.str(': '.slice(0, 0)), ...this.str(v));
+    // (nameOff, nameLen, valueOff, valueLen) x count: the empty separator str() above adds nothing
+    const quads: number[] = [];
+    for (let i = 0; i < out.length; i += 6) quads.push(out[i], out[i + 1], out[i + 4], out[i + 5]);
+    return quads;
+  }
+  request(conn: number, seq: number, method: string, url: string, fields: [string, string][] = [], flags = V11) {
+    this.meta.push(REQ, conn, seq, flags, ...this.str(method), ...this.str(url), fields.length,
+      ...this.fields(fields));
+    return this;
+  }
+  body(conn: number, seq: number, data: string) {
+    this.meta.push(BODY, conn, seq, ...this.str(data));
+    return this;
+  }
+  bodyEnd(conn: number, seq: number, trailers: [string, string][] = []) {
+    this.meta.push(BODY_END, conn, seq, trailers.length, ...this.fields(trailers));
+    return this;
+  }
+  close(conn: number, reason = 0) { this.meta.push(CLOSE, conn, reason); return this; }
+  drain(conn: number) { this.meta.push(DRAIN, conn); return this; }
+  clientError(conn: number, status: number) { this.meta.push(CLIENT_ERROR, conn, status); return this; }
+  serverClosed() { this.meta.push(SERVER_CLOSED, 0); return this; }
+  /** Delivers the batch; the meta array is longer than `count` on purpose (native may reuse a larger one). */
+  to(server: TestServer): void {
+    const meta = new Uint32Array(this.meta.length + 3);
+    meta.set(this.meta);
+    server.batch(Buffer.from(this.text, 'latin1'), meta, this.meta.length);
+  }
+}
+
+const servers: TestServer[] = [];
+afterEach(() => {
+  servers.length = 0;
+  vi.restoreAllMocks();
+});
+
+function listening(handler?: (req: IncomingMessage, res: ServerResponse) => unknown, options = {}): TestServer {
+  const s = new TestServer(options, handler as never);
+  s.listen(0, '127.0.0.1');
+  servers.push(s);
+  return s;
+}
+
+const tick = () => new Promise<void>((r) => setImmediate(r));
+
+describe('requests', () => {
+  test('method, url, version; headers joined as node:http joins them; rawHeaders as sent', () => {
+    let got: IncomingMessage | undefined;
+    const s = listening((req, res) => {
+      got = req;
+      res.end();
+    });
+    new Batch().request(3, 0, 'DELETE', '/p?q=1', [
+      ['Host', 'h'], ['X-Dup', 'a'], ['x-dup', 'b'], ['Cookie', 'c=1'], ['Cookie', 'd=2'], ['User-Agent', 'u1'],
+      ['User-Agent', 'u2'], ['Set-Cookie', 's1'], ['Set-Cookie', 's2'], ['Content-Type', 't1'],
+      ['content-type', 't2'], ['X-Latin', 'caf\xe9'],
+    ]).to(s);
+    const req = got!;
+    expect([req.method, req.url, req.httpVersion, req.httpVersionMajor, req.httpVersionMinor])
+      .toEqual(['DELETE', '/p?q=1', '1.1', 1, 1]);
+    expect(req._raw).toBe(null);  // nothing materialized until asked
+    expect(req.headers).toEqual({
+      host: 'h', 'x-dup': 'a, b', cookie: 'c=1; d=2', 'user-agent': 'u1', 'set-cookie': ['s1', 's2'],
+      'content-type': 't1', 'x-latin': 'caf\xe9',
+    });
+    expect(req.rawHeaders.slice(0, 4)).toEqual(['Host', 'h', 'X-Dup', 'a']);
+    expect(req.headersDistinct['x-dup']).toEqual(['a', 'b']);
+    expect(req.complete).toBe(true);
+    expect(req.socket.remoteAddress).toBe('10.0.0.3');
+    expect(req.socket.remotePort).toBe(50003);
+  });
+
+  test('HTTP/1.0 and the common methods as constants; other methods decoded', () => {
+    const seen: string[] = [];
+    const s = listening((req, res) => {
+      seen.push(`${req.method} ${req.url} ${req.httpVersion}`);
+      res.end();
+    });
+    new Batch().request(1, 0, 'GET', '/', [], 0).request(1, 1, 'PROPFIND', '/x', [], 1).to(s);
+    expect(seen).toEqual(['GET / 1.0', 'PROPFIND /x 1.1']);
+  });
+
+  test('the same socket object for every request of a connection, another for another connection', () => {
+    const reqs: IncomingMessage[] = [];
+    const s = listening((req, res) => {
+      reqs.push(req);
+      res.end();
+    });
+    new Batch().request(1, 0, 'GET', '/a').request(1, 1, 'GET', '/b').request(2, 0, 'GET', '/c').to(s);
+    expect(reqs[0].socket).toBe(reqs[1].socket);
+    expect(reqs[0].socket).not.toBe(reqs[2].socket);
+  });
+
+  test('a body arrives as data/end with trailers; pushing past the high-water mark pauses native', async () => {
+    let req!: IncomingMessage;
+    const s = listening((r) => {
+      req = r;
+    });
+    const big = 'x'.repeat(10000);
+    new Batch().request(1, 0, 'POST', '/up', [['Content-Length', '20005']], V11 | HAS_BODY)
+      .body(1, 0, big).body(1, 0, big).to(s);
+    expect(req.complete).toBe(false);
+    expect(s.fake.of('pauseBody')).toEqual([['pauseBody', 1]]);
+    const chunks: string[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c.toString('latin1')));
+    const ended = new Promise<void>((r) => req.on('end', () => r()));
+    await tick();
+    expect(s.fake.of('resumeBody')).toEqual([['resumeBody', 1]]);
+    new Batch().body(1, 0, 'hello').bodyEnd(1, 0, [['X-Sum', 'abc']]).to(s);
+    await ended;
+    expect(chunks.join('')).toBe(big + big + 'hello');
+    expect(req.complete).toBe(true);
+    expect(req.trailers).toEqual({ 'x-sum': 'abc' });
+    expect(req.rawTrailers).toEqual(['X-Sum', 'abc']);
+  });
+
+  test('a request without a body ends as soon as it is read; async iteration works', async () => {
+    let got: Buffer[] | undefined;
+    const s = listening(async (req, res) => {
+      const parts: Buffer[] = [];
+      for await (const c of req) parts.push(c as Buffer);
+      got = parts;
+      res.end('done');
+    });
+    new Batch().request(1, 0, 'GET', '/').to(s);
+    await tick();
+    expect(got).toEqual([]);
+    expect(s.fake.of('respond')).toHaveLength(1);
+  });
+
+  test("after the response, an unread body is dropped and the request closes; native is resumed if paused", async () => {
+    const events: string[] = [];
+    const s = listening((req, res) => {
+      req.on('close', () => events.push('req close'));
+      res.end('early');
+    });
+    new Batch().request(1, 0, 'POST', '/', [], V11 | HAS_BODY).body(1, 0, 'x'.repeat(20000)).to(s);
+    expect(events).toEqual(['req close']);
+    // the body outran the buffer before the batch's flush finished the response; then native drains the rest
+    expect(s.fake.calls.filter((c) => /Body$/.test(c[0]))).toEqual([['pauseBody', 1], ['resumeBody', 1]]);
+    new Batch().body(1, 0, 'more').bodyEnd(1, 0).to(s);  // ignored, no error
+    await tick();
+  });
+});
+
+describe('responses', () => {
+  test('end(body) after nothing else: one respond() with end=true, length left to native; one flush per batch', () => {
+    const s = listening((req, res) => res.end(`hi ${req.url}`));
+    new Batch().request(1, 0, 'GET', '/a').request(1, 1, 'GET', '/b').request(2, 0, 'GET', '/c').to(s);
+    expect(s.fake.calls.filter((c) => c[0] !== 'listen')).toEqual([
+      ['respond', 1, 0, 200, undefined, '', 0, 0, -1, 'hi /a', true],
+      ['respond', 1, 1, 200, undefined, '', 0, 0, -1, 'hi /b', true],
+      ['respond', 2, 0, 200, undefined, '', 0, 0, -1, 'hi /c', true],
+      ['flush'],
+    ]);
+  });
+
+  test('HEAD: the length is counted here and no body is passed', () => {
+    const s = listening((req, res) => res.end('héllo'));
+    new Batch().request(1, 0, 'HEAD', '/', [], V11 | HEAD).to(s);
+    expect(s.fake.of('respond')[0].slice(8)).toEqual([6, undefined, true]);
+  });
+
+  test('responses ended after an await share one microtask flush', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const s = listening(async (req, res) => {
+      await gate;
+      res.end(req.url);
+    });
+    new Batch().request(1, 0, 'GET', '/1').request(2, 0, 'GET', '/2').request(3, 0, 'GET', '/3').to(s);
+    expect(s.fake.of('respond')).toHaveLength(0);
+    release();
+    await tick();
+    expect(s.fake.of('respond')).toHaveLength(3);
+    const after = s.fake.calls.slice(s.fake.calls.findIndex((c) => c[0] === 'respond'));
+    expect(after.filter((c) => c[0] === 'flush')).toHaveLength(1);
+    expect(after[after.length - 1]).toEqual(['flush']);
+  });
+
+  test('fields serialized once, in order, names as given; UserField bits and Connection tokens', () => {
+    const s = listening((req, res) => {
+      res.setHeader('X-A', '1');
+      res.setHeader('Set-Cookie', ['a=1', 'b=2']);
+      res.setHeader('x-num', 42);
+      res.setHeader('Connection', 'keep-alive, Close');
+      res.setHeader('Keep-Alive', 'timeout=5');
+      res.setHeader('Date', 'Thu, 01 Jan 1970 00:00:00 GMT');
+      res.setHeader('Content-Length', '5');
+      res.setHeader('x-a', 'again');  // replaces in place, new spelling kept
+      res.statusCode = 201;
+      res.statusMessage = 'Made';
+      res.end('hello');
+    });
+    new Batch().request(1, 0, 'GET', '/').to(s);
+    const [, , , status, reason, fields, userFields, tokens, length, body, end] = s.fake.of('respond')[0];
+    expect([status, reason, length, body, end]).toEqual([201, 'Made', 5, 'hello', true]);
+    expect(fields).toBe('x-a: again\r\nSet-Cookie: a=1\r\nSet-Cookie: b=2\r\nx-num: 42\r\n' +
+      'Connection: keep-alive, Close\r\nKeep-Alive: timeout=5\r\nDate: Thu, 01 Jan 1970 00:00:00 GMT\r\n' +
+      'Content-Length: 5\r\n');
+    expect(userFields).toBe(1 | 2 | 8 | 16);  // Date, ContentLength, Connection, KeepAlive
+    expect(tokens).toBe(1 | 2);                // close, keep-alive
+  });
+
+  test('sendDate = false: the Date bit without a Date field; Transfer-Encoding: chunked streams', () => {
+    const s = listening((req, res) => {
+      res.sendDate = false;
+      res.writeHead(200, [['Transfer-Encoding', 'gzip, chunked']]);
+      res.write('a');
+      res.end();
+    });
+    new Batch().request(1, 0, 'GET', '/').to(s);
+    expect(s.fake.of('respond')[0].slice(5, 11)).toEqual(
+      ['Transfer-Encoding: gzip, chunked\r\n', 1 | 4, 0, -1, 'a', false]);
+    expect(s.fake.of('write')).toEqual([['write', 1, 0, undefined, true]]);
+  });
+
+  test('to an HTTP/1.0 client a Transfer-Encoding field is not forwarded (native closes instead)', () => {
+    const s = listening((req, res) => {
+      res.setHeader('Transfer-Encoding', 'chunked');
+      res.end('x');
+    });
+    new Batch().request(1, 0, 'GET', '/', [], 0).to(s);
+    expect(s.fake.of('respond')[0].slice(5, 7)).toEqual(['', 4]);
+  });
+
+  test('writeHead forms: object, flat list, pairs; mixed with setHeader the argument wins', () => {
+    const fieldsOf: string[] = [];
+    const s = listening((req, res) => {
+      if (req.url === '/obj') res.writeHead(404, { 'Content-Type': 'text/plain', 'X-N': 1 });
+      else if (req.url === '/flat') res.writeHead(200, 'Fine', ['A', 'x', 'A', 'y']);
+      else {
+        res.setHeader('A', 'old');
+        res.setHeader('B', 'kept');
+        res.writeHead(200, { a: 'new' });
+      }
+      expect(res.headersSent).toBe(true);
+      res.end();
+    });
+    new Batch().request(1, 0, 'GET', '/obj').request(1, 1, 'GET', '/flat').request(1, 2, 'GET', '/mix').to(s);
+    for (const c of s.fake.of('respond')) fieldsOf.push(`${c[3]} ${c[4]} ${JSON.stringify(c[5])}`);
+    expect(fieldsOf).toEqual([
+      '404 undefined "Content-Type: text/plain\\r\\nX-N: 1\\r\\n"',
+      '200 Fine "A: x\\r\\nA: y\\r\\n"',
+      '200 undefined "a: new\\r\\nB: kept\\r\\n"',  // replaced in place, as node:http does
+    ]);
+  });
+
+  test('header methods, case-insensitive; errors as node:http names them', () => {
+    const errors: Record<string, unknown> = {};
+    const s = listening((req, res) => {
+      res.setHeader('Content-Type', 'text/html');
+      res.appendHeader('X-List', 'a');
+      res.appendHeader('x-list', ['b', 'c']);
+      expect(res.getHeader('content-type')).toBe('text/html');
+      expect(res.hasHeader('CONTENT-TYPE')).toBe(true);
+      expect(res.getHeaderNames()).toEqual(['content-type', 'x-list']);
+      expect(res.getRawHeaderNames()).toEqual(['Content-Type', 'X-List']);
+      expect({ ...res.getHeaders() }).toEqual({ 'content-type': 'text/html', 'x-list': ['a', 'b', 'c'] });
+      res.removeHeader('content-type');
+      expect(res.hasHeader('content-type')).toBe(false);
+      for (const [name, fn] of [
+        ['token', () => res.setHeader('Bad Name', 'x')],
+        ['char', () => res.setHeader('X-Bad', 'a\nb')],
+        ['undef', () => res.setHeader('X-Undef', undefined as never)],
+        ['status', () => res.writeHead(99)],
+        ['chunk', () => res.write(5 as never)],
+        ['null', () => res.write(null as never)],
+      ] as const) {
+        try {
+          fn();
+        } catch (e) {
+          errors[name] = `${(e as Error).constructor.name} ${(e as { code: string }).code}`;
+        }
+      }
+      res.end();
+      try {
+        res.setHeader('X-Late', '1');
+      } catch (e) {
+        errors.late = (e as { code: string }).code;
+      }
+    });
+    new Batch().request(1, 0, 'GET', '/').to(s);
+    expect(errors).toEqual({
+      token: 'TypeError ERR_INVALID_HTTP_TOKEN', char: 'TypeError ERR_INVALID_CHAR',
+      undef: 'TypeError ERR_HTTP_INVALID_HEADER_VALUE', status: 'RangeError ERR_HTTP_INVALID_STATUS_CODE',
+      chunk: 'TypeError ERR_INVALID_ARG_TYPE', null: 'TypeError ERR_STREAM_NULL_VALUES', late: 'ERR_HTTP_HEADERS_SENT',
+    });
+    expect(s.fake.of('respond')[0][5]).toBe('X-List: a\r\nX-List: b\r\nX-List: c\r\n');
+  });
+
+  test("'finish' then 'close' after the flush, then the request closes; end(cb) runs", async () => {
+    const log: string[] = [];
+    const s = listening((req, res) => {
+      res.on('finish', () => log.push(`finish flushed=${s.fake.of('flush').length}`));
+      res.on('close', () => log.push('res close'));
+      req.on('close', () => log.push('req close'));
+      res.end('x', () => log.push('end cb'));
+      log.push(`ended=${res.writableEnded} finished=${res.writableFinished}`);
+    });
+    new Batch().request(1, 0, 'GET', '/').to(s);
+    expect(log).toEqual(['ended=true finished=false', 'finish flushed=1', 'end cb', 'res close', 'req close']);
+  });
+
+  test('write() returns false above 64 KiB queued; drain comes from a Drain record or at once', async () => {
+    let res!: ServerResponse;
+    const drains: number[] = [];
+    const s = listening((req, r) => {
+      res = r;
+      res.on('drain', () => drains.push(Date.now()));
+    });
+    new Batch().request(1, 0, 'GET', '/').to(s);
+    s.fake.queued = 70000;
+    expect(res.write('a')).toBe(false);
+    expect(s.fake.of('wantDrain')).toHaveLength(1);
+    await tick();
+    expect(drains).toHaveLength(0);
+    new Batch().drain(1).to(s);
+    expect(drains).toHaveLength(1);
+    s.fake.drainNow = true;
+    expect(res.write('b')).toBe(false);
+    await tick();
+    expect(drains).toHaveLength(2);
+    s.fake.queued = 10;
+    expect(res.write('c')).toBe(true);
+  });
+});
+
+describe('connections that go away', () => {
+  test("Close: res gets 'close' (no 'finish'), req 'aborted' and 'close'; a late end() reaches nothing", async () => {
+    const log: string[] = [];
+    let res!: ServerResponse;
+    const s = listening((req, r) => {
+      res = r;
+      req.on('aborted', () => log.push('aborted'));
+      req.on('close', () => log.push('req close'));
+      res.on('finish', () => log.push('finish'));
+      res.on('close', () => log.push('res close'));
+    });
+    new Batch().request(1, 0, 'GET', '/').close(1).to(s);
+    await tick();
+    expect(log).toEqual(['aborted', 'res close', 'req close']);  // node:http's order
+    expect(res.destroyed).toBe(true);
+    res.end('late');
+    expect(res.write('late')).toBe(false);
+    await tick();
+    expect(s.fake.of('respond')).toHaveLength(0);
+    expect(log).not.toContain('finish');
+  });
+
+  test('a Drain followed by a Close in one batch: the drain listener cannot write into the dead connection', () => {
+    let writes = 0;
+    const s = listening((req, res) => {
+      const pump = () => {
+        while (writes < 100) {
+          writes++;
+          if (!res.write('x')) return void res.once('drain', pump);
+        }
+      };
+      pump();
+    });
+    s.fake.queued = 1 << 20;
+    new Batch().request(1, 0, 'GET', '/').to(s);
+    expect(writes).toBe(1);
+    s.fake.queued = 0;  // what native answers for a connection it closed
+    new Batch().drain(1).close(1).to(s);
+    expect(writes).toBe(1);
+  });
+
+  test('res.destroy() and req.destroy() abort the exchange natively', () => {
+    const s = listening((req, res) => {
+      if (req.url === '/res') res.destroy();
+      else req.destroy();
+    });
+    new Batch().request(1, 0, 'GET', '/res').request(2, 0, 'POST', '/req', [], V11 | HAS_BODY).to(s);
+    expect(s.fake.of('abort')).toEqual([['abort', 1, 0], ['abort', 2, 0]]);
+  });
+});
+
+describe('handler failures', () => {
+  const internalError = ['respond', 1, 0, 500, undefined,
+    'Content-Type: text/plain\r\nContent-Length: 21\r\nConnection: close\r\n', 2 | 8 | 1, 1, 21,
+    'Internal Server Error', true];
+
+  test("a throw before the head: 500 + close, reported to 'handlerError'", () => {
+    const reported: unknown[] = [];
+    const boom = new Error('boom');
+    const s = listening(() => {
+      throw boom;
+    });
+    s.on('handlerError', (err, req) => reported.push(err, req.url));
+    new Batch().request(1, 0, 'GET', '/x').to(s);
+    expect(s.fake.of('respond')).toEqual([internalError]);
+    expect(reported).toEqual([boom, '/x']);
+  });
+
+  test("a rejected promise: 500; without 'handlerError', 'error' listeners get ERR_NOVA_HANDLER_FAILED", async () => {
+    const reported: (Error & { code?: string })[] = [];
+    const boom = new Error('async boom');
+    const s = listening(async () => {
+      await tick();
+      throw boom;
+    });
+    s.on('error', (e: Error) => reported.push(e));
+    new Batch().request(1, 0, 'GET', '/y').to(s);
+    await tick();
+    await tick();
+    expect(s.fake.of('respond')).toEqual([internalError]);
+    expect(reported[0].code).toBe('ERR_NOVA_HANDLER_FAILED');
+    expect(reported[0].cause).toBe(boom);
+    expect(reported[0].message).toBe('The request handler for GET /y failed: async boom');
+  });
+
+  test('a throw after the head was sent: abort; nobody listening: stderr', () => {
+    const spy = vi.spyOn(console, 'error').mockImplementation(() => {});
+    const s = listening((req, res) => {
+      res.write('partial');
+      throw new Error('late boom');
+    });
+    new Batch().request(1, 0, 'GET', '/z').to(s);
+    expect(s.fake.of('abort')).toEqual([['abort', 1, 0]]);
+    expect(spy).toHaveBeenCalledTimes(1);
+    expect(String(spy.mock.calls[0][0])).toContain('GET /z');
+  });
+});
+
+describe('server', () => {
+  test('listen forms, address(), options passed to native, listening event', async () => {
+    const s = new TestServer({ keepAliveTimeout: 5000 });
+    const cb = vi.fn();
+    s.listen(8080, '127.0.0.1', 100, cb);
+    expect(s.fake.calls[0]).toEqual(['listen', '127.0.0.1', 8080, 100]);
+    expect(s.address()).toEqual({ address: '127.0.0.1', family: 'IPv4', port: 8080 });
+    expect(s.nativeOptions).toMatchObject({ keepAliveTimeout: 5000, ioModel: 0 });
+    await tick();
+    expect(cb).toHaveBeenCalledTimes(1);
+    expect(() => s.listen(1)).toThrow(expect.objectContaining({ code: 'ERR_SERVER_ALREADY_LISTEN' }));
+
+    const t = new TestServer();
+    t.listen({ port: '81', backlog: 7 });
+    expect(t.fake.calls[0]).toEqual(['listen', '', 81, 7]);
+    const u = new TestServer();
+    u.listen(() => {});
+    expect(u.fake.calls[0]).toEqual(['listen', '', 0, 511]);
+    expect(() => new TestServer().listen(70000)).toThrow(expect.objectContaining({ code: 'ERR_SOCKET_BAD_PORT' }));
+    expect(() => new TestServer().listen('/tmp/sock')).toThrow(/not supported/);
+  });
+
+  test("a native listen failure is emitted as 'error' on the next tick", async () => {
+    const s = new TestServer();
+    s.fake.listenError = Object.assign(new Error('listen EADDRINUSE'), { code: 'EADDRINUSE' });
+    const errors: { code?: string }[] = [];
+    s.on('error', (e) => errors.push(e as never));
+    s.listen(80);
+    expect(errors).toEqual([]);
+    await tick();
+    expect(errors[0].code).toBe('EADDRINUSE');
+    expect(s.listening).toBe(false);
+  });
+
+  test("close(): native close, then 'close' and the callback on ServerClosed; stats kept; listen again", async () => {
+    const s = listening();
+    const cb = vi.fn();
+    s.close(cb);
+    expect(s.fake.of('close')).toHaveLength(1);
+    expect(s.address()).toBe(null);
+    new Batch().serverClosed().to(s);
+    expect(cb).toHaveBeenCalledWith();
+    expect(s.stats().requests).toBe(2);
+    const again = vi.fn();
+    s.close(again);
+    await tick();
+    expect(again.mock.calls[0][0]).toMatchObject({ code: 'ERR_SERVER_NOT_RUNNING' });
+    s.listen(0);
+    expect(s.listening).toBe(true);
+  });
+
+  test('clientError: informational, with a code, the status and a socket stand-in', () => {
+    const s = listening();
+    const got: unknown[] = [];
+    s.on('clientError', (err, socket) => got.push(err.code, err.status, typeof socket.destroy));
+    new Batch().clientError(4, 431).to(s);
+    expect(got).toEqual(['HPE_HEADER_OVERFLOW', 431, 'function']);
+  });
+
+  test('options are properties; a change before listen() reaches native, after it warns once', async () => {
+    const s = new TestServer();
+    s.keepAliveTimeout = 1000;
+    expect(() => {
+      s.headersTimeout = -5;
+    }).toThrow(RangeError);
+    s.listen(0);
+    expect(s.nativeOptions!.keepAliveTimeout).toBe(1000);
+    const warn = vi.spyOn(process, 'emitWarning').mockImplementation(() => {});
+    s.requestTimeout = 5000;
+    s.maxRequestsPerSocket = 3;
+    expect(warn).toHaveBeenCalledTimes(1);
+    expect(s.requestTimeout).toBe(5000);
+  });
+});
