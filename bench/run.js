@@ -15,6 +15,7 @@ const { summarize, rankLoad } = require('./lib/stats');
 const { markdown } = require('./lib/report');
 const { chart } = require('./lib/svg');
 const meta = require('./lib/meta');
+const { snapshotNova } = require('./lib/snapshot');
 
 const MODES = {
   full: { rounds: 3, seconds: 5, abSeconds: 10, warmup: 'same', warmupSeconds: 2 },
@@ -39,6 +40,7 @@ const HELP = `usage: npm run bench [-- options]   (or: node bench/run.js [option
                        keep-alive burst of 3,000 requests from the harness (quick/smoke)
   --warmup-seconds=S   (default 2)
   --nova-root=DIR      load nova-http from DIR instead of this repository (e.g. a copy of another build)
+  --no-snapshot        load nova-http from the live tree (default: a copy of its build taken at the start)
   --no-install         don't run npm install --prefix bench when peers are missing
   --out=DIR            where to write results (default bench/results, or bench/results/tmp for partial runs)
   --parser             run the parser micro-benchmark instead (bench/parser/run.js)
@@ -191,13 +193,27 @@ async function main() {
   if (installNote) log(`bench: ${installNote}`);
 
   const servers = pickList(resolveServers(), wantedServers, 'server');
-  if (args['nova-root']) {
-    for (const s of servers) if (s.nova) s.env = { ...s.env, NOVA_ROOT: path.resolve(String(args['nova-root'])) };
+  // nova-http is loaded from --nova-root, or from a snapshot of this repository's build taken now (--no-snapshot:
+  // the live tree, which others may rebuild during the run).
+  let novaSource = path.join(__dirname, '..');
+  if (args['nova-root']) novaSource = path.resolve(String(args['nova-root']));
+  let snapNote = null;
+  if (servers.some((s) => s.nova) && !args['nova-root'] && !args['no-snapshot']) {
+    try {
+      const snap = snapshotNova(novaSource, path.join(__dirname, 'results', 'tmp', 'nova-snapshot'));
+      if (snap) {
+        novaSource = snap.dir;
+        snapNote = snap.note;
+      }
+    } catch (e) {
+      snapNote = `no snapshot (${e.message}): the live tree was used`;
+    }
   }
+  for (const s of servers) if (s.nova) s.env = { ...s.env, NOVA_ROOT: novaSource };
   const loads = pickList(LOADS, wantedLoads, 'load');
   const partial = mode !== 'full' || args.servers || args.loads || args.rounds || args.duration || args['nova-root'];
   const outDir = path.resolve(args.out ?? path.join(__dirname, 'results', partial ? 'tmp' : ''));
-  const info = { ...meta.collect(), mode, ...opts, installNote };
+  const info = { ...meta.collect(), mode, ...opts, installNote, novaSource, novaSnapshot: snapNote };
   const t0 = Date.now();
 
   const perCell = (l) =>

@@ -165,6 +165,7 @@ function header(res) {
   return [
     `nova-http benchmark, ${m.mode} mode, ${m.date}`,
     `Machine: ${m.cpuModel}, ${m.cores} cores, ${m.kernel}; Node ${m.node}; ${peers}`,
+    `nova-http loaded from ${m.novaSnapshot ? `${m.novaSnapshot}` : m.novaSource ?? 'this repository'}`,
     `Settings: ${m.rounds} round(s) interleaved (server order rotated), ${m.seconds} s per wrk cell, ab ${m.abSeconds} s max, ` +
       `warm-up: ${m.warmup}; load average at start ${m.loadavgStart.join(' ')}, at end ${m.loadavgEnd?.join(' ') ?? '-'}`,
     'Server CPU = process-tree user+system time (/proc) over the measured window / requests. Load gen CPU = wrk/ab ' +

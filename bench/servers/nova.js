@@ -18,7 +18,12 @@ let nova;
 try {
   nova = require(root);
 } catch (e) {
-  const msg = e.code === 'MODULE_NOT_FOUND' && e.message.includes(root) ? 'not built (npm run build)' : e.message;
+  const msg =
+    e.code === 'MODULE_NOT_FOUND' && e.message.includes(root)
+      ? 'not built (npm run build)'
+      : /No native build was found/.test(e.message)
+        ? 'native addon not built (npm run build)'
+        : e.message;
   unavailable(`nova-http does not load from ${root}: ${msg.split('\n')[0]}`);
 }
 if (typeof nova.createServer !== 'function') unavailable('nova-http exports no createServer');
