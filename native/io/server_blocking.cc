@@ -14,6 +14,10 @@ namespace {
 constexpr uint32_t kSendStallMs = 60000;      // a client that reads nothing for this long while we write is dropped
 constexpr size_t kQueuedBodyCap = 8 << 20;    // request body bytes waiting for JS before readers stop
 constexpr uint32_t kRejectLingerMs = 50;      // how long the accept thread waits for a refused client's bytes
+// While a dispatched request's body is still arriving, JS may answer before the client sends more (a client
+// that waits for the response before sending its body, or a handler that ignores the body). A blocked recv
+// can't be woken portably, so such reads wait at most this long before the thread looks at its mailbox.
+constexpr uint32_t kMailboxSliceMs = 10;
 
 void wake_blocking(ConnHandle* h) {
   std::lock_guard<std::mutex> lk(h->mu);
@@ -155,7 +159,8 @@ class BlockingDriver : public Driver, public std::enable_shared_from_this<Blocki
       const uint64_t now = now_ms();
       const uint64_t deadline = c.deadline();
       if (c.wants_read() && c.reading_phase()) {
-        const uint32_t ms = deadline == UINT64_MAX ? 0 : static_cast<uint32_t>(deadline > now ? deadline - now + 1 : 1);
+        uint32_t ms = deadline == UINT64_MAX ? 0 : static_cast<uint32_t>(deadline > now ? deadline - now + 1 : 1);
+        if (c.awaiting_js() && (ms == 0 || ms > kMailboxSliceMs)) ms = kMailboxSliceMs;
         if (ms != rcvtimeo) {
           sock_set_recv_timeout(fd, ms);
           rcvtimeo = ms;

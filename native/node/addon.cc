@@ -109,7 +109,11 @@ class ServerWrap : public Napi::ObjectWrap<ServerWrap> {
   void Deliver(Napi::Env env, Napi::Function fn) {
     napi_value args[3];
     if (!TakeBatch(env, args)) return;
-    fn.Call(3, args);
+    napi_value undefined, result;
+    napi_get_undefined(env, &undefined);
+    // A throw propagates as an uncaught exception (the TSFN runs us inside a callback scope); a failure while
+    // the environment is going away is ignored.
+    napi_call_function(env, undefined, fn, 3, args, &result);
   }
 
   // The inline driver calls this from a libuv callback: no scope is open, and nextTick/microtasks must run
@@ -120,10 +124,11 @@ class ServerWrap : public Napi::ObjectWrap<ServerWrap> {
     napi_value args[3];
     if (!TakeBatch(env, args)) return;
     if (!async_context_) async_context_ = std::make_unique<Napi::AsyncContext>(env, "nova-http");
-    try {
-      on_batch_.Value().MakeCallback(Value(), 3, args, *async_context_);
-    } catch (const Napi::Error& e) {
-      napi_fatal_exception(env, e.Value());
+    napi_value result;
+    const napi_status st = napi_make_callback(env, *async_context_, Value(), on_batch_.Value(), 3, args, &result);
+    if (st == napi_pending_exception) {
+      napi_value e;
+      if (napi_get_and_clear_last_exception(env, &e) == napi_ok) napi_fatal_exception(env, e);
     }
   }
 
@@ -134,19 +139,22 @@ class ServerWrap : public Napi::ObjectWrap<ServerWrap> {
   }
 
   // The pending events as (bytes, meta, count) for lib/server.ts; false when there are none.
+  // Raw N-API with status checks: this runs from the TSFN and uv callbacks, also while a worker is being
+  // terminated, when every call may fail and node-addon-api's error path would abort the process.
   bool TakeBatch(Napi::Env env, napi_value* args) {
     if (!driver_) return false;
     if (!driver_->core().events.take(batch_)) return false;
     const size_t n = batch_.meta.size();
-    Napi::Buffer<char> bytes = Napi::Buffer<char>::Copy(env, batch_.bytes.data(), batch_.bytes.size());
-    Napi::ArrayBuffer ab = Napi::ArrayBuffer::New(env, n * sizeof(uint32_t));
-    std::memcpy(ab.Data(), batch_.meta.data(), n * sizeof(uint32_t));
-    args[0] = bytes;
-    args[1] = Napi::Uint32Array::New(env, n, ab, 0);
-    args[2] = Napi::Number::New(env, static_cast<double>(n));
     // The last record ServerClosed means no I/O thread will ever call again: let the process exit.
     if (n >= 2 && batch_.meta[n - 2] == kEvServerClosed) ReleaseTsfn();
-    return true;
+    void* data = nullptr;
+    napi_value ab;
+    if (napi_create_buffer_copy(env, batch_.bytes.size(), batch_.bytes.data(), &data, &args[0]) != napi_ok)
+      return false;
+    if (napi_create_arraybuffer(env, n * sizeof(uint32_t), &data, &ab) != napi_ok) return false;
+    if (n) std::memcpy(data, batch_.meta.data(), n * sizeof(uint32_t));
+    if (napi_create_typedarray(env, napi_uint32_array, n, ab, 0, &args[1]) != napi_ok) return false;
+    return napi_create_double(env, static_cast<double>(n), &args[2]) == napi_ok;
   }
 
   void Stop() {
