@@ -100,6 +100,8 @@ class Connection {
   bool idle() const;
   // The pipeline is empty (no request waiting for JS) or the front request's body is still arriving.
   bool reading_phase() const;
+  // Some dispatched request still waits for its response.
+  bool awaiting_js() const { return !pipeline_.empty(); }
   // A request body is arriving for JS (not being drained).
   bool reading_body() const { return state_ == ReadState::Body && !body_discard_; }
   // Earliest deadline in ms (UINT64_MAX: none).
