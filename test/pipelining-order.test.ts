@@ -1,7 +1,7 @@
 // Pipelining and partial input: many requests in one write, responses in request order even when handlers finish
 // in reverse, nothing processed after a closing request, and requests arriving byte by byte or split anywhere.
 import { afterEach, describe, expect, test } from 'vitest';
-import { cleanup, get, ioModels, normalize, RawClient, response, sleep, startServer } from './helpers.js';
+import { cleanup, get, ioModels, normalize, RawClient, rawExchange, response, sleep, startServer } from './helpers.js';
 
 afterEach(cleanup);
 
@@ -180,6 +180,21 @@ describe.each(ioModels)('partial input (%o)', (model) => {
     }
     expect(client.serverClosed).toBe(false);
     expect(client.split().rest).toBe('');
+  });
+
+  test('a request written in pieces with pauses (rawExchange), read until one response', async () => {
+    const { port } = await startServer({ ...model }, (req, res) => res.end(req.headers['x-a']));
+    const text = await rawExchange(port, ['GET / HT', 'TP/1.1\r\nHo', 'st: t\r\nX-A: v', 'alue\r', '\n\r', '\n'], {
+      until: { responses: 1 },
+      delayMs: 30,
+    });
+    expect(normalize(text)).toBe(response({ body: 'value' }));
+  });
+
+  test('pieces ending in a closing request (rawExchange), read until the server closes', async () => {
+    const { port } = await startServer({ ...model }, (req, res) => res.end(req.url));
+    const text = await rawExchange(port, [get('/a'), get('/b', ['Connection: close'])], { until: 'close' });
+    expect(normalize(text)).toBe(response({ body: '/a' }) + response({ body: '/b', persist: false }));
   });
 
   test('empty lines before a request line are ignored', async () => {
