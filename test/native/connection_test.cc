@@ -811,6 +811,25 @@ void test_streamed_responses() {
     expect_closed(d, CloseReason::Response, true, "close-delimited");
   }
   {
+    // A later request's response streams while an earlier one is unanswered: held back, then in order.
+    Drive d;
+    d.send(get("/1") + get("/2"));
+    d.head(1);
+    d.data(1, "early");
+    CHECK_EQ(d.take(), "", "held back");
+    d.head(0, 3);
+    d.data(0, "on");
+    CHECK_EQ(d.take(), "HTTP/1.1 200 OK\r\nDate: *\r\nKeep-Alive: timeout=65\r\nContent-Length: 3\r\n\r\non",
+             "the first response streams");
+    d.data(0, "e", true);
+    CHECK_EQ(d.take(), "e" + std::string("HTTP/1.1 200 OK\r\nDate: *\r\nKeep-Alive: timeout=65\r\n"
+             "Transfer-Encoding: chunked\r\n\r\n5\r\nearly\r\n"), "then the second's buffered part");
+    d.data(1, "late");
+    d.finish(1);
+    CHECK_EQ(d.take(), "4\r\nlate\r\n0\r\n\r\n", "and the rest of it directly");
+    expect_open(d, "two streamed responses");
+  }
+  {
     // A handler's own Connection: close.
     Drive d;
     d.send(get("/x"));
