@@ -91,6 +91,7 @@ void EventQueue::push_server_closed() {
     std::lock_guard<std::mutex> lk(mu_);
     if (closed_) return;
     pending_.meta.insert(pending_.meta.end(), {kEvServerClosed, 0u});
+    pending_.server_closed = true;
     closed_ = true;
     if (!announced_) announce = announced_ = true;
   }
@@ -102,6 +103,7 @@ bool EventQueue::take(Batch& out) {
     std::lock_guard<std::mutex> lk(mu_);
     out.clear();
     std::swap(out, pending_);
+    out.last = closed_;
     announced_ = false;
     pending_bytes_.store(0, std::memory_order_relaxed);
   }

@@ -24,9 +24,11 @@ enum RequestFlag : uint32_t {
 struct Batch {
   std::vector<uint32_t> meta;
   std::string bytes;
+  bool last = false;  // ends with ServerClosed (or the queue was shut): nothing will ever be pushed again
   void clear() {
     meta.clear();
     bytes.clear();
+    last = false;
   }
 };
 

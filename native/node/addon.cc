@@ -145,8 +145,9 @@ class ServerWrap : public Napi::ObjectWrap<ServerWrap> {
     if (!driver_) return false;
     if (!driver_->core().events.take(batch_)) return false;
     const size_t n = batch_.meta.size();
-    // The last record ServerClosed means no I/O thread will ever call again: let the process exit.
-    if (n >= 2 && batch_.meta[n - 2] == kEvServerClosed) ReleaseTsfn();
+    // After ServerClosed no I/O thread will ever call again: let the process exit. (Asked of the queue: the
+    // last meta words can't tell, a Close record for connection 7 ends in [7, reason] too.)
+    if (batch_.last) ReleaseTsfn();
     void* data = nullptr;
     napi_value ab;
     if (napi_create_buffer_copy(env, batch_.bytes.size(), batch_.bytes.data(), &data, &args[0]) != napi_ok)
