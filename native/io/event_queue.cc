@@ -91,7 +91,6 @@ void EventQueue::push_server_closed() {
     std::lock_guard<std::mutex> lk(mu_);
     if (closed_) return;
     pending_.meta.insert(pending_.meta.end(), {kEvServerClosed, 0u});
-    pending_.server_closed = true;
     closed_ = true;
     if (!announced_) announce = announced_ = true;
   }
