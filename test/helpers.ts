@@ -9,8 +9,13 @@ import { createServer } from '../dist/index.js';
 // ---------------------------------------------------------------------------------------------------------------
 // I/O models. Every behaviour test runs once per entry, with no per-model special cases; the evented model adds
 // its entries here ({ ioModel: 'evented', backend: 'epoll' }, { ioModel: 'evented', backend: 'poll' }).
-export type ModelOptions = { ioModel: string; backend?: string };
-export const ioModels: ModelOptions[] = [{ ioModel: 'blocking' }];
+export type ModelOptions = { ioModel: string; backend?: string; threads?: number };
+export const ioModels: ModelOptions[] = [
+  { ioModel: 'blocking' },
+  { ioModel: 'evented', backend: 'epoll' },
+  { ioModel: 'evented', backend: 'poll' },
+  { ioModel: 'evented', backend: 'epoll', threads: 0 },
+];
 
 /** The built package, for tests that load it in another process or thread. */
 export const distPath = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../dist/index.js');
