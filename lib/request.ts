@@ -239,8 +239,7 @@ export class IncomingMessage extends Readable {
     if ((this._flags & ReqFlag.HasBody) === 0) {
       this.push(null);  // no body: it ends as soon as someone reads it
     } else if (this._paused) {
-      this._paused = false;
-      this._conn.d.native.resumeBody(this._conn.id);
+      this._resumeForDrain();
     }
   }
 
@@ -303,7 +302,7 @@ export class IncomingMessage extends Readable {
     if (!this.destroyed) this.destroy(connectionReset());
   }
 
-  /** @internal */
+  /** @internal native may read this connection's body again. */
   _resumeForDrain(): void {
     this._paused = false;
     if (!this._conn.gone) this._conn.d.native.resumeBody(this._conn.id);

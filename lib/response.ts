@@ -210,8 +210,8 @@ function emitDrainNT(res: ServerResponse): void {
 
 function writeAfterEndNT(res: ServerResponse, err: Error, cb: ((err?: Error | null) => void) | undefined): void {
   if (cb) cb(err);
-  // node:http emits this one even without a listener (a handler bug that node also surfaces loudly).
-  if (!res.destroyed) res.emit('error', err);
+  // node:http emits it even without a listener, which crashes the process; here only listeners hear of it.
+  if (!res.destroyed && res.listenerCount('error') > 0) res.emit('error', err);
 }
 
 type Callback = (err?: Error | null) => void;
