@@ -168,17 +168,18 @@ bool Connection::parse_body() {
   in_start_ += st.consumed;
   if (st.data.len > 0) {
     if (body_discard_) {
+      // The response is out: keep the connection only if the rest of the body is small. The bytes still go to
+      // JS (its stream may be reading it), but JS's pause no longer holds the connection back.
       body_discarded_ += st.data.len;
       if (body_discarded_ > cfg_.drain_limit) {
         force_close(CloseReason::Response);
         return false;
       }
-    } else {
-      sink_.on_body(*this, body_seq_, st.data);
     }
+    sink_.on_body(*this, body_seq_, st.data);
   }
   if (st.done) {
-    if (!body_discard_) sink_.on_body_end(*this, body_seq_, headers_.data(), body_.trailer_count());
+    sink_.on_body_end(*this, body_seq_, headers_.data(), body_.trailer_count());
     if (Pending* p = find(body_seq_)) p->body_done = true;
     body_discard_ = false;
     request_parsed();
@@ -210,6 +211,7 @@ void Connection::reject(HttpError e, CloseReason r) {
 }
 
 void Connection::emit_pending_error() {
+  if (out_size() == 0) out_progress_ms_ = now_;
   const std::string_view bytes = error_response(pending_error_);
   out_.append(bytes.data(), bytes.size());
   close_after_output(pending_error_reason_, true);
@@ -225,6 +227,7 @@ std::string& Connection::sink_for(Pending& p) { return &p == &pipeline_.front() 
 
 void Connection::on_response(ResponseCmd& cmd, uint64_t now_ms) {
   now_ = now_ms;
+  if (out_size() == 0) out_progress_ms_ = now_ms;
   if (closing_now_) return;
   Pending* p = find(cmd.seq);
   if (p == nullptr || p->ended) return;  // the request was dropped (error, shutdown) or already answered
@@ -373,9 +376,17 @@ void Connection::set_body_paused(bool paused, uint64_t now_ms) {
   }
 }
 
-void Connection::out_consumed(size_t n) {
+size_t Connection::queued_bytes() const {
+  size_t n = out_size();
+  for (const Pending& p : pipeline_) n += p.out.size();
+  return n;
+}
+
+void Connection::out_consumed(size_t n, uint64_t now_ms) {
   out_pos_ += n;
+  if (n > 0) out_progress_ms_ = now_ms;
   if (out_pos_ >= out_.size()) {
+    if (pipeline_.empty()) idle_since_ms_ = now_ms;  // keepAliveTimeout runs from the last byte written
     out_pos_ = 0;
     if (out_.capacity() > kShrinkAbove) std::string().swap(out_);
     else out_.clear();
@@ -397,25 +408,35 @@ bool Connection::reading_phase() const {
   return pipeline_.empty() || (state_ == ReadState::Body);
 }
 
+uint64_t Connection::send_deadline() const {
+  return out_size() > 0 && cfg_.send_timeout_ms ? out_progress_ms_ + cfg_.send_timeout_ms : kNever;
+}
+
 uint64_t Connection::deadline() const {
-  if (closing_now_) return kNever;
+  // A client that stops reading while we owe it bytes is dropped, closing or not.
+  const uint64_t send = send_deadline();
+  if (closing_now_) return send;
   uint64_t d = kNever;
   if (state_ == ReadState::Head && pipeline_.empty()) {
     if (head_started_) {
       if (cfg_.headers_timeout_ms) d = head_start_ms_ + cfg_.headers_timeout_ms;
-    } else if (cfg_.keep_alive_timeout_ms) {
+    } else if (cfg_.keep_alive_timeout_ms && out_size() == 0) {
       d = idle_since_ms_ + cfg_.keep_alive_timeout_ms;
     }
   } else if (state_ == ReadState::Body && cfg_.request_timeout_ms) {
     d = request_start_ms_ + cfg_.request_timeout_ms;
   }
-  return d;
+  return d < send ? d : send;
 }
 
 void Connection::on_timer(uint64_t now_ms) {
   now_ = now_ms;
+  if (now_ms >= send_deadline()) {
+    force_close(CloseReason::Client);  // the client stopped reading what we owe it
+    return;
+  }
   const uint64_t d = deadline();
-  if (d == kNever || now_ms < d) return;
+  if (d == kNever || now_ms < d || closing_now_) return;
   if (state_ == ReadState::Body) {
     // requestTimeout: the body stopped arriving. Answer 408 if the handler hasn't started a response.
     // Refused like a request whose body broke: earlier responses (answered or not, written or not) go out

@@ -20,6 +20,7 @@ struct ConnConfig {
   uint32_t drain_limit = 64 * 1024;        // an unread request body up to this size is drained, beyond it we close
   uint32_t max_pipeline = 32;              // requests dispatched but not answered before reading stops
   uint32_t linger_ms = 2000;               // graceful close: how long to discard input after the last byte out
+  uint32_t send_timeout_ms = 60000;        // a client that reads nothing for this long while we write is dropped
 };
 
 // Why a connection ended; the order is the one of lib/binding.ts closeReasons.
@@ -86,7 +87,10 @@ class Connection {
   // ---- output: the driver writes out_[out_pos_..] and reports how much went out.
   const char* out_data() const { return out_.data() + out_pos_; }
   size_t out_size() const { return out_.size() - out_pos_; }
-  void out_consumed(size_t n);
+  void out_consumed(size_t n, uint64_t now_ms);
+  // Everything this connection still has to write, including responses waiting behind an earlier one:
+  // what JS's backpressure (write() returning false) is measured against.
+  size_t queued_bytes() const;
 
   // ---- what the driver should do next
   // Reading is useful now: not paused by body flow control, pipeline below the cap, not closing.
@@ -137,6 +141,7 @@ class Connection {
   void finish_front();
   void close_after_output(CloseReason r, bool linger);
   void compact();
+  uint64_t send_deadline() const;
 
   const ConnConfig& cfg_;
   ConnSink& sink_;
@@ -161,6 +166,7 @@ class Connection {
   bool linger_ = false;
   CloseReason close_reason_ = CloseReason::Count;
   uint64_t now_ = 0;
+  uint64_t out_progress_ms_ = 0;  // last time output was produced into an empty buffer or written
   uint64_t head_start_ms_;    // start of the current head (headersTimeout)
   uint64_t request_start_ms_ = 0;  // start of the request whose body is arriving (requestTimeout)
   bool last_closes_ = false;  // the last parsed request ends the connection

@@ -149,7 +149,7 @@ class BlockingDriver : public Driver, public std::enable_shared_from_this<Blocki
           c.force_close(h->kill ? static_cast<CloseReason>(h->kill_reason.load()) : CloseReason::Error);
           break;
         }
-        c.out_consumed(static_cast<size_t>(n));
+        c.out_consumed(static_cast<size_t>(n), now_ms());
         core.after_write(*h, c);
       }
       core.after_write(*h, c);

@@ -162,7 +162,7 @@ void ServerCore::apply_mailbox(ConnHandle& h, Connection& c) {
 }
 
 void ServerCore::after_write(ConnHandle& h, const Connection& c) {
-  h.unsent.store(static_cast<int64_t>(c.out_size()));
+  h.unsent.store(static_cast<int64_t>(c.queued_bytes()));
   if (h.want_drain.load() && h.queued() < static_cast<int64_t>(opts.high_water) && h.want_drain.exchange(false))
     events.push_drain(h.id);
 }

@@ -287,7 +287,7 @@ void Loop::service(LoopConn* lc, uint64_t now) {
   if (c.out_size() > 0) {
     const int64_t n = sock_send(h.fd, c.out_data(), c.out_size());
     if (n > 0) {
-      c.out_consumed(static_cast<size_t>(n));
+      c.out_consumed(static_cast<size_t>(n), now);
     } else if (n != kSockTimeout) {
       c.force_close(h.kill ? static_cast<CloseReason>(h.kill_reason.load()) : CloseReason::Client);
     }

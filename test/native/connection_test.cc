@@ -246,7 +246,7 @@ struct Drive {
     if (!auto_write) return;
     while (c->out_size() > 0) {
       wire.append(c->out_data(), c->out_size());
-      c->out_consumed(c->out_size());
+      c->out_consumed(c->out_size(), now);
     }
   }
   void send(const std::string& bytes) {
@@ -658,8 +658,9 @@ void test_unread_small_body() {
     CHECK(d.c->wants_read() && !d.c->idle(), "draining");
     d.send(pattern(100).substr(10, 50));
     d.send(pattern(100).substr(60) + get("/next"));
-    CHECK_EQ(d.sink.body(0), pattern(10), "drained bytes are not delivered");
-    CHECK(!d.sink.ended(0), "no body end for a drained body");
+    // The rest still reaches JS, whose stream may be reading it after the response, ignoring its pause.
+    CHECK_EQ(d.sink.body(0), pattern(100), "the rest of the body is delivered in full");
+    CHECK(d.sink.ended(0), "and ends, so a handler reading after res.end() sees 'end'");
     CHECK_EQ(d.sink.requests(), "POST /p; GET /next", "the next request is parsed after the drained body");
     d.pause(false);
     d.end(1, "n");
