@@ -261,7 +261,7 @@ class Harness {
     if (n == 0) return;
     size_t k = all || rng_.chance(2) ? n : 1 + rng_.below(static_cast<uint32_t>(std::min<size_t>(n, 1u << 20)));
     wire_.append(conn_.out_data(), k);
-    conn_.out_consumed(k);
+    conn_.out_consumed(k, now_);
   }
 
   void advance(bool past_deadline) {
