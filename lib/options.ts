@@ -10,7 +10,7 @@ export type Backend = 'epoll' | 'poll';
  * The I/O model used when the options do not name one: 'blocking' (a thread per connection) for now; flip this
  * one constant to make 'evented' (loop threads over epoll/poll) the default once it has proven itself.
  */
-export const DEFAULT_IO_MODEL: IoModel = 'blocking';
+export const DEFAULT_IO_MODEL: IoModel = 'evented';
 
 export interface ServerOptions {
   /** Idle time allowed between two requests on a connection, in ms (default 65000; 0 = no idle timeout). */

@@ -535,7 +535,7 @@ describe('server', () => {
     s.listen(8080, '127.0.0.1', 100, cb);
     expect(s.fake.calls[0]).toEqual(['listen', '127.0.0.1', 8080, 100]);
     expect(s.address()).toEqual({ address: '127.0.0.1', family: 'IPv4', port: 8080 });
-    expect(s.nativeOptions).toMatchObject({ keepAliveTimeout: 5000, ioModel: 0 });
+    expect(s.nativeOptions).toMatchObject({ keepAliveTimeout: 5000, ioModel: 1 });  // evented by default
     await tick();
     expect(cb).toHaveBeenCalledTimes(1);
     expect(() => s.listen(1)).toThrow(expect.objectContaining({ code: 'ERR_SERVER_ALREADY_LISTEN' }));

@@ -19,7 +19,7 @@ describe('resolveOptions', () => {
       keepAliveTimeout: 65000, headersTimeout: 60000, requestTimeout: 300000, maxRequestsPerSocket: 0,
       maxHeaderSize: 16384, maxConnections: 10000, ioModel: DEFAULT_IO_MODEL, backend: undefined, threads: 1,
     });
-    expect(DEFAULT_IO_MODEL).toBe('blocking');
+    expect(DEFAULT_IO_MODEL).toBe('evented');  // issue 3: the evented model is the default
     expect(defaults.keepAliveTimeout).toBe(65000);
   });
 

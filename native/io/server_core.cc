@@ -182,7 +182,8 @@ void ServerCore::finished(ConnHandle& h, CloseReason r) {
 
 int64_t ServerCore::stage(uint32_t conn, ResponseCmd&& cmd) {
   if (!last_ || last_->id != conn) last_ = table.find(conn);
-  if (!last_) return 0;  // the connection is gone: its 'close' event is on its way to JS
+  // The connection is gone (its Close event is on its way to JS): report it as full, so a writer stops.
+  if (!last_) return INT64_C(1) << 40;
   last_->js_bytes.fetch_add(static_cast<int64_t>(cmd.data.size()));
   const int64_t q = last_->queued();
   staged_.emplace_back(last_, std::move(cmd));
