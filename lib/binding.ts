@@ -93,10 +93,9 @@ export interface NativeServer {
   stats(): NativeStats;
   ref(): void;
   unref(): void;
-  // REQUEST (lib/server.ts): optional; applies changed options to a listening server (at least the deadlines and
-  // maxRequestsPerSocket, for the connections' next waits). node:http code sets server.keepAliveTimeout and
-  // headersTimeout after listen() (the usual Express/ALB advice); until this exists lib warns once and the values
-  // apply from the next listen().
+  // Applies changed options to a listening server: the deadlines, maxRequestsPerSocket and maxConnections, from
+  // each connection's next event (node:http code sets server.keepAliveTimeout after listen(), the usual
+  // Express/ALB advice). The I/O model, threads and maxHeaderSize stay as they were at listen().
   configure?(options: NativeServerOptions): void;
 }
 
@@ -114,6 +113,12 @@ export interface Binding {
 
 function load(): Binding {
   const root = path.join(__dirname, '..');
+  // NOVA_HTTP_ADDON: an explicit .node file (sanitizer builds: scripts/test-asan.js, scripts/test-tsan.js).
+  const override = process.env.NOVA_HTTP_ADDON;
+  if (override) {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    return require(path.resolve(override)) as Binding;
+  }
   try {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     return require('node-gyp-build')(root) as Binding;

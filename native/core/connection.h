@@ -11,12 +11,14 @@
 
 namespace nova {
 
+// The deadlines and maxRequestsPerSocket are LiveU32: server.configure() changes them on a listening server, and
+// connections see the new values at their next event.
 struct ConnConfig {
   ParserLimits limits;
-  uint32_t keep_alive_timeout_ms = 65000;
-  uint32_t headers_timeout_ms = 60000;
-  uint32_t request_timeout_ms = 300000;    // 0 = off
-  uint32_t max_requests_per_socket = 0;    // 0 = unlimited
+  LiveU32 keep_alive_timeout_ms = 65000;
+  LiveU32 headers_timeout_ms = 60000;
+  LiveU32 request_timeout_ms = 300000;     // 0 = off
+  LiveU32 max_requests_per_socket = 0;     // 0 = unlimited
   uint32_t drain_limit = 64 * 1024;        // an unread request body up to this size is drained, beyond it we close
   uint32_t max_pipeline = 32;              // requests dispatched but not answered before reading stops
   uint32_t linger_ms = 2000;               // graceful close: how long to discard input after the last byte out

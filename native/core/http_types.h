@@ -1,6 +1,7 @@
 // Small value types shared by the parser, the keep-alive decision, the response writer and the connection core.
 // Plain C++, no sockets, no N-API: everything that includes this can be tested and fuzzed without Node.
 #pragma once
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 
@@ -46,6 +47,27 @@ enum class Framing : uint8_t {
   Length,          // Content-Length
   Chunked,         // Transfer-Encoding: chunked (HTTP/1.1 clients only)
   CloseDelimited,  // the end is the close of the connection: never persistent
+};
+
+// An option that JS may change while I/O threads read it (server.keepAliveTimeout = ... after listen()):
+// a relaxed atomic that still copies and converts like the plain number it stands for.
+class LiveU32 {
+ public:
+  LiveU32(uint32_t v = 0) : v_(v) {}  // NOLINT: implicit on purpose
+  LiveU32(const LiveU32& o) : v_(o.get()) {}
+  LiveU32& operator=(const LiveU32& o) {
+    v_.store(o.get(), std::memory_order_relaxed);
+    return *this;
+  }
+  LiveU32& operator=(uint32_t v) {
+    v_.store(v, std::memory_order_relaxed);
+    return *this;
+  }
+  uint32_t get() const { return v_.load(std::memory_order_relaxed); }
+  operator uint32_t() const { return get(); }  // NOLINT: implicit on purpose
+
+ private:
+  std::atomic<uint32_t> v_;
 };
 
 }  // namespace nova

@@ -20,7 +20,7 @@ uint64_t now_ms();
 
 struct ServerOptions {
   ConnConfig conn;
-  uint32_t max_connections = 10000;
+  LiveU32 max_connections = 10000;
   int io_model = 0;  // 0 blocking, 1 evented
   int backend = 0;   // 0 default, 1 epoll, 2 poll
   int threads = 1;
@@ -104,7 +104,7 @@ class QueueSink : public ConnSink {
 class ServerCore {
  public:
   ServerCore(const ServerOptions& o, std::function<void()> notify) : opts(o), events(std::move(notify)) {}
-  const ServerOptions opts;
+  ServerOptions opts;  // fixed after listen(), except the LiveU32 fields (configure())
   EventQueue events;
   ConnTable table;
   Stats stats;

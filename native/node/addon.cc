@@ -72,6 +72,7 @@ class ServerWrap : public Napi::ObjectWrap<ServerWrap> {
                            InstanceMethod<&ServerWrap::CloseAll>("closeAll"),
                            InstanceMethod<&ServerWrap::Stats>("stats"),
                            InstanceMethod<&ServerWrap::Ref>("ref"),
+                           InstanceMethod<&ServerWrap::Configure>("configure"),
                            InstanceMethod<&ServerWrap::Unref>("unref"),
                        });
   }
@@ -80,8 +81,15 @@ class ServerWrap : public Napi::ObjectWrap<ServerWrap> {
     Napi::Env env = info.Env();
     if (!info[0].IsObject()) throw Napi::TypeError::New(env, "The \"options\" argument must be an object");
     if (!info[1].IsFunction()) throw Napi::TypeError::New(env, "The \"onBatch\" argument must be a function");
-    Napi::Object o = info[0].As<Napi::Object>();
     ServerOptions opts;
+    ReadOptions(info[0].As<Napi::Object>(), &opts);
+    on_batch_ = Napi::Persistent(info[1].As<Napi::Function>());
+    opts_ = opts;
+    cleanup_ = env.AddCleanupHook(&ServerWrap::Teardown, this);
+  }
+
+  static void ReadOptions(const Napi::Object& o, ServerOptions* out) {
+    ServerOptions& opts = *out;
     opts.io_model = static_cast<int>(get_u32(o, "ioModel", 0));
     opts.backend = static_cast<int>(get_u32(o, "backend", 0));
     opts.threads = static_cast<int>(get_u32(o, "threads", 1));
@@ -92,9 +100,6 @@ class ServerWrap : public Napi::ObjectWrap<ServerWrap> {
     opts.conn.limits.max_header_size = get_u32(o, "maxHeaderSize", 16384);
     opts.max_connections = get_u32(o, "maxConnections", 10000);
     if (opts.max_connections == 0) opts.max_connections = 1;
-    on_batch_ = Napi::Persistent(info[1].As<Napi::Function>());
-    opts_ = opts;
-    cleanup_ = env.AddCleanupHook(&ServerWrap::Teardown, this);
   }
 
   ~ServerWrap() override {
@@ -320,6 +325,22 @@ class ServerWrap : public Napi::ObjectWrap<ServerWrap> {
       closes.Set(kReasons[i], core ? static_cast<double>(core->stats.closes[i].load()) : 0.0);
     o.Set("closes", closes);
     return o;
+  }
+
+  // Options changed on a listening server: the deadlines, maxRequestsPerSocket and maxConnections apply from
+  // each connection's next event; the rest (model, threads, maxHeaderSize) stay as they were at listen().
+  void Configure(const Napi::CallbackInfo& info) {
+    if (!info[0].IsObject()) throw Napi::TypeError::New(info.Env(), "The \"options\" argument must be an object");
+    ServerOptions next = opts_;
+    ReadOptions(info[0].As<Napi::Object>(), &next);
+    for (ServerOptions* o : {&opts_, driver_ ? &driver_->core().opts : nullptr}) {
+      if (o == nullptr) continue;
+      o->conn.keep_alive_timeout_ms = next.conn.keep_alive_timeout_ms.get();
+      o->conn.headers_timeout_ms = next.conn.headers_timeout_ms.get();
+      o->conn.request_timeout_ms = next.conn.request_timeout_ms.get();
+      o->conn.max_requests_per_socket = next.conn.max_requests_per_socket.get();
+      o->max_connections = next.max_connections.get();
+    }
   }
 
   void Ref(const Napi::CallbackInfo& info) {
