@@ -154,7 +154,8 @@ class BlockingDriver : public Driver, public std::enable_shared_from_this<Blocki
       }
       core.after_write(*h, c);
       if (c.done()) break;
-      core.table.set_idle(h.get(), c.idle());
+      const bool idle = c.idle();
+      core.table.set_idle(h.get(), idle);
 
       const uint64_t now = now_ms();
       const uint64_t deadline = c.deadline();
@@ -168,7 +169,9 @@ class BlockingDriver : public Driver, public std::enable_shared_from_this<Blocki
         size_t avail = 0;
         char* space = c.read_space(&avail);
         const int64_t n = sock_recv(fd, space, avail);
-        if (h->kill) {
+        if (h->kill || (n != kSockTimeout && idle && !core.table.claim(h.get()))) {
+          // Killed, or taken off the idle list by an eviction before this read could claim it: nothing read
+          // here may start a request (its response could never be sent).
           c.force_close(static_cast<CloseReason>(h->kill_reason.load()));
         } else if (n > 0) {
           c.on_read(static_cast<size_t>(n), now_ms());

@@ -44,13 +44,23 @@ std::shared_ptr<ConnHandle> ConnTable::find(uint32_t id) {
 
 void ConnTable::set_idle(ConnHandle* h, bool idle) {
   std::lock_guard<std::mutex> lk(mu_);
-  if (idle == h->idle) return;
+  if (idle == h->idle || (idle && h->reaped)) return;
   if (idle) {
     h->lru_pos = lru_.insert(lru_.end(), h);
   } else {
     lru_.erase(h->lru_pos);
   }
   h->idle = idle;
+}
+
+bool ConnTable::claim(ConnHandle* h) {
+  std::lock_guard<std::mutex> lk(mu_);
+  if (h->reaped) return false;
+  if (h->idle) {
+    lru_.erase(h->lru_pos);
+    h->idle = false;
+  }
+  return true;
 }
 
 size_t ConnTable::size() {
@@ -83,6 +93,8 @@ bool ConnTable::evict_oldest(CloseReason r) {
     ConnHandle* h = lru_.front();
     lru_.pop_front();
     h->idle = false;
+    h->reaped = true;
+    h->kill_reason = static_cast<uint8_t>(r);
     victim = by_id_[h->id];
   }
   kill(victim.get(), r);
@@ -95,6 +107,8 @@ void ConnTable::kill_idle(CloseReason r) {
     std::lock_guard<std::mutex> lk(mu_);
     for (ConnHandle* h : lru_) {
       h->idle = false;
+      h->reaped = true;
+      h->kill_reason = static_cast<uint8_t>(r);
       victims.push_back(by_id_[h->id]);
     }
     lru_.clear();

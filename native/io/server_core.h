@@ -49,6 +49,8 @@ struct ConnHandle {
 
   // Idle LRU (guarded by ConnTable::mu_).
   bool idle = false;
+  // Taken off the idle LRU to be closed (eviction, closeIdleConnections, shutdown): it must not start a request.
+  bool reaped = false;
   std::list<ConnHandle*>::iterator lru_pos;
 
   void (*wake)(ConnHandle*) = nullptr;  // the driver's way to make the owning thread look at its mailbox
@@ -63,6 +65,11 @@ class ConnTable {
   void remove(ConnHandle* h);
   std::shared_ptr<ConnHandle> find(uint32_t id);
   void set_idle(ConnHandle* h, bool idle);
+  // The owning thread got bytes on a connection it had marked idle: takes it off the LRU before anything is parsed,
+  // so that no eviction can close it once a request has gone to JS. False when an eviction (or closeIdle) took it
+  // first: the bytes must be dropped and the connection closed with h->kill_reason (the kill itself may still be
+  // on its way from the other thread).
+  bool claim(ConnHandle* h);
   size_t size();
   size_t idle_count();
   // Closes the oldest idle connection; false if none is idle.

@@ -239,6 +239,15 @@ void Loop::accept_some() {
 
 void Loop::read_some(LoopConn* lc, uint64_t now) {
   Connection& c = lc->c;
+  if (lc->idle) {
+    // Off the idle list before a request can reach JS; if an eviction got it first, it closes unread.
+    lc->idle = false;
+    if (!core_.table.claim(lc->h.get())) {
+      c.force_close(static_cast<CloseReason>(lc->h->kill_reason.load()));
+      mark(lc);
+      return;
+    }
+  }
   size_t total = 0;
   while (c.wants_read() && total < kReadBurst) {
     if (c.reading_body() && core_.events.pending_bytes() >= kQueuedBodyCap) {
