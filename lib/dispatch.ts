@@ -70,11 +70,32 @@ export class Conn {
     if (next === null) this.tail = prev;
     else next._prev = prev;
     res._prev = res._next = null;
+    // A new front response that waits for 'drain': the Drain records so far were not for it (see drainFront).
+    if (prev === null && next !== null && this.drainWaiters !== null && !this.gone &&
+        this.drainWaiters.includes(next) && this.d.native.wantDrain(this.id)) {
+      process.nextTick(() => this.drainFront());
+    }
   }
 
   waitDrain(res: ServerResponse): void {
     if (this.drainWaiters === null) this.drainWaiters = [res];
     else if (!this.drainWaiters.includes(res)) this.drainWaiters.push(res);
+  }
+
+  /**
+   * Native's write buffer is below the mark: 'drain' for the front response if it waits. Responses pipelined behind
+   * it keep waiting (their bytes cannot leave before it ends, so waking them would only let them pile up more);
+   * unlink() asks native again when one of them becomes the front.
+   */
+  drainFront(): void {
+    const waiters = this.drainWaiters;
+    const front = this.head;
+    if (waiters === null || front === null || this.gone) return;
+    const i = waiters.indexOf(front);
+    if (i < 0) return;
+    if (waiters.length === 1) this.drainWaiters = null;
+    else waiters.splice(i, 1);
+    front._drain();
   }
 }
 
@@ -308,15 +329,11 @@ export class Dispatcher implements SocketOwner {
 
   private drain(connId: number): void {
     const conn = this.conns.get(connId);
-    const waiters = conn?.drainWaiters;
-    if (waiters == null || conn!.gone) return;
-    conn!.drainWaiters = null;
-    for (const res of waiters) {
-      try {
-        res._drain();
-      } catch (err) {
-        throwLater(err);
-      }
+    if (conn === undefined) return;
+    try {
+      conn.drainFront();
+    } catch (err) {
+      throwLater(err);
     }
   }
 

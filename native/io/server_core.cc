@@ -1,9 +1,23 @@
 // The connection table, the stats and the JS mailbox shared by every I/O model (see server_core.h).
 #include "server_core.h"
 #include <chrono>
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 #include "../core/http_errors.h"
 
 namespace nova {
+
+namespace {
+// After a surge of connections ends, glibc keeps what they freed (read buffers, field arrays, per-thread arenas
+// in the blocking model) in its arenas: it only gives back the top of a heap, so RSS would stay at the surge's
+// peak for good (10,000 connections: +200 MB). malloc_trim returns every free page. Elsewhere: nothing to do.
+void release_free_memory() {
+#if defined(__GLIBC__)
+  malloc_trim(0);
+#endif
+}
+}  // namespace
 
 uint64_t now_ms() {
   return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -24,16 +38,20 @@ std::shared_ptr<ConnHandle> ConnTable::add(sock_t fd, std::string address, int p
     if (next_id_ == 0) next_id_ = 1;  // ids wrap after 4 billion connections; 0 is never used
   } while (by_id_.count(h->id) != 0);
   by_id_.emplace(h->id, h);
+  if (by_id_.size() > peak_) peak_ = by_id_.size();
   return h;
 }
 
-void ConnTable::remove(ConnHandle* h) {
+bool ConnTable::remove(ConnHandle* h) {
   std::lock_guard<std::mutex> lk(mu_);
   if (h->idle) {
     lru_.erase(h->lru_pos);
     h->idle = false;
   }
   by_id_.erase(h->id);
+  if (peak_ < kSurge || by_id_.size() > peak_ / 2) return false;
+  peak_ = by_id_.size();
+  return true;
 }
 
 std::shared_ptr<ConnHandle> ConnTable::find(uint32_t id) {
@@ -177,7 +195,9 @@ void ServerCore::apply_mailbox(ConnHandle& h, Connection& c) {
 
 void ServerCore::after_write(ConnHandle& h, const Connection& c) {
   h.unsent.store(static_cast<int64_t>(c.queued_bytes()));
-  if (h.want_drain.load() && h.queued() < static_cast<int64_t>(opts.high_water) && h.want_drain.exchange(false))
+  h.writable.store(static_cast<int64_t>(c.out_size()));
+  if (h.want_drain.load() && h.queued_writable() < static_cast<int64_t>(opts.high_water) &&
+      h.want_drain.exchange(false))
     events.push_drain(h.id);
 }
 
@@ -188,8 +208,9 @@ void ServerCore::finished(ConnHandle& h, CloseReason r) {
     h.closed = true;
   }
   stats.closes[static_cast<int>(r)].fetch_add(1);
-  table.remove(&h);
+  const bool surge_over = table.remove(&h);
   events.push_close(h.id, static_cast<uint32_t>(r));
+  if (surge_over) release_free_memory();
 }
 
 // ---------------------------------------------------------------- JS thread side
@@ -237,7 +258,7 @@ bool ServerCore::want_drain(uint32_t conn) {
   if (!h) return true;
   h->want_drain.store(true);
   // Either we see the output below the mark here, or the owning thread sees want_drain after it writes.
-  if (h->queued() < static_cast<int64_t>(opts.high_water)) return h->want_drain.exchange(false);
+  if (h->queued_writable() < static_cast<int64_t>(opts.high_water)) return h->want_drain.exchange(false);
   return false;
 }
 

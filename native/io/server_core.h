@@ -45,6 +45,10 @@ struct ConnHandle {
 
   std::atomic<int64_t> js_bytes{0};  // response bytes JS gave and the owning thread has not applied yet
   std::atomic<int64_t> unsent{0};    // bytes the connection still has to write
+  // The part of unsent in the write buffer: the front response's bytes (and those before it), not the bytes of
+  // responses pipelined behind it, which cannot leave before it ends. Drain is measured on this: measured on unsent,
+  // a front response waiting for 'drain' and 64 KiB held behind it would wait for each other forever.
+  std::atomic<int64_t> writable{0};
   std::atomic<bool> want_drain{false};
 
   // Idle LRU (guarded by ConnTable::mu_).
@@ -57,12 +61,15 @@ struct ConnHandle {
   void* driver = nullptr;
 
   int64_t queued() const { return js_bytes.load() + unsent.load(); }
+  int64_t queued_writable() const { return js_bytes.load() + writable.load(); }
 };
 
 class ConnTable {
  public:
   std::shared_ptr<ConnHandle> add(sock_t fd, std::string address, int port);
-  void remove(ConnHandle* h);
+  // True when a surge of connections is over: at least kSurge were open at once since the last true, and half of
+  // them are gone (ServerCore::finished then gives the memory they freed back to the OS).
+  bool remove(ConnHandle* h);
   std::shared_ptr<ConnHandle> find(uint32_t id);
   void set_idle(ConnHandle* h, bool idle);
   // The owning thread got bytes on a connection it had marked idle: takes it off the LRU before anything is parsed,
@@ -84,6 +91,8 @@ class ConnTable {
   std::unordered_map<uint32_t, std::shared_ptr<ConnHandle>> by_id_;
   std::list<ConnHandle*> lru_;  // idle connections, oldest first
   uint32_t next_id_ = 1;
+  size_t peak_ = 0;  // most connections open at once since remove() last returned true
+  static constexpr size_t kSurge = 256;
 };
 
 struct Stats {
