@@ -234,8 +234,8 @@ export function note(msg: string): void {
 }
 
 /** Warm-up traffic, then GC and the fd/RSS reading that "back to baseline" is measured against. */
-export async function baseline(server: ChildServer): Promise<Usage> {
-  for (let i = 0; i < 50; i++) await probe(server.port, `/warm/${i}`);
+export async function baseline(server: ChildServer, warmUp = 50): Promise<Usage> {
+  for (let i = 0; i < warmUp; i++) await probe(server.port, `/warm/${i}`);
   await backToBaseline(server, { rss: Infinity, fds: Infinity }, { timeoutMs: 5000 });
   await server.gc();
   return server.usage();
