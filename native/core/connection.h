@@ -102,6 +102,8 @@ class Connection {
   // Graceful close: shut the write side, discard input until EOF or linger_ms, then close.
   bool linger() const { return linger_; }
   CloseReason close_reason() const { return close_reason_; }
+  // Gives the read buffer and field array back to the thread's pool when nothing is buffered (call when idle).
+  void trim();
   // Idle: between requests with nothing buffered and nothing owed (eligible for eviction / closeIdle).
   bool idle() const;
   // The pipeline is empty (no request waiting for JS) or the front request's body is still arriving.

@@ -156,6 +156,7 @@ class BlockingDriver : public Driver, public std::enable_shared_from_this<Blocki
       if (c.done()) break;
       const bool idle = c.idle();
       core.table.set_idle(h.get(), idle);
+      if (idle) c.trim();
 
       const uint64_t now = now_ms();
       const uint64_t deadline = c.deadline();

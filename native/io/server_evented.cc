@@ -331,6 +331,7 @@ void Loop::service(LoopConn* lc, uint64_t now) {
     core_.table.set_idle(&h, idle);
     lc->idle = idle;
   }
+  if (idle) c.trim();  // an idle keep-alive connection holds no read buffer
   wheel_.schedule(lc, c.deadline());
 }
 
