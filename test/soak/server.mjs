@@ -5,7 +5,8 @@
 // Started with child_process.fork(); options come as JSON in argv[2] (createServer() options). It answers on the
 // IPC channel:
 //   { type: 'listening', port, pid }                       once, after listen()
-//   { id, type: 'stats' } -> { id, stats, rss, fds, calls, smuggled }   server.stats(), own RSS and fd count,
+//   { id, type: 'stats' } -> { id, stats, rss, memory, fds, calls, smuggled }   server.stats(), own RSS, the rest
+//                            of process.memoryUsage() and the fd count,
 //                            handler calls so far, and the targets of dispatched requests whose path holds "smuggled"
 //   { id, type: 'set', options } -> { id }                 server.<name> = value (deadlines on a live server)
 //   { id, type: 'gc' } -> { id }                           global.gc() when started with --expose-gc
@@ -95,7 +96,8 @@ process.on('message', (m) => {
   switch (m.type) {
     case 'stats':
       reply({
-        stats: server.stats(), rss: process.memoryUsage().rss, fds: countFds(), calls, smuggled: [...smuggled],
+        stats: server.stats(), rss: process.memoryUsage().rss, memory: process.memoryUsage(), fds: countFds(), calls,
+        smuggled: [...smuggled],
       });
       break;
     case 'set':
