@@ -135,6 +135,7 @@ describe.each(ioModels)('hostile: floods (%o)', (model) => {
 
   test('resets mid-request (head, body, pipelined) and mid-response: others served, nothing left behind', async () => {
     const base = await baseline(server);
+    const before = await server.stats();
     const bystander = await Bystander.start(server.port);
     for (let round = 0; round < 3; round++) {
       const heads = await Promise.all(Array.from({ length: 30 }, () => RawClient.connect(server.port)));
@@ -156,6 +157,10 @@ describe.each(ioModels)('hostile: floods (%o)', (model) => {
     const b = await bystander.stop();
     expectServed(b);
     expect(server.alive).toBe(true);
+    // Counted as the client's doing in every model (the blocking model once said 'error' for a reset while writing).
+    const after = await server.stats();
+    expect(after.stats.closes.error - before.stats.closes.error, 'closes counted as error').toBe(0);
+    expect(after.stats.closes.client - before.stats.closes.client).toBeGreaterThanOrEqual(3 * 80);
     await backToBaseline(server, base);
   });
 
