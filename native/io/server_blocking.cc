@@ -158,6 +158,10 @@ class BlockingDriver : public Driver, public std::enable_shared_from_this<Blocki
       if (c.done()) break;
       const bool idle = c.idle();
       core.table.set_idle(h.get(), idle);
+      // server.close() sets every shutdown flag, then kills the connections on the idle list. One that joins the
+      // list just after that sweep would block in recv until keepAliveTimeout: look at the flag again (set_idle
+      // and the sweep take the same lock, so the flag is visible here) and let apply_mailbox close it now.
+      if (idle && !shutdown_now && h->shutdown.load()) continue;
       if (idle) c.trim();
 
       const uint64_t now = now_ms();
