@@ -408,9 +408,12 @@ async function main() {
   console.log(`soak: ${requests} requests answered in ${elapsed.toFixed(1)} s (${Math.round(requests / elapsed)}/s); ` +
     `server stats: ${stats.accepted} connections, ${stats.requests} requests, closes ${JSON.stringify(stats.closes)}`);
   console.log(`  scenarios: ${Object.entries(counts).map(([k, v]) => `${k} ${v}`).join(', ')}`);
-  console.log(`  RSS: start ${MiB(start.rss)}, end ${MiB(end.rss)}, after the traffic ${MiB(after.rss)}; ` +
+  const first = samples[0] ?? end;
+  console.log(`  RSS: start ${MiB(start.rss)} (idle), first second of traffic ${MiB(first.rss)}, end ${MiB(end.rss)}, ` +
+    `after the traffic ${MiB(after.rss)}; ` +
     `mean of the 2nd quarter ${MiB(rss2)}, of the last quarter ${MiB(rss4)} (limit ${MiB(rssLimit)})`);
-  console.log(`  fds: start ${start.fds}, end ${end.fds}, after the traffic ${after.fds}; ` +
+  console.log(`  fds: start ${start.fds} (idle), first second of traffic ${first.fds}, end ${end.fds}, ` +
+    `after the traffic ${after.fds}; ` +
     `mean of the 2nd quarter ${fd2.toFixed(1)}, of the last quarter ${fd4.toFixed(1)} (limit ${fdLimit.toFixed(1)})`);
 
   const problems = [];
