@@ -4,7 +4,7 @@
 // preloaded, NOVA_HTTP_ADDON pointing lib/binding.ts at the sanitized addon. Fails on any sanitizer report
 // that concerns the addon. scripts/test-tsan.js runs the same with ThreadSanitizer.
 //
-//   node scripts/test-asan.js [--no-build] [--all] [vitest args...]   e.g. `node scripts/test-asan.js test/pipelining-order.test.ts`
+//   node scripts/test-asan.js [--no-build] [--all] [--strict] [vitest args...]   e.g. `node scripts/test-asan.js test/pipelining-order.test.ts`
 //
 // Leaks: LeakSanitizer runs at the exit of every process (vitest's workers get SIGTERM, so a preload, this same
 // file, turns that into a normal exit). Suppressions cannot tell Node's allocations from ours: LSan suppresses a
@@ -166,16 +166,20 @@ async function buildAddon(outDir, defines) {
 
 // kind: 'address,undefined' or 'thread'. Returns the exit code.
 async function sanitizerRun({ name, kind, outDir, runtime, optionsVar, options, extraEnv, vitestTimeoutMs,
-  slowUnder = [] }) {
+  slowUnder = [], slowTests = [], testsDecide = true }) {
   const argv = process.argv.slice(2);
   const build = !argv.includes('--no-build');
   const all = argv.includes('--all');
-  const vitestArgs = argv.filter((a) => a !== '--no-build' && a !== '--all');
+  const strict = testsDecide || argv.includes('--strict');
+  const vitestArgs = argv.filter((a) => !['--no-build', '--all', '--strict'].includes(a));
   // Left out unless --all: test/native.test.ts (its programs are ASan builds already), and the suites whose
   // assertions are throughput and latency under load (a bystander served N times during a flood, 10,000
   // connections within 20 s): the sanitizers' slowdown fails those, not the code. Their sanitizer reports would
   // still count (a run with --all gave none).
   const excluded = all ? [] : ['test/native.test.ts', ...slowUnder];
+  // Single tests of that kind in files that otherwise run, left out by name (unless -t is given).
+  const skipTests = all || vitestArgs.some((a) => a === '-t' || a.startsWith('--testNamePattern')) ? [] : slowTests;
+  const namePattern = skipTests.length ? [`--testNamePattern=^(?!.*(${skipTests.join('|')}))`] : [];
   const out = path.join(ROOT, outDir);
   const addon = path.join(out, 'RelWithDebInfo', 'nova_http.node');
   const logs = path.join(out, 'logs');
@@ -214,9 +218,10 @@ async function sanitizerRun({ name, kind, outDir, runtime, optionsVar, options, 
   step('test/valgrind/requests.js (blocking, evented, inline)');
   const smoke = await run(process.execPath, ['--require', __filename, 'test/valgrind/requests.js'], env, 300_000);
 
-  step(`vitest ${vitestArgs.join(' ') || 'run'}${excluded.length ? ` (left out: ${excluded.join(', ')})` : ''}`);
+  const left = [...excluded, ...skipTests.map((t) => `'${t}'`)];
+  step(`vitest ${vitestArgs.join(' ') || 'run'}${left.length ? ` (left out: ${left.join(', ')})` : ''}`);
   const vt = await run(process.execPath, [bin('vitest'), 'run', `--execArgv=--require=${__filename}`,
-    ...excluded.flatMap((f) => ['--exclude', f]), ...vitestArgs], env, vitestTimeoutMs);
+    ...excluded.flatMap((f) => ['--exclude', f]), ...namePattern, ...vitestArgs], env, vitestTimeoutMs);
 
   step('sanitizer reports');
   const r = readLogs(logs, kind);
@@ -225,7 +230,11 @@ async function sanitizerRun({ name, kind, outDir, runtime, optionsVar, options, 
   console.log(`\n${name}: ${r.files} report files; ${r.errors.length} sanitizer errors, ${r.ours.length} addon leaks; ` +
     `ignored (Node/V8's own): ${r.theirs.count} ${kind === 'thread' ? 'reports' : `objects, ${r.theirs.bytes} bytes`}`);
   console.log(`${name}: requests.js exit ${smoke}, vitest exit ${vt}, ${((Date.now() - t0) / 1000).toFixed(0)} s in all`);
-  return smoke === 0 && vt === 0 && r.errors.length === 0 && r.ours.length === 0 ? 0 : 1;
+  if (vt !== 0 && !strict) {
+    console.log(`${name}: vitest failures do not fail this run (timing and RSS assertions under the sanitizer's ` +
+      'slowdown; npm test judges behaviour): only sanitizer reports do. --strict makes them count.');
+  }
+  return smoke === 0 && (vt === 0 || !strict) && r.errors.length === 0 && r.ours.length === 0 ? 0 : 1;
 }
 
 sanitizerRun({
