@@ -250,12 +250,14 @@ async function main() {
   });
   // A difference that is not documented is run once more, alone and with long waits, before it is reported: on a
   // loaded machine a slow answer must not pass for a different one.
-  const expected = loadExpected();
-  for (const k of differing) {
-    const d = compare(results[k].a, results[k].b);
-    if (d === null || expected[inputs[k].id]?.kind === d.kind) continue;
-    const [a, b] = await Promise.all([runOne(nova, inputs[k].input, 1000, 2000), runOne(node, inputs[k].input, 1000, 2000)]);
-    results[k] = { a, b };
+  if (args.check) {
+    const expected = loadExpected();
+    const again = differing.filter((k) => expected[inputs[k].id]?.kind !== compare(results[k].a, results[k].b)?.kind);
+    await pool(again, 8, async (k) => {
+      const [a, b] = await Promise.all([runOne(nova, inputs[k].input, 1000, 2000),
+        runOne(node, inputs[k].input, 1000, 2000)]);
+      results[k] = { a, b };
+    });
   }
   const confirmed = differing.length;
   nova.server.close();
