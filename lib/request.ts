@@ -267,6 +267,8 @@ export class IncomingMessage extends Readable {
   /** @internal a BodyEnd record. */
   _end(rawTrailers: string[] | null): void {
     this.complete = true;
+    // The whole body has arrived: the connection's reader must not stay paused for the next request's body.
+    if (this._paused) this._resumeForDrain();
     if (rawTrailers !== null) this._rawTrailers = rawTrailers;
     if (this._dumped || this.destroyed) return;
     this.push(null);

@@ -242,4 +242,18 @@ describe.each(ioModels)('request bodies (%o)', (model) => {
     await waitFor(() => events.includes('close'), 2000, "req 'close'");
     expect(events).toEqual(['end:abc', 'close']);
   });
+  test('a body over the stream high-water mark, then another body on the same connection: both arrive', async () => {
+    // The first body pauses native reading (push() returns false past 16 KiB); its end must not leave the
+    // connection paused for the next request's body.
+    const { port } = await startServer({ ...model }, async (req, res) => {
+      const body = await readBody(req);
+      res.end(`${req.method} ${body.length}`);
+    });
+    const client = await RawClient.connect(port);
+    await client.write('POST /a HTTP/1.1\r\nHost: t\r\nContent-Length: 100000\r\n\r\n' + 'x'.repeat(100000));
+    await client.waitResponses(1);
+    await client.write('PUT /b HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n');
+    await client.waitResponses(2);
+    expect(normalize(client.text)).toBe(response({ body: 'POST 100000' }) + response({ body: 'PUT 5' }));
+  });
 });

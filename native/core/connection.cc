@@ -166,6 +166,7 @@ bool Connection::parse_head() {
 
   if (h.body != BodyKind::None) {
     body_.reset(h.body, h.content_length, &cfg_.limits);
+    body_paused_ = false;  // a new body, a new stream in JS: a pause meant for the previous one doesn't carry over
     body_seq_ = seq;
     body_discard_ = false;
     body_discarded_ = 0;
