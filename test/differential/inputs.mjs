@@ -10,32 +10,11 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import corpusUnescape from '../corpus/unescape.js';
 
 const corpusDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../corpus');
 
-// The escapes of test/corpus/README.md: \r \n \t \\ \0 \xHH. (test/fuzz/make-seeds.js reads the corpus the same way, but
-// it is a script that writes the seed files when loaded, so it cannot be imported here.)
-function unescape(v, where) {
-  const out = [];
-  for (let i = 0; i < v.length; i++) {
-    const c = v[i];
-    if (c !== '\\') {
-      out.push(...Buffer.from(c, 'utf8'));
-      continue;
-    }
-    const e = v[++i];
-    if (e === 'r') out.push(13);
-    else if (e === 'n') out.push(10);
-    else if (e === 't') out.push(9);
-    else if (e === '0') out.push(0);
-    else if (e === '\\') out.push(92);
-    else if (e === 'x' && /^[0-9a-fA-F]{2}$/.test(v.slice(i + 1, i + 3))) {
-      out.push(parseInt(v.slice(i + 1, i + 3), 16));
-      i += 2;
-    } else throw new Error(`${where}: bad escape \\${e}`);
-  }
-  return Buffer.from(out);
-}
+const { unescape } = corpusUnescape;
 
 /** [{ id, file, name, input }] for every case with input in test/corpus/*.txt, files in name order. */
 export function corpusCases(dir = corpusDir) {

@@ -18,28 +18,7 @@ const SOURCES = [
   path.join(__dirname, 'seeds.txt'),
 ];
 
-// The escapes of test/corpus/README.md: \r \n \t \\ \0 \xHH.
-function unescape(v, where) {
-  const out = [];
-  for (let i = 0; i < v.length; i++) {
-    const c = v[i];
-    if (c !== '\\') {
-      out.push(...Buffer.from(c, 'utf8'));
-      continue;
-    }
-    const e = v[++i];
-    if (e === 'r') out.push(13);
-    else if (e === 'n') out.push(10);
-    else if (e === 't') out.push(9);
-    else if (e === '0') out.push(0);
-    else if (e === '\\') out.push(92);
-    else if (e === 'x' && /^[0-9a-fA-F]{2}$/.test(v.slice(i + 1, i + 3))) {
-      out.push(parseInt(v.slice(i + 1, i + 3), 16));
-      i += 2;
-    } else throw new Error(`${where}: bad escape \\${e}`);
-  }
-  return Buffer.from(out);
-}
+const { unescape } = require('../corpus/unescape.js');
 
 // [{ name, input }] of one corpus-format file: `=== name` starts a case, `in:` / `in*N:` lines append input.
 function cases(file) {
