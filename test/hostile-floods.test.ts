@@ -200,7 +200,10 @@ describe.each(ioModels)('hostile: floods (%o)', (model) => {
     expect(peak - base.rss, `RSS grew from ${mb(base.rss)} to ${mb(peak)}`).toBeLessThan(48 * 1024 * 1024);
     expectServed(b);
     socket.destroy();
-    await backToBaseline(server, base);
+    // 20,000 requests went through JS in a few seconds: V8 keeps some of the old-space pages it grew for them after
+    // collecting (measured +24.4 to +25 MiB in 2 of 12 poll-backend runs, otherwise less; a leak of the responses
+    // would be +160 MiB).
+    await backToBaseline(server, base, { rssSlackBytes: 32 * 1024 * 1024 });
   });
 
   test('header bombs: many small fields -> 431, one huge field -> 431, others unaffected', async () => {

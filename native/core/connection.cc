@@ -426,7 +426,10 @@ void Connection::out_consumed(size_t n, uint64_t now_ms) {
   if (out_pos_ >= out_.size()) {
     if (pipeline_.empty()) idle_since_ms_ = now_ms;  // keepAliveTimeout runs from the last byte written
     out_pos_ = 0;
-    if (out_.capacity() > kShrinkAbove) std::string().swap(out_);
+    if (out_.capacity() > kShrinkAbove) {
+      std::string().swap(out_);
+      freed_large_ = true;
+    }
     else out_.clear();
   }
 }

@@ -102,6 +102,12 @@ class Connection {
   // Graceful close: shut the write side, discard input until EOF or linger_ms, then close.
   bool linger() const { return linger_; }
   CloseReason close_reason() const { return close_reason_; }
+  // A large output buffer was freed since the last call (the driver may give the memory back to the system).
+  bool take_freed_large() {
+    const bool f = freed_large_;
+    freed_large_ = false;
+    return f;
+  }
   // Gives the read buffer and field array back to the thread's pool when nothing is buffered (call when idle).
   void trim();
   // Idle: between requests with nothing buffered and nothing owed (eligible for eviction / closeIdle).
@@ -170,7 +176,8 @@ class Connection {
   bool linger_ = false;
   CloseReason close_reason_ = CloseReason::Count;
   uint64_t now_ = 0;
-  uint64_t out_progress_ms_ = 0;  // last time output was produced into an empty buffer or written
+  uint64_t out_progress_ms_ = 0;
+  bool freed_large_ = false;  // last time output was produced into an empty buffer or written
   uint64_t head_start_ms_;    // start of the current head (headersTimeout)
   uint64_t request_start_ms_ = 0;  // start of the request whose body is arriving (requestTimeout)
   bool last_closes_ = false;  // the last parsed request ends the connection

@@ -17,6 +17,16 @@ void release_free_memory() {
   malloc_trim(0);
 #endif
 }
+
+// The same after a large response's buffer is freed (glibc raises its mmap threshold as big blocks come and go,
+// so later big buffers come from the heap and stay there), at most once a second: trimming walks every arena.
+void release_after_large_free() {
+  static std::atomic<uint64_t> last{0};
+  const uint64_t now = now_ms();
+  uint64_t prev = last.load(std::memory_order_relaxed);
+  if (now - prev < 1000 || !last.compare_exchange_strong(prev, now)) return;
+  release_free_memory();
+}
 }  // namespace
 
 uint64_t now_ms() {
@@ -193,7 +203,8 @@ void ServerCore::apply_mailbox(ConnHandle& h, Connection& c) {
   if (h.kill.load()) c.force_close(static_cast<CloseReason>(h.kill_reason.load()));
 }
 
-void ServerCore::after_write(ConnHandle& h, const Connection& c) {
+void ServerCore::after_write(ConnHandle& h, Connection& c) {
+  if (c.take_freed_large()) release_after_large_free();
   h.unsent.store(static_cast<int64_t>(c.queued_bytes()));
   h.writable.store(static_cast<int64_t>(c.out_size()));
   if (h.want_drain.load() && h.queued_writable() < static_cast<int64_t>(opts.high_water) &&

@@ -129,7 +129,7 @@ class ServerCore {
   // Owning thread: apply JS's mailbox to the connection (responses, flow control, kill, shutdown).
   void apply_mailbox(ConnHandle& h, Connection& c);
   // Owning thread: after writing, publish the unsent count and send Drain if JS waits for it.
-  void after_write(ConnHandle& h, const Connection& c);
+  void after_write(ConnHandle& h, Connection& c);
   // Owning thread: the connection is gone (socket closed): count, drop from the table, tell JS.
   void finished(ConnHandle& h, CloseReason r);
 
