@@ -1,7 +1,6 @@
 // The server object: listen forms, address(), 'listening'/'close'/'error'/'clientError' events, close() (stops
 // accepting, closes idle connections, lets in-flight responses finish with Connection: close, lets the process
 // exit), closeIdleConnections(), closeAllConnections(), option validation. (worker_threads: api-worker-thread.)
-import { spawn } from 'node:child_process';
 import * as net from 'node:net';
 import { pathToFileURL } from 'node:url';
 import { afterEach, describe, expect, test } from 'vitest';
@@ -10,6 +9,9 @@ import {
   cleanup, closeServer, deferred, distPath, errorResponse, get, ioModels, normalize, RawClient, response, sleep,
   startServer, waitFor, withTimeout,
 } from './helpers.js';
+import { runChild as runChildProcess } from './helpers.js';
+
+const runChild = (code: string, timeoutMs = 10000) => runChildProcess(code, timeoutMs);
 
 afterEach(cleanup);
 
@@ -21,22 +23,6 @@ function refused(port: number): Promise<boolean> {
       resolve(false);
     });
     s.once('error', (e: NodeJS.ErrnoException) => resolve(e.code === 'ECONNREFUSED'));
-  });
-}
-
-function runChild(code: string, timeoutMs = 10000): Promise<{ code: number | null; signal: string | null; stdout: string; stderr: string; ms: number }> {
-  return new Promise((resolve) => {
-    const start = Date.now();
-    const child = spawn(process.execPath, ['--input-type=module', '-e', code], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    const t = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.on('exit', (code, signal) => {
-      clearTimeout(t);
-      resolve({ code, signal, stdout, stderr, ms: Date.now() - start });
-    });
   });
 }
 

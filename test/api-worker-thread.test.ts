@@ -2,32 +2,12 @@
 // terminating a worker whose server is still listening closes the server and its connections (the environment
 // cleanup hook). Each scenario runs in a child process, so a native crash or a hang shows up as this test failing
 // (with the child's stderr) rather than taking the test runner down.
-import { spawn } from 'node:child_process';
 import { pathToFileURL } from 'node:url';
 import { describe, expect, test } from 'vitest';
 import { distPath, ioModels } from './helpers.js';
+import { runChild as runChildProcess } from './helpers.js';
 
-interface ChildResult {
-  code: number | null;
-  signal: string | null;
-  stdout: string;
-  stderr: string;
-}
-
-function runChild(code: string, timeoutMs = 15000): Promise<ChildResult> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--input-type=module', '-e', code], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    const t = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.on('exit', (code, signal) => {
-      clearTimeout(t);
-      resolve({ code, signal, stdout, stderr });
-    });
-  });
-}
+const runChild = (code: string, timeoutMs = 15000) => runChildProcess(code, timeoutMs);
 
 /** The worker: starts a server, asks it one question over a raw socket, then closes it or leaves it listening. */
 // Written to run both as a CommonJS and as an ES module eval script (an eval worker takes its parent's input type).

@@ -1,29 +1,16 @@
 // A handler that throws: before the head is sent the client gets a 500 with Connection: close; after, the
 // connection just closes (the response is left incomplete). The error is reported (to an 'error' or 'clientError'
 // listener, or to stderr when nobody listens) and the server keeps serving.
-import { spawn } from 'node:child_process';
 import { pathToFileURL } from 'node:url';
 import { afterEach, describe, expect, test } from 'vitest';
 import {
   cleanup, distPath, errorResponse, get, ioModels, normalize, RawClient, response, sleep, startServer, waitFor,
 } from './helpers.js';
+import { runChild as runChildProcess } from './helpers.js';
+
+const runChild = (code: string, timeoutMs = 10000) => runChildProcess(code, timeoutMs);
 
 afterEach(cleanup);
-
-function runChild(code: string, timeoutMs = 10000): Promise<{ code: number | null; signal: string | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--input-type=module', '-e', code], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    const t = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.on('exit', (code, signal) => {
-      clearTimeout(t);
-      resolve({ code, signal, stdout, stderr });
-    });
-  });
-}
 
 describe.each(ioModels)('a throwing handler (%o)', (model) => {
   test('throws before sending headers -> 500 + Connection: close; the next connection is served', async () => {

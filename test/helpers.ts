@@ -1,6 +1,7 @@
 // Shared helpers for the behaviour tests: the I/O models every test runs in, servers on 127.0.0.1:0, raw sockets
 // that write exact bytes and read exact bytes back, a response splitter (Content-Length / chunked / close framing),
 // the expected wire bytes of docs/architecture.md, and Date normalization.
+import { spawn } from 'node:child_process';
 import * as net from 'node:net';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -617,4 +618,32 @@ export function response(e: Expect = {}): string {
 /** A GET request: `GET <path> HTTP/1.1\r\nHost: t\r\n<extra fields>\r\n`. */
 export function get(target = '/', fields: string[] = [], version = '1.1'): string {
   return `GET ${target} HTTP/${version}\r\nHost: t\r\n${fields.map((f) => `${f}\r\n`).join('')}\r\n`;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Child processes
+
+export interface ChildResult {
+  code: number | null;
+  signal: string | null;
+  stdout: string;
+  stderr: string;
+  ms: number;
+}
+
+/** Runs `code` as an ES module in a new node process; killed after timeoutMs. */
+export function runChild(code: string, timeoutMs = 10000): Promise<ChildResult> {
+  return new Promise((resolve) => {
+    const start = Date.now();
+    const child = spawn(process.execPath, ['--input-type=module', '-e', code], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    const t = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.on('exit', (exitCode, signal) => {
+      clearTimeout(t);
+      resolve({ code: exitCode, signal, stdout, stderr, ms: Date.now() - start });
+    });
+  });
 }
