@@ -1,13 +1,16 @@
-// The batch dispatcher: walks the event records native delivers in one thread-safe-function call (see Ev in
-// binding.ts), turns them into req/res objects and stream events, and hands the responses back with one native
+// The batch dispatcher: walks the event records native delivers in one thread-safe-function call (the layout is in
+// lib/contract.ts), turns them into req/res objects and stream events, and hands the responses back with one native
 // flush() per batch. Responses ended outside a batch (after an await, a timer) share one microtask flush.
-import { Ev } from './binding';
-import type { NativeServer } from './binding';
+import {
+  BodyEndRec, BodyRec, ClientErrorRec, CloseRec, DrainRec, Ev, RequestRec, recordEnd,
+} from './contract';
+import type { NativeServer, OnBatch } from './contract';
+import { Conn } from './conn';
+import type { ConnOwner, ConnResponse } from './conn';
 import { IncomingMessage, methodString, rawFields, urlString } from './request';
 import type { BatchBytes } from './request';
 import { ServerResponse } from './response';
 import { NovaSocket } from './socket';
-import type { SocketOwner } from './socket';
 import { codedError } from './errors';
 import type { ErrorWithCode } from './errors';
 
@@ -21,82 +24,6 @@ export interface DispatchHost {
   _onServerClosed(): void;
   _localAddress(): { address: string; family: string; port: number } | null;
   listenerCount(event: string): number;
-}
-
-/** One live connection as JS sees it: its socket stand-in, its unfinished exchanges, its body in progress. */
-export class Conn {
-  readonly d: Dispatcher;
-  readonly id: number;
-  socket: NovaSocket | null = null;
-  /** The request whose Body records are arriving (bodies are sequential on the wire). */
-  bodyReq: IncomingMessage | null = null;
-  /** Unfinished responses, oldest first (doubly linked through _prev/_next). */
-  head: ServerResponse | null = null;
-  tail: ServerResponse | null = null;
-  drainWaiters: ServerResponse[] | null = null;
-  lastSeq = 0;
-  gone = false;
-
-  constructor(d: Dispatcher, id: number) {
-    this.d = d;
-    this.id = id;
-  }
-
-  getSocket(): NovaSocket {
-    let s = this.socket;
-    if (s === null) {
-      s = this.socket = new NovaSocket(this.d, this.id);
-      if (this.gone) s.destroyed = true;
-    }
-    return s;
-  }
-
-  link(res: ServerResponse): void {
-    res._prev = this.tail;
-    if (this.tail === null) this.head = res;
-    else this.tail._next = res;
-    this.tail = res;
-  }
-
-  unlink(res: ServerResponse): void {
-    const prev = res._prev;
-    const next = res._next;
-    if (prev === null) {
-      if (this.head !== res) return;  // not linked
-      this.head = next;
-    } else {
-      prev._next = next;
-    }
-    if (next === null) this.tail = prev;
-    else next._prev = prev;
-    res._prev = res._next = null;
-    // A new front response that waits for 'drain': the Drain records so far were not for it (see drainFront).
-    if (prev === null && next !== null && this.drainWaiters !== null && !this.gone &&
-        this.drainWaiters.includes(next) && this.d.native.wantDrain(this.id)) {
-      process.nextTick(() => this.drainFront());
-    }
-  }
-
-  waitDrain(res: ServerResponse): void {
-    if (this.drainWaiters === null) this.drainWaiters = [res];
-    else if (!this.drainWaiters.includes(res)) this.drainWaiters.push(res);
-  }
-
-  /**
-   * Native's write buffer is below the mark: 'drain' for the front response if it waits. Responses pipelined behind
-   * it keep waiting (their bytes cannot leave before it ends, so waking them would only let them pile up more);
-   * unlink() asks native again when one of them becomes the front.
-   */
-  drainFront(): void {
-    const waiters = this.drainWaiters;
-    const front = this.head;
-    if (waiters === null || front === null || this.gone) return;
-    const i = waiters.indexOf(front);
-    if (i < 0) return;
-    if (waiters.length === 1) this.drainWaiters = null;
-    else waiters.splice(i, 1);
-    front._drain();
-  }
 }
 
 // The 'clientError' codes, after what node:http reports for the same failures.
@@ -118,21 +45,6 @@ export function clientError(status: number): ErrorWithCode & { status: number } 
   return err;
 }
 
-/** Where the record at meta[i] ends (records are variable-length; see Ev in binding.ts). */
-function recordEnd(meta: Uint32Array, i: number): number {
-  switch (meta[i]) {
-    case Ev.Request: return i + 9 + 4 * meta[i + 8];
-    case Ev.Body: return i + 5;
-    case Ev.BodyEnd: return i + 4 + 4 * meta[i + 3];
-    case Ev.Close: return i + 3;
-    case Ev.Drain: return i + 2;
-    case Ev.ClientError: return i + 3;
-    case Ev.ServerClosed: return i + 2;
-    default:
-      throw new Error(`nova-http: unknown event record type ${meta[i]} at meta[${i}] (addon and lib/ disagree)`);
-  }
-}
-
 function throwLater(err: unknown): void {
   // A listener (data, close, finish...) threw inside a batch: the rest of the batch still runs, and the error
   // surfaces as an uncaught exception, as it would have from node:http's own event emission.
@@ -141,7 +53,7 @@ function throwLater(err: unknown): void {
   });
 }
 
-export class Dispatcher implements SocketOwner {
+export class Dispatcher implements ConnOwner {
   /** Set right after construction: the native Server takes onBatch in its constructor. */
   native!: NativeServer;
   readonly host: DispatchHost;
@@ -152,15 +64,15 @@ export class Dispatcher implements SocketOwner {
   private dirty = false;
   private scheduled = false;
   /** Ended responses ('finish' pending) and write() callbacks, run after the next flush. */
-  private after: (ServerResponse | (() => void))[] = [];
-  private spare: (ServerResponse | (() => void))[] = [];
+  private after: (ConnResponse | (() => void))[] = [];
+  private spare: (ConnResponse | (() => void))[] = [];
 
   constructor(host: DispatchHost) {
     this.host = host;
   }
 
   /** The batch callback given to the native Server (bound once). */
-  readonly onBatch = (bytes: Buffer, meta: Uint32Array, count: number): void => {
+  readonly onBatch: OnBatch = (bytes, meta, count) => {
     this.inBatch = true;
     try {
       this.walk(bytes as BatchBytes, meta, count);
@@ -185,7 +97,7 @@ export class Dispatcher implements SocketOwner {
   }
 
   /** A response's end was handed to native: 'finish' follows the flush. */
-  ended(res: ServerResponse): void {
+  ended(res: ConnResponse): void {
     this.after.push(res);
     this.queued();
   }
@@ -200,7 +112,7 @@ export class Dispatcher implements SocketOwner {
     this.queued();
   }
 
-  // SocketOwner
+  // ConnOwner's SocketOwner part
   remoteAddress(connId: number): [string, number] | undefined {
     return this.native.remoteAddress(connId);
   }
@@ -244,7 +156,7 @@ export class Dispatcher implements SocketOwner {
     // handler must not keep writing into a connection native already closed (native reports 0 bytes queued).
     for (let i = 0; i < end; i = recordEnd(meta, i)) {
       if (meta[i] === Ev.Close) {
-        const conn = this.conns.get(meta[i + 1]);
+        const conn = this.conns.get(meta[i + CloseRec.ConnId]);
         if (conn !== undefined) conn.gone = true;
       }
     }
@@ -256,9 +168,11 @@ export class Dispatcher implements SocketOwner {
           case Ev.Request: this.request(bytes, meta, i); break;
           case Ev.Body: this.body(bytes, meta, i); break;
           case Ev.BodyEnd: this.bodyEnd(bytes, meta, i); break;
-          case Ev.Close: this.close(meta[i + 1]); break;
-          case Ev.Drain: this.drain(meta[i + 1]); break;
-          case Ev.ClientError: this.clientError(meta[i + 1], meta[i + 2]); break;
+          case Ev.Close: this.close(meta[i + CloseRec.ConnId]); break;
+          case Ev.Drain: this.drain(meta[i + DrainRec.ConnId]); break;
+          case Ev.ClientError:
+            this.clientError(meta[i + ClientErrorRec.ConnId], meta[i + ClientErrorRec.Status]);
+            break;
           case Ev.ServerClosed: this.host._onServerClosed(); break;
         }
       } catch (err) {
@@ -269,37 +183,38 @@ export class Dispatcher implements SocketOwner {
   }
 
   private request(bytes: BatchBytes, meta: Uint32Array, i: number): void {
-    const connId = meta[i + 1];
+    const connId = meta[i + RequestRec.ConnId];
     let conn = this.conns.get(connId);
     if (conn === undefined) {
       conn = new Conn(this, connId);
       this.conns.set(connId, conn);
     }
-    const seq = meta[i + 2];
-    const flags = meta[i + 3];
+    const seq = meta[i + RequestRec.Seq];
     conn.lastSeq = seq;
-    const req = new IncomingMessage(conn, seq, flags, methodString(bytes, meta[i + 4], meta[i + 5]),
-      urlString(bytes, meta[i + 6], meta[i + 7]), bytes, meta, i + 9, meta[i + 8]);
-    const res = new ServerResponse(this, conn, req);
+    const req = new IncomingMessage(conn, seq, meta[i + RequestRec.Flags],
+      methodString(bytes, meta[i + RequestRec.MethodOff], meta[i + RequestRec.MethodLen]),
+      urlString(bytes, meta[i + RequestRec.UrlOff], meta[i + RequestRec.UrlLen]),
+      bytes, meta, i + RequestRec.Fields, meta[i + RequestRec.FieldCount]);
+    const res = new ServerResponse(conn, req);
     conn.link(res);
     if (!req.complete) conn.bodyReq = req;
     this.host._onRequest(req, res);
   }
 
   private body(bytes: BatchBytes, meta: Uint32Array, i: number): void {
-    const req = this.conns.get(meta[i + 1])?.bodyReq;
-    if (req == null || req._seq !== meta[i + 2]) return;
-    const off = meta[i + 3];
-    req._push(bytes.subarray(off, off + meta[i + 4]));
+    const req = this.conns.get(meta[i + BodyRec.ConnId])?.bodyReq;
+    if (req == null || req._seq !== meta[i + BodyRec.Seq]) return;
+    const off = meta[i + BodyRec.Off];
+    req._push(bytes.subarray(off, off + meta[i + BodyRec.Len]));
   }
 
   private bodyEnd(bytes: BatchBytes, meta: Uint32Array, i: number): void {
-    const conn = this.conns.get(meta[i + 1]);
+    const conn = this.conns.get(meta[i + BodyEndRec.ConnId]);
     const req = conn?.bodyReq;
-    if (req == null || req._seq !== meta[i + 2]) return;
+    if (req == null || req._seq !== meta[i + BodyEndRec.Seq]) return;
     conn!.bodyReq = null;
-    const trailerCount = meta[i + 3];
-    req._end(trailerCount === 0 ? null : rawFields(bytes, meta, i + 4, trailerCount));
+    const trailerCount = meta[i + BodyEndRec.TrailerCount];
+    req._end(trailerCount === 0 ? null : rawFields(bytes, meta, i + BodyEndRec.Trailers, trailerCount));
   }
 
   private close(connId: number): void {

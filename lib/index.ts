@@ -10,7 +10,7 @@ export type { HeadersArgument, OutgoingHeaders, OutgoingHeaderValue } from './re
 export { NovaSocket } from './socket';
 export { DEFAULT_IO_MODEL, defaults } from './options';
 export type { Backend, IoModel, ServerOptions } from './options';
-export type { CloseReason } from './binding';
+export type { CloseReason } from './contract';
 
 /** Reason phrases by status code: node:http's own table. */
 export { STATUS_CODES };

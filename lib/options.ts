@@ -1,6 +1,6 @@
 // createServer() options: defaults, validation (TypeError/RangeError naming the option and what it expects) and
 // the conversion to what the native Server takes. Nothing here touches the addon.
-import type { NativeServerOptions } from './binding';
+import type { NativeServerOptions } from './contract';
 import { invalidArgType, invalidArgValue, outOfRange } from './errors';
 
 export type IoModel = 'blocking' | 'evented';
@@ -143,7 +143,7 @@ export function resolveOptions(options: unknown): ResolvedOptions {
   };
 }
 
-/** The numbers native/node/addon.cc takes (see NativeServerOptions in binding.ts). */
+/** The numbers native/node/addon.cc takes (see NativeServerOptions in contract.ts). */
 export function toNativeOptions(r: ResolvedOptions): NativeServerOptions {
   return {
     ioModel: r.ioModel === 'evented' ? 1 : 0,

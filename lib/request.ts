@@ -2,9 +2,9 @@
 // BodyEnd records) with flow control back to native (pauseBody/resumeBody); headers and rawHeaders are made from
 // the batch buffer only when first read, so a handler that never looks at them never pays for them.
 import { Readable } from 'node:stream';
-import { ReqFlag } from './binding';
+import { FieldQuad, ReqFlag } from './contract';
+import type { Conn, ConnRequest } from './conn';
 import { connectionReset } from './errors';
-import type { Conn } from './dispatch';
 import type { NovaSocket } from './socket';
 
 /** Buffer has these (undocumented, stable since Node 0.x) one-call decoders; latin1 is what node:http uses. */
@@ -62,25 +62,27 @@ export function distinctHeaders(raw: readonly string[]): Record<string, string[]
   return dest;
 }
 
-/** [name, value, name, value, ...] from `count` (nameOff, nameLen, valueOff, valueLen) quads at meta[at]. */
+/** [name, value, name, value, ...] from `count` field quads (FieldQuad) at meta[at]. */
 export function rawFields(bytes: BatchBytes, meta: Uint32Array, at: number, count: number): string[] {
   const raw = new Array<string>(count * 2);
   if (count === 0) return raw;
   // One decode of the span holding every field, then substrings: a native call per field costs ~5x more.
-  let lo = meta[at];
+  let lo = meta[at + FieldQuad.NameOff];
   let hi = lo;
-  for (let k = 0, j = at; k < count; k++, j += 4) {
-    if (meta[j] < lo) lo = meta[j];
-    if (meta[j + 2] < lo) lo = meta[j + 2];
-    if (meta[j] + meta[j + 1] > hi) hi = meta[j] + meta[j + 1];
-    if (meta[j + 2] + meta[j + 3] > hi) hi = meta[j + 2] + meta[j + 3];
+  for (let k = 0, j = at; k < count; k++, j += FieldQuad.Size) {
+    const nameOff = meta[j + FieldQuad.NameOff];
+    const valueOff = meta[j + FieldQuad.ValueOff];
+    if (nameOff < lo) lo = nameOff;
+    if (valueOff < lo) lo = valueOff;
+    if (nameOff + meta[j + FieldQuad.NameLen] > hi) hi = nameOff + meta[j + FieldQuad.NameLen];
+    if (valueOff + meta[j + FieldQuad.ValueLen] > hi) hi = valueOff + meta[j + FieldQuad.ValueLen];
   }
   const text = bytes.latin1Slice(lo, hi);
-  for (let k = 0; k < count; k++, at += 4) {
-    const n = meta[at] - lo;
-    const v = meta[at + 2] - lo;
-    raw[2 * k] = text.substring(n, n + meta[at + 1]);
-    raw[2 * k + 1] = text.substring(v, v + meta[at + 3]);
+  for (let k = 0; k < count; k++, at += FieldQuad.Size) {
+    const n = meta[at + FieldQuad.NameOff] - lo;
+    const v = meta[at + FieldQuad.ValueOff] - lo;
+    raw[2 * k] = text.substring(n, n + meta[at + FieldQuad.NameLen]);
+    raw[2 * k + 1] = text.substring(v, v + meta[at + FieldQuad.ValueLen]);
   }
   return raw;
 }
@@ -121,7 +123,7 @@ export function urlString(bytes: BatchBytes, off: number, len: number): string {
   return bytes.latin1Slice(off, off + len);
 }
 
-export class IncomingMessage extends Readable {
+export class IncomingMessage extends Readable implements ConnRequest {
   method: string;
   url: string;
   httpVersion: string;

@@ -4,13 +4,13 @@
 // 'finish' and 'close' are emitted by the dispatcher after the flush that hands the response to native.
 import { Stream } from 'node:stream';
 import { STATUS_CODES, validateHeaderName, validateHeaderValue } from 'node:http';
-import { ReqFlag, UserField } from './binding';
+import { ReqFlag, UserField } from './contract';
 import { ConnToken, parseConnectionTokens } from './keep-alive';
 import {
   alreadyFinished, headersSent, invalidArgType, invalidArgValue, invalidChar, invalidHeaderValue,
   invalidStatusCode, nullValues, streamDestroyed, unknownEncoding, writeAfterEnd,
 } from './errors';
-import type { Conn, Dispatcher } from './dispatch';
+import type { Conn, ConnOwner, ConnResponse } from './conn';
 import type { IncomingMessage } from './request';
 import type { NovaSocket } from './socket';
 
@@ -216,7 +216,7 @@ function writeAfterEndNT(res: ServerResponse, err: Error, cb: ((err?: Error | nu
 
 type Callback = (err?: Error | null) => void;
 
-export class ServerResponse extends Stream {
+export class ServerResponse extends Stream implements ConnResponse {
   statusCode = 200;
   /** undefined until the head is stored; then the reason phrase sent (node's STATUS_CODES when not set). */
   statusMessage: string | undefined = undefined;
@@ -224,7 +224,7 @@ export class ServerResponse extends Stream {
   sendDate = true;
   readonly req: IncomingMessage;
 
-  /** @internal */ _d: Dispatcher;
+  /** @internal */ _d: ConnOwner;
   /** @internal */ _conn: Conn;
   /** @internal */ _state = 0;
   /** @internal [lower-case name, name as given, value] triples in the order set (a scan beats a map here) */
@@ -236,12 +236,12 @@ export class ServerResponse extends Stream {
   /** @internal */ _reason: string | undefined = undefined;
   /** @internal */ _needDrain = false;
   // Links in the connection's list of unfinished responses.
-  /** @internal */ _prev: ServerResponse | null = null;
-  /** @internal */ _next: ServerResponse | null = null;
+  /** @internal */ _prev: ConnResponse | null = null;
+  /** @internal */ _next: ConnResponse | null = null;
 
-  constructor(d: Dispatcher, conn: Conn, req: IncomingMessage) {
+  constructor(conn: Conn, req: IncomingMessage) {
     super();
-    this._d = d;
+    this._d = conn.d;
     this._conn = conn;
     this.req = req;
   }

@@ -2,8 +2,9 @@
 // native object is made at listen() and dropped when native reports ServerClosed, so a closed Server can listen
 // again. Subclasses (tests) can override _createNative() to run the whole JS layer against a fake addon.
 import { EventEmitter } from 'node:events';
-import { binding, closeReasons } from './binding';
-import type { CloseReason, NativeServer, NativeServerOptions, NativeStats } from './binding';
+import { binding } from './binding';
+import { closeReasons } from './contract';
+import type { CloseReason, NativeServer, NativeServerOptions, NativeStats, OnBatch } from './contract';
 import { Dispatcher } from './dispatch';
 import type { DispatchHost } from './dispatch';
 import {
@@ -105,8 +106,7 @@ export class Server extends EventEmitter implements DispatchHost {
   }
 
   /** Makes the native server; tests override this to inject a fake. */
-  protected _createNative(options: NativeServerOptions,
-                          onBatch: (bytes: Buffer, meta: Uint32Array, count: number) => void): NativeServer {
+  protected _createNative(options: NativeServerOptions, onBatch: OnBatch): NativeServer {
     return new binding.Server(options, onBatch);
   }
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // `npm run test:asan`: builds the addon with ASan + UBSan into build-asan/ (cmake-js, NOVA_SANITIZE), then runs
 // test/valgrind/requests.js (every I/O model) and the vitest suite against it: node with the sanitizer runtime
-// preloaded, NOVA_HTTP_ADDON pointing lib/binding.ts at the sanitized addon. Fails on any sanitizer report
+// preloaded, NOVA_HTTP_ADDON pointing lib/binding.ts (the loader) at the sanitized addon. Fails on any sanitizer report
 // that concerns the addon. scripts/test-tsan.js runs the same with ThreadSanitizer.
 //
 //   node scripts/test-asan.js [--no-build] [--all] [--strict] [vitest args...]   e.g. `node scripts/test-asan.js test/pipelining-order.test.ts`

@@ -3,39 +3,27 @@
 // calls responses make, body streams with flow control, connection close, handler failures, server lifecycle.
 import { afterEach, describe, expect, test, vi } from 'vitest';
 
-// lib/binding.ts loads the addon when imported; here it is replaced by its own constants, read from its source so
-// that the test follows the contract instead of copying it.
-vi.mock('../lib/binding', async () => {
-  const fs = await import('node:fs');
-  const src = fs.readFileSync(new URL('../lib/binding.ts', import.meta.url), 'utf8');
-  const mod: Record<string, unknown> = {};
-  for (const m of src.matchAll(/export const enum (\w+) \{([^}]*)\}/g)) {
-    const values: Record<string, number> = {};
-    for (const line of m[2].split('\n')) {
-      const v = /^\s*(\w+)\s*=\s*(0x[0-9a-fA-F]+|\d+)/.exec(line);
-      if (v) values[v[1]] = Number(v[2]);
-    }
-    mod[m[1]] = values;
-  }
-  mod.closeReasons = /closeReasons = \[([^\]]*)\]/.exec(src)![1].match(/'[^']+'/g)!.map((s) => s.slice(1, -1));
-  mod.binding = {
+// lib/binding.ts loads the addon when imported; here the loader is replaced (the contract, lib/contract.ts, is
+// imported as it is).
+vi.mock('../lib/binding', () => ({
+  binding: {
     Server: class {
       constructor() {
         throw new Error('unit tests inject a fake native server');
       }
     },
-  };
-  return mod;
-});
+  },
+}));
 
 import { Server } from '../lib/server';
-import type { NativeServer, NativeServerOptions } from '../lib/binding';
+import {
+  BodyEndRec, BodyRec, ClientErrorRec, CloseRec, DrainRec, Ev, FieldQuad, ReqFlag, RequestRec, ServerClosedRec,
+} from '../lib/contract';
+import type { NativeServer, NativeServerOptions, OnBatch } from '../lib/contract';
 import type { IncomingMessage } from '../lib/request';
 import type { ServerResponse } from '../lib/response';
 
-// Record types and flags, as in binding.ts (Ev, ReqFlag).
-const REQ = 1, BODY = 2, BODY_END = 3, CLOSE = 4, DRAIN = 5, CLIENT_ERROR = 6, SERVER_CLOSED = 7;
-const V11 = 1, HEAD = 0x4, HAS_BODY = 0x8;
+const V11 = 1, HEAD = ReqFlag.Head, HAS_BODY = ReqFlag.HasBody;
 
 type Call = [string, ...unknown[]];
 
@@ -81,16 +69,15 @@ class FakeNative implements NativeServer {
 class TestServer extends Server {
   fake = new FakeNative();
   nativeOptions: NativeServerOptions | undefined;
-  batch!: (bytes: Buffer, meta: Uint32Array, count: number) => void;
-  protected override _createNative(options: NativeServerOptions,
-                                   onBatch: (bytes: Buffer, meta: Uint32Array, count: number) => void) {
+  batch!: OnBatch;
+  protected override _createNative(options: NativeServerOptions, onBatch: OnBatch) {
     this.nativeOptions = options;
     this.batch = onBatch;
     return this.fake;
   }
 }
 
-/** Builds one batch: the bytes buffer and the meta records, as native would send them. */
+/** Builds one batch: the bytes buffer and the meta records, as native would send them (lib/contract.ts). */
 class Batch {
   private text = '';
   readonly meta: number[] = [];
@@ -99,31 +86,65 @@ class Batch {
     this.text += s;
     return [off, s.length];
   }
-  private fields(fields: [string, string][]): number[] {
-    const out: number[] = [];
-    for (const [n, v] of fields) out.push(...this.str(n), ...this.str(': '.slice(0, 0)), ...this.str(v));
-    // (nameOff, nameLen, valueOff, valueLen) x count: the empty separator str() above adds nothing
-    const quads: number[] = [];
-    for (let i = 0; i < out.length; i += 6) quads.push(out[i], out[i + 1], out[i + 4], out[i + 5]);
-    return quads;
+  /** Appends a record of `size` words: `kind` in word 0, each [offset, value] in place. */
+  private record(kind: Ev, size: number, words: [number, number][]): void {
+    const r = new Array<number>(size).fill(0);
+    r[0] = kind;
+    for (const [at, value] of words) r[at] = value;
+    this.meta.push(...r);
+  }
+  /** Appends the field quads (FieldQuad) for name/value pairs. */
+  private fields(fields: [string, string][]): void {
+    for (const [n, v] of fields) {
+      const [nameOff, nameLen] = this.str(n);
+      const [valueOff, valueLen] = this.str(v);
+      const quad = new Array<number>(FieldQuad.Size);
+      quad[FieldQuad.NameOff] = nameOff;
+      quad[FieldQuad.NameLen] = nameLen;
+      quad[FieldQuad.ValueOff] = valueOff;
+      quad[FieldQuad.ValueLen] = valueLen;
+      this.meta.push(...quad);
+    }
   }
   request(conn: number, seq: number, method: string, url: string, fields: [string, string][] = [], flags = V11) {
-    this.meta.push(REQ, conn, seq, flags, ...this.str(method), ...this.str(url), fields.length,
-      ...this.fields(fields));
+    const [methodOff, methodLen] = this.str(method);
+    const [urlOff, urlLen] = this.str(url);
+    this.record(Ev.Request, RequestRec.Fields, [
+      [RequestRec.ConnId, conn], [RequestRec.Seq, seq], [RequestRec.Flags, flags],
+      [RequestRec.MethodOff, methodOff], [RequestRec.MethodLen, methodLen], [RequestRec.UrlOff, urlOff],
+      [RequestRec.UrlLen, urlLen], [RequestRec.FieldCount, fields.length],
+    ]);
+    this.fields(fields);
     return this;
   }
   body(conn: number, seq: number, data: string) {
-    this.meta.push(BODY, conn, seq, ...this.str(data));
+    const [off, len] = this.str(data);
+    this.record(Ev.Body, BodyRec.Size,
+      [[BodyRec.ConnId, conn], [BodyRec.Seq, seq], [BodyRec.Off, off], [BodyRec.Len, len]]);
     return this;
   }
   bodyEnd(conn: number, seq: number, trailers: [string, string][] = []) {
-    this.meta.push(BODY_END, conn, seq, trailers.length, ...this.fields(trailers));
+    this.record(Ev.BodyEnd, BodyEndRec.Trailers,
+      [[BodyEndRec.ConnId, conn], [BodyEndRec.Seq, seq], [BodyEndRec.TrailerCount, trailers.length]]);
+    this.fields(trailers);
     return this;
   }
-  close(conn: number, reason = 0) { this.meta.push(CLOSE, conn, reason); return this; }
-  drain(conn: number) { this.meta.push(DRAIN, conn); return this; }
-  clientError(conn: number, status: number) { this.meta.push(CLIENT_ERROR, conn, status); return this; }
-  serverClosed() { this.meta.push(SERVER_CLOSED, 0); return this; }
+  close(conn: number, reason = 0) {
+    this.record(Ev.Close, CloseRec.Size, [[CloseRec.ConnId, conn], [CloseRec.Reason, reason]]);
+    return this;
+  }
+  drain(conn: number) {
+    this.record(Ev.Drain, DrainRec.Size, [[DrainRec.ConnId, conn]]);
+    return this;
+  }
+  clientError(conn: number, status: number) {
+    this.record(Ev.ClientError, ClientErrorRec.Size, [[ClientErrorRec.ConnId, conn], [ClientErrorRec.Status, status]]);
+    return this;
+  }
+  serverClosed() {
+    this.record(Ev.ServerClosed, ServerClosedRec.Size, []);
+    return this;
+  }
   /** Delivers the batch; the meta array is longer than `count` on purpose (native may reuse a larger one). */
   to(server: TestServer): void {
     const meta = new Uint32Array(this.meta.length + 3);

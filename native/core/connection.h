@@ -25,7 +25,7 @@ struct ConnConfig {
   uint32_t send_timeout_ms = 60000;        // a client that reads nothing for this long while we write is dropped
 };
 
-// Why a connection ended; the order is the one of lib/binding.ts closeReasons.
+// Why a connection ended; the order is the one of lib/contract.ts closeReasons.
 enum class CloseReason : uint8_t {
   Client, IdleTimeout, HeadersTimeout, RequestTimeout, ParseError, Evicted, Cap, Shutdown, MaxRequests,
   Response, Error, Count

@@ -21,7 +21,7 @@ namespace {
 inline uint32_t off(Slice s, Slice raw, uint32_t base) { return base + static_cast<uint32_t>(s.p - raw.p); }
 }  // namespace
 
-void EventQueue::push_request(uint32_t conn, uint32_t seq, const RequestHead& h, Slice raw, bool closes) {
+void EventQueue::push_request(uint32_t conn, uint32_t seq, const RequestHead& h, Slice raw) {
   push([&](Batch& b) {
     const uint32_t base = static_cast<uint32_t>(b.bytes.size());
     b.bytes.append(raw.p, raw.len);
@@ -29,7 +29,6 @@ void EventQueue::push_request(uint32_t conn, uint32_t seq, const RequestHead& h,
     if (h.is_head) flags |= kReqHead;
     if (h.body != BodyKind::None) flags |= kReqHasBody;
     if (h.expect_continue) flags |= kReqExpectContinue;
-    if (closes) flags |= kReqCloses;
     const size_t at = b.meta.size();
     b.meta.resize(at + 9 + 4 * static_cast<size_t>(h.header_count));
     uint32_t* m = b.meta.data() + at;

@@ -1,5 +1,5 @@
 // The batch of events waiting for JS: I/O threads append (under one mutex), JS takes the whole batch at once.
-// Its layout is the contract in lib/binding.ts (Ev): uint32 records in `meta`, bytes they point into in `bytes`.
+// Its layout is the contract in lib/contract.ts (Ev, RequestRec, ...): uint32 records in `meta`, bytes they point into in `bytes`.
 // At most one batch is announced at a time; events pushed while JS hasn't taken it join the same batch.
 #pragma once
 #include <atomic>
@@ -18,7 +18,7 @@ enum EventType : uint32_t {
 };
 
 enum RequestFlag : uint32_t {
-  kReqHead = 0x4, kReqHasBody = 0x8, kReqExpectContinue = 0x10, kReqCloses = 0x20,
+  kReqHead = 0x4, kReqHasBody = 0x8, kReqExpectContinue = 0x10,
 };
 
 struct Batch {
@@ -37,7 +37,7 @@ class EventQueue {
   // notify is called (outside the lock) when a batch becomes pending: it must make JS call take() soon.
   explicit EventQueue(std::function<void()> notify) : notify_(std::move(notify)) {}
 
-  void push_request(uint32_t conn, uint32_t seq, const RequestHead& head, Slice raw, bool closes);
+  void push_request(uint32_t conn, uint32_t seq, const RequestHead& head, Slice raw);
   void push_body(uint32_t conn, uint32_t seq, Slice data);
   void push_body_end(uint32_t conn, uint32_t seq, const Header* trailers, uint32_t n);
   void push_close(uint32_t conn, uint32_t reason);

@@ -168,9 +168,9 @@ void ConnTable::shutdown_all() {
 
 // ---------------------------------------------------------------- QueueSink
 
-void QueueSink::on_request(Connection&, uint32_t seq, const RequestHead& head, Slice raw, bool closes) {
+void QueueSink::on_request(Connection&, uint32_t seq, const RequestHead& head, Slice raw, bool /*closes*/) {
   core_.stats.requests.fetch_add(1, std::memory_order_relaxed);
-  core_.events.push_request(id_, seq, head, raw, closes);
+  core_.events.push_request(id_, seq, head, raw);
 }
 
 void QueueSink::on_body(Connection&, uint32_t seq, Slice data) { core_.events.push_body(id_, seq, data); }

@@ -1,4 +1,4 @@
-// The addon: module init and the native Server class that lib/server.ts drives (contract: lib/binding.ts).
+// The addon: module init and the native Server class that lib/server.ts drives (contract: lib/contract.ts).
 // This file and its thread-safe function are the only code that touches N-API; I/O threads reach JS only
 // through EventQueue's notify, which makes one non-blocking TSFN call per batch.
 #include <napi.h>

@@ -1,0 +1,118 @@
+// Conn: one live connection as JS sees it (its socket stand-in, its unfinished responses oldest first, the request
+// whose body is arriving, who waits for 'drain'), and the two interfaces that let requests and responses reach
+// their connection and dispatcher without importing lib/dispatch.ts.
+import type { NativeServer } from './contract';
+import { NovaSocket } from './socket';
+import type { SocketOwner } from './socket';
+
+/** What a connection, its requests and its responses need from the dispatcher that owns them. */
+export interface ConnOwner extends SocketOwner {
+  readonly native: NativeServer;
+  /** Something was handed to native: flush at the end of this batch, or in one microtask outside batches. */
+  queued(): void;
+  /** A response's end was handed to native: its _finish() runs after the flush. */
+  ended(res: ConnResponse): void;
+  /** Runs cb after the next flush (write() callbacks). */
+  afterFlush(cb: () => void): void;
+  /** Closes the connection once the responses before `seq` are out (works before any response too). */
+  abortExchange(conn: Conn, seq: number): void;
+}
+
+/** A request whose Body records are arriving, as the dispatcher feeds it (IncomingMessage). */
+export interface ConnRequest {
+  readonly _seq: number;
+  /** A Body record: bytes of this request's body, in order. */
+  _push(chunk: Buffer): void;
+  /** The BodyEnd record, with the raw trailer fields (null when there are none). */
+  _end(rawTrailers: string[] | null): void;
+  /** The connection is gone. */
+  _connectionGone(): void;
+}
+
+/** An unfinished response, as its connection and the dispatcher see it (ServerResponse). */
+export interface ConnResponse {
+  /** Links in the connection's list of unfinished responses. */
+  _prev: ConnResponse | null;
+  _next: ConnResponse | null;
+  /** The flush that carried end() is done. */
+  _finish(): void;
+  /** The connection is gone (Close record). */
+  _connectionGone(): void;
+  /** Native's output for this connection is below the low-water mark. */
+  _drain(): void;
+}
+
+export class Conn {
+  readonly d: ConnOwner;
+  readonly id: number;
+  socket: NovaSocket | null = null;
+  /** The request whose Body records are arriving (bodies are sequential on the wire). */
+  bodyReq: ConnRequest | null = null;
+  /** Unfinished responses, oldest first (doubly linked through _prev/_next). */
+  head: ConnResponse | null = null;
+  tail: ConnResponse | null = null;
+  drainWaiters: ConnResponse[] | null = null;
+  lastSeq = 0;
+  gone = false;
+
+  constructor(d: ConnOwner, id: number) {
+    this.d = d;
+    this.id = id;
+  }
+
+  getSocket(): NovaSocket {
+    let s = this.socket;
+    if (s === null) {
+      s = this.socket = new NovaSocket(this.d, this.id);
+      if (this.gone) s.destroyed = true;
+    }
+    return s;
+  }
+
+  link(res: ConnResponse): void {
+    res._prev = this.tail;
+    if (this.tail === null) this.head = res;
+    else this.tail._next = res;
+    this.tail = res;
+  }
+
+  unlink(res: ConnResponse): void {
+    const prev = res._prev;
+    const next = res._next;
+    if (prev === null) {
+      if (this.head !== res) return;  // not linked
+      this.head = next;
+    } else {
+      prev._next = next;
+    }
+    if (next === null) this.tail = prev;
+    else next._prev = prev;
+    res._prev = res._next = null;
+    // A new front response that waits for 'drain': the Drain records so far were not for it (see drainFront).
+    if (prev === null && next !== null && this.drainWaiters !== null && !this.gone &&
+        this.drainWaiters.includes(next) && this.d.native.wantDrain(this.id)) {
+      process.nextTick(() => this.drainFront());
+    }
+  }
+
+  waitDrain(res: ConnResponse): void {
+    if (this.drainWaiters === null) this.drainWaiters = [res];
+    else if (!this.drainWaiters.includes(res)) this.drainWaiters.push(res);
+  }
+
+  /**
+   * Native's write buffer is below the mark: 'drain' for the front response if it waits. Responses pipelined behind
+   * it keep waiting (their bytes cannot leave before it ends, so waking them would only let them pile up more);
+   * unlink() asks native again when one of them becomes the front.
+   */
+  drainFront(): void {
+    const waiters = this.drainWaiters;
+    const front = this.head;
+    if (waiters === null || front === null || this.gone) return;
+    const i = waiters.indexOf(front);
+    if (i < 0) return;
+    if (waiters.length === 1) this.drainWaiters = null;
+    else waiters.splice(i, 1);
+    front._drain();
+  }
+}

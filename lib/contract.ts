@@ -1,0 +1,160 @@
+// The contract between lib/ and the addon (native/node/addon.cc, native/io/event_queue.cc): the event records of
+// a batch with their field offsets, request flags, close reasons, respond()'s field bits, and the native Server's
+// methods. Types and constants only; lib/binding.ts loads the addon. The C++ side of each enum is named beside it.
+
+// ---- Event records ----------------------------------------------------------------------------------------------
+// A batch is (bytes: Buffer, meta: Uint32Array, count). `meta` holds variable-length records one after another;
+// word 0 of every record is its kind (Ev); offsets/lengths in a record point into `bytes`.
+
+/** Record kinds (meta[i]); native: EventType in native/io/event_queue.h. */
+export const enum Ev {
+  /** A request head (RequestRec); a body follows as Body records and one BodyEnd when ReqFlag.HasBody is set. */
+  Request = 1,
+  /** Request body bytes, in order (BodyRec). */
+  Body = 2,
+  /** The end of a request body, with its trailer fields (BodyEndRec). */
+  BodyEnd = 3,
+  /** The connection is gone (CloseRec); its unfinished requests/responses get 'close'. */
+  Close = 4,
+  /** The connection's unsent output fell below the low-water mark after wantDrain() (DrainRec). */
+  Drain = 5,
+  /** Native refused a request (status 400/408/413/414/431/501/503/505) and already sent the ready-made
+   *  response; informational ('clientError') (ClientErrorRec). */
+  ClientError = 6,
+  /** After close(), the listener and every connection are gone; nothing follows (ServerClosedRec). */
+  ServerClosed = 7,
+}
+
+/** Words of a Request record; `Fields` is where FieldCount field quads (FieldQuad) start. */
+export const enum RequestRec {
+  ConnId = 1, Seq = 2, Flags = 3, MethodOff = 4, MethodLen = 5, UrlOff = 6, UrlLen = 7, FieldCount = 8, Fields = 9,
+}
+
+/** Words of a Body record. */
+export const enum BodyRec { ConnId = 1, Seq = 2, Off = 3, Len = 4, Size = 5 }
+
+/** Words of a BodyEnd record; `Trailers` is where TrailerCount field quads (FieldQuad) start. */
+export const enum BodyEndRec { ConnId = 1, Seq = 2, TrailerCount = 3, Trailers = 4 }
+
+/** Words of a Close record; Reason indexes closeReasons. */
+export const enum CloseRec { ConnId = 1, Reason = 2, Size = 3 }
+
+/** Words of a Drain record. */
+export const enum DrainRec { ConnId = 1, Size = 2 }
+
+/** Words of a ClientError record. */
+export const enum ClientErrorRec { ConnId = 1, Status = 2, Size = 3 }
+
+/** Words of a ServerClosed record (word 1 is always 0). */
+export const enum ServerClosedRec { Size = 2 }
+
+/** One header or trailer field inside a Request or BodyEnd record: four words. */
+export const enum FieldQuad { NameOff = 0, NameLen = 1, ValueOff = 2, ValueLen = 3, Size = 4 }
+
+/** Where the record at meta[i] ends, which is where the next one starts. */
+export function recordEnd(meta: Uint32Array, i: number): number {
+  switch (meta[i]) {
+    case Ev.Request: return i + RequestRec.Fields + FieldQuad.Size * meta[i + RequestRec.FieldCount];
+    case Ev.Body: return i + BodyRec.Size;
+    case Ev.BodyEnd: return i + BodyEndRec.Trailers + FieldQuad.Size * meta[i + BodyEndRec.TrailerCount];
+    case Ev.Close: return i + CloseRec.Size;
+    case Ev.Drain: return i + DrainRec.Size;
+    case Ev.ClientError: return i + ClientErrorRec.Size;
+    case Ev.ServerClosed: return i + ServerClosedRec.Size;
+    default:
+      throw new Error(`nova-http: unknown event record type ${meta[i]} at meta[${i}] (addon and lib/ disagree)`);
+  }
+}
+
+/** Bits of a Request record's Flags word; native: RequestFlag in native/io/event_queue.h. */
+export const enum ReqFlag {
+  VersionMinorMask = 0x3,  // 0 = HTTP/1.0, 1 = HTTP/1.1
+  Head = 0x4,              // HEAD request: the response has no body
+  HasBody = 0x8,           // a body follows (Body records, then BodyEnd)
+  ExpectContinue = 0x10,   // Expect: 100-continue (native already sent 100 Continue)
+}
+
+/** Why a connection closed: a Close record's Reason indexes this list, and stats().closes has these keys in this
+ *  order. Native: CloseReason in native/core/connection.h, same order. */
+export const closeReasons = [
+  'client', 'idleTimeout', 'headersTimeout', 'requestTimeout', 'parseError', 'evicted', 'cap', 'shutdown',
+  'maxRequests', 'response', 'error',
+] as const;
+export type CloseReason = (typeof closeReasons)[number];
+
+// ---- Calls from JS ----------------------------------------------------------------------------------------------
+
+/** Bits of respond()'s userFields: which framing/connection fields the handler set (native must not add them).
+ *  Native: UserField in native/core/response.h. */
+export const enum UserField {
+  Date = 1,
+  ContentLength = 2,
+  TransferEncoding = 4,
+  Connection = 8,
+  KeepAlive = 16,
+}
+
+export interface NativeServerOptions {
+  ioModel: number;  // 0 = blocking, 1 = evented
+  backend: number;  // 0 = default, 1 = epoll, 2 = poll
+  threads: number;
+  keepAliveTimeout: number;
+  headersTimeout: number;
+  requestTimeout: number;
+  maxRequestsPerSocket: number;
+  maxHeaderSize: number;
+  maxConnections: number;
+}
+
+export interface NativeStats {
+  accepted: number;
+  active: number;
+  idle: number;
+  requests: number;
+  closes: Record<CloseReason, number>;
+}
+
+/** The batch callback: `count` is the number of meta words in use (records are walked until then). */
+export type OnBatch = (bytes: Buffer, meta: Uint32Array, count: number) => void;
+
+export interface NativeServer {
+  // Binds and starts accepting. Throws an Error with .code (EADDRINUSE, EACCES, ...) on failure.
+  listen(host: string, port: number, backlog: number): { address: string; family: string; port: number };
+  // Head (+ optional first body bytes, + optional end) of the response to request `seq` on `connId`.
+  // fields: the handler's field lines, "Name: value\r\n"..., validated by JS. contentLength: -1 when unknown.
+  // Returns the connection's queued output bytes (for write()'s return value).
+  respond(connId: number, seq: number, status: number, reason: string | undefined, fields: string,
+          userFields: number, responseTokens: number, contentLength: number,
+          body: string | Uint8Array | undefined, end: boolean): number;
+  // More body bytes (and/or the end) of a response whose head was sent with respond().
+  write(connId: number, seq: number, chunk: string | Uint8Array | undefined, end: boolean): number;
+  // The handler failed after respond(): close the connection once the earlier responses are out.
+  abort(connId: number, seq: number): void;
+  // Hands every response queued since the last flush to the I/O threads (one wake-up per connection/loop).
+  flush(): void;
+  pauseBody(connId: number): void;
+  resumeBody(connId: number): void;
+  // Asks for a Drain event; returns true when the output is already below the mark (no event will come).
+  wantDrain(connId: number): boolean;
+  remoteAddress(connId: number): [string, number] | undefined;
+  close(): void;
+  closeIdle(): void;
+  closeAll(): void;
+  stats(): NativeStats;
+  ref(): void;
+  unref(): void;
+  // Applies changed options to a listening server: the deadlines, maxRequestsPerSocket and maxConnections, from
+  // each connection's next event (node:http code sets server.keepAliveTimeout after listen(), the usual
+  // Express/ALB advice). The I/O model, threads and maxHeaderSize stay as they were at listen().
+  configure?(options: NativeServerOptions): void;
+}
+
+// What lib relies on beyond the signatures (all true of addon.cc):
+// - `bytes` and `meta` belong to JS after the call (never reused): req.headers are sliced from them lazily and
+//   body chunks are views into `bytes`;
+// - respond(..., contentLength -1, body, end=true) sends Content-Length = the body's byte count (so end(string)
+//   skips a Buffer.byteLength in JS); HEAD responses get the length explicitly;
+// - abort(connId, seq) also works before respond() (req.destroy()/res.destroy() before any response).
+export interface Binding {
+  Server: new (options: NativeServerOptions, onBatch: OnBatch) => NativeServer;
+}
