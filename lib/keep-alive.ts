@@ -1,5 +1,6 @@
-// The keep-alive decision in TypeScript: a mirror of native/core/keep_alive.cc for documentation and the
-// compatibility layer. The native core is what decides on the wire; test/vectors/keep-alive.json binds the two.
+// The Connection header's token list in TypeScript, for the fields a handler sets on a response (respond() takes
+// their ConnToken bits). native/core/keep_alive.cc parses the request's with the same rule; both run the token
+// cases of test/keep-alive.test.ts and test/native/keep_alive_test.cc.
 
 /** Bits of a parsed Connection header; the same values as ConnToken in native/core/http_types.h. */
 export const ConnToken = {
@@ -7,23 +8,6 @@ export const ConnToken = {
   KeepAlive: 2,
   Upgrade: 4,
 } as const;
-
-/** How the end of the response body is marked: the same cases as Framing in http_types.h. */
-export type Framing = 'none' | 'length' | 'chunked' | 'close';
-
-export interface KeepAliveInput {
-  /** 0 for HTTP/1.0, 1 for HTTP/1.1 (any other 1.x is served as 1.1). */
-  versionMinor: number;
-  /** ConnToken bits of the request's Connection fields. */
-  requestTokens: number;
-  /** ConnToken bits of a Connection header the handler set on the response. */
-  responseTokens: number;
-  framing: Framing;
-  /** The request body was fully read (or will be drained within the bound). */
-  bodyComplete: boolean;
-  /** Shutdown, maxRequestsPerSocket reached, or a deadline passed. */
-  serverClosing: boolean;
-}
 
 const SP = 0x20;
 const HTAB = 0x09;
@@ -67,29 +51,3 @@ export function parseConnectionTokens(value: string): number {
 function isOws(c: number): boolean {
   return c === SP || c === HTAB;
 }
-
-/**
- * Does the request alone end the connection after its response? Any close token does (on 1.0 too), and an
- * HTTP/1.0 request without a keep-alive token does. Nothing pipelined after such a request is processed.
- */
-export function requestCloses(versionMinor: number, tokens: number): boolean {
-  if (tokens & ConnToken.Close) return true;
-  return versionMinor === 0 && !(tokens & ConnToken.KeepAlive);
-}
-
-/** true when the connection stays open for the next request after this response. */
-export function keepAlive(input: KeepAliveInput): boolean {
-  if (input.serverClosing) return false;
-  // An unread body beyond the drain bound would otherwise be parsed as the next request.
-  if (!input.bodyComplete) return false;
-  // The client finds the end of such a body only by the close.
-  if (input.framing === 'close') return false;
-  if ((input.requestTokens | input.responseTokens) & ConnToken.Close) return false;
-  if (input.versionMinor === 0) {
-    // HTTP/1.0 persists only by opt-in, and only with a body end it can find without chunked coding.
-    if (!(input.requestTokens & ConnToken.KeepAlive)) return false;
-    return input.framing === 'length' || input.framing === 'none';
-  }
-  return true;
-}
-

@@ -1,9 +1,11 @@
-// Runs test/vectors/keep-alive.json against the TypeScript mirror (lib/keep-alive.ts); the same file runs
-// against the native decision in test/native/keep_alive_test.cc.
+// Runs test/vectors/keep-alive.json against the TypeScript mirror (test/keep-alive-mirror.ts) and the Connection
+// token parser lib/ uses (lib/keep-alive.ts); the same file runs against native in test/native/keep_alive_test.cc.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConnToken, Framing, keepAlive, parseConnectionTokens, requestCloses } from '../lib/keep-alive';
+import { ConnToken, parseConnectionTokens } from '../lib/keep-alive';
+import { keepAlive, requestCloses } from './keep-alive-mirror';
+import type { Framing } from './keep-alive-mirror';
 
 interface Vector {
   name: string;

@@ -1,6 +1,6 @@
 // The persistence decision (RFC 9112 section 9.3, RFC 9110 section 7.6.1) as pure functions.
-// This is the only place in the native code where keep-alive rules live; lib/keep-alive.ts mirrors it and both
-// run test/vectors/keep-alive.json.
+// The one owner of the keep-alive rule. test/keep-alive-mirror.ts restates it in TypeScript (a test oracle, not
+// used by lib/), and both run test/vectors/keep-alive.json; lib/keep-alive.ts parses response Connection tokens.
 #pragma once
 #include "http_types.h"
 

@@ -1,6 +1,6 @@
 // deps: keep_alive
 // Runs test/vectors/keep-alive.json against the native decision (native/core/keep_alive.cc); test/keep-alive.test.ts
-// runs the same file against lib/keep-alive.ts. The vectors file may be given as argv[1].
+// runs the same file against its TypeScript mirror (test/keep-alive-mirror.ts). The vectors file may be given as argv[1].
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
