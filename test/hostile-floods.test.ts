@@ -1,4 +1,4 @@
-// Hostile clients that come in numbers or in bulk, against a server in a child process (test/hostile-helpers.ts):
+// Hostile clients that come in numbers or in bulk, against a server in a child process (test/helpers/hostile.ts):
 // 10,000 connections opened and abandoned without a byte, resets in the middle of requests and responses, a
 // pipelining flood in one connection, header bombs and chunk-size overflows. For each: the right status or a clean
 // close, a bystander client served throughout, the server alive, and its connections, open fds and RSS back to their
@@ -9,7 +9,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
 import { cleanup, errorResponse, get, ioModels, normalize, RawClient, sleep } from './helpers.js';
 import {
   backToBaseline, baseline, Bystander, ChildServer, expectServed, mb, note, openIdle, probe,
-} from './hostile-helpers.js';
+} from './helpers/hostile.js';
 
 afterEach(cleanup);
 

@@ -1,4 +1,4 @@
-// Hostile clients that are slow on purpose, against a server in a child process (test/hostile-helpers.ts):
+// Hostile clients that are slow on purpose, against a server in a child process (test/helpers/hostile.ts):
 // slowloris (a head at one byte per interval, many connections at once) is cut by headersTimeout with 408 + close;
 // slow body senders are cut by requestTimeout with 408; clients that never read a large response hold no more than
 // the response high-water mark each. For each: a bystander client keeps getting answers, the handler never sees a
@@ -7,7 +7,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
 import { cleanup, errorResponse, get, ioModels, normalize, RawClient, sleep } from './helpers.js';
 import {
   backToBaseline, baseline, Bystander, ChildServer, expectServed, mb, note, probe,
-} from './hostile-helpers.js';
+} from './helpers/hostile.js';
 
 afterEach(cleanup);
 

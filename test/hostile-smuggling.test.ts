@@ -1,4 +1,4 @@
-// Request smuggling against a server in a child process (test/hostile-helpers.ts): the classics (CL.TE, TE.CL,
+// Request smuggling against a server in a child process (test/helpers/hostile.ts): the classics (CL.TE, TE.CL,
 // TE.TE with obfuscated Transfer-Encoding values: space or tab before the colon, xchunked, "chunked, identity",
 // duplicated fields, CL+TE in both orders) and their neighbours. Each attack carries a second request inside what
 // a differently-parsing front end would take for the first one's body ("GET /smuggled..."). For each: the exact
@@ -7,7 +7,7 @@
 // RSS back to their baseline.
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
 import { cleanup, errorResponse, get, ioModels, normalize, RawClient } from './helpers.js';
-import { backToBaseline, baseline, Bystander, ChildServer, expectServed } from './hostile-helpers.js';
+import { backToBaseline, baseline, Bystander, ChildServer, expectServed } from './helpers/hostile.js';
 
 afterEach(cleanup);
 

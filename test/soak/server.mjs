@@ -1,5 +1,5 @@
 // A nova-http server in its own process, for the soak (test/soak/soak.mjs) and the hostile-client tests
-// (test/hostile-helpers.ts): measuring RSS and open file descriptors is only honest when nothing else (the test
+// (test/helpers/hostile.ts): measuring RSS and open file descriptors is only honest when nothing else (the test
 // runner, the clients' own sockets) lives in the same process.
 //
 // Started with child_process.fork(); options come as JSON in argv[2] (createServer() options). It answers on the

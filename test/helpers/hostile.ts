@@ -6,9 +6,11 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'vitest';
-import { get, RawClient, sleep, waitFor, withTimeout } from './helpers.js';
+import { sleep, waitFor, withTimeout } from './async.js';
+import { RawClient } from './client.js';
+import { get } from './wire.js';
 
-const serverScript = path.resolve(path.dirname(fileURLToPath(import.meta.url)), 'soak/server.mjs');
+const serverScript = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../soak/server.mjs');
 
 export interface ChildStats {
   stats: {
