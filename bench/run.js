@@ -273,8 +273,8 @@ async function main() {
   const md = markdown(results);
   console.log(md);
   fs.mkdirSync(outDir, { recursive: true });
-  const stamp = info.date.replace(/[:]/g, '').replace(/\..*/, '');
-  const base = partial ? `${mode}-latest` : `${stamp}-${mode}`;
+  // A full run replaces results/latest.* (its date is inside); git keeps the earlier ones.
+  const base = partial ? `${mode}-latest` : 'latest';
   const files = {
     json: path.join(outDir, `${base}.json`),
     md: path.join(outDir, `${base}.md`),
@@ -283,9 +283,6 @@ async function main() {
   fs.writeFileSync(files.json, `${JSON.stringify(results, null, 1)}\n`);
   fs.writeFileSync(files.md, md);
   fs.writeFileSync(files.svg, chart(results));
-  if (!partial) {
-    for (const ext of ['json', 'md', 'svg']) fs.copyFileSync(files[ext], path.join(outDir, `latest.${ext}`));
-  }
   log(`bench: ${info.elapsedSeconds} s; wrote ${Object.values(files).map((f) => path.relative(process.cwd(), f)).join(', ')}`);
 
   // Smoke (CI): fail when the harness itself is broken, not when a server is slow or not built yet.
