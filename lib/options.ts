@@ -7,8 +7,8 @@ export type IoModel = 'blocking' | 'evented';
 export type Backend = 'epoll' | 'poll';
 
 /**
- * The I/O model used when the options do not name one: 'blocking' (a thread per connection) for now; flip this
- * one constant to make 'evented' (loop threads over epoll/poll) the default once it has proven itself.
+ * The I/O model used when the options do not name one: 'evented' (loop threads over epoll/poll). 'blocking' (a
+ * thread per connection) stays available by name.
  */
 export const DEFAULT_IO_MODEL: IoModel = 'evented';
 
