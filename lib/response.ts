@@ -443,7 +443,12 @@ export class ServerResponse extends Stream implements ConnResponse {
     if (cb) d.afterFlush(cb);
     if (queued > HIGH_WATER_MARK) {
       this._needDrain = true;
-      if (d.native.wantDrain(this._conn.id)) process.nextTick(emitDrainNT, this);
+      // Drain hand-off (bounded): only the front response asks native. Native keeps one Drain request per
+      // connection, and its output below the mark says nothing about a response pipelined behind the front (its
+      // bytes cannot leave before the front ends): such a response asking would take the wake-up the front waits
+      // for, and be told to write on while its bytes pile up. It waits in the connection's list instead;
+      // Conn.unlink() asks for it when it becomes the front.
+      if (this._conn.head === this && d.native.wantDrain(this._conn.id)) process.nextTick(emitDrainNT, this);
       else this._conn.waitDrain(this);
       return false;
     }

@@ -7,4 +7,6 @@ export const heavyFiles = [
   'test/timers-accuracy.test.ts',
   'test/scale-concurrent.test.ts',
   'test/backpressure.test.ts',
+  'test/hostile-spin.test.ts',
+  'test/server-cycles.test.ts',
 ];

@@ -13,6 +13,10 @@ struct ListenResult {
   std::string error;  // errno-style code when listening failed
 };
 
+// Out of descriptors (EMFILE/ENFILE): how long the accepting thread leaves the listener alone before trying again.
+// The pending connections wait in the backlog meanwhile; retrying at once would spin a core until fds free up.
+constexpr uint32_t kAcceptBackoffMs = 50;
+
 class Driver {
  public:
   virtual ~Driver() = default;
@@ -24,6 +28,9 @@ class Driver {
   virtual void close_all() { core().table.kill_all(CloseReason::Shutdown); }
   // Environment teardown: everything stops now; returns when no driver thread touches the core any more.
   virtual void stop_now() = 0;
+  // JS took the ServerClosed event: joins the driver's threads, which end by themselves once the server is closed
+  // (a closed server keeps no thread, poller or descriptor).
+  virtual void reap() {}
   virtual ServerCore& core() = 0;
   virtual void ref() {}
   virtual void unref() {}

@@ -50,14 +50,15 @@ class Loop {
     wake();
   }
   void wake() {
-    if (!wake_pending_.exchange(true)) poller_->wakeup();
+    if (!wake_pending_.exchange(true)) wakeup_poller();
   }
   void stop() {
     stop_ = true;
-    poller_->wakeup();
+    wakeup_poller();
   }
-  // A loop thread's life: start, turns until stop(), finish. The inline driver calls the same pieces from
-  // Node's own event loop instead.
+  // A loop thread's life: start, turns until stop() or until the server is closed and this loop owns nothing
+  // any more, finish, then its poller is closed. The inline driver calls the same pieces from Node's own event
+  // loop instead.
   void run(sock_t listener);
   void start(sock_t listener);
   // One turn: wait for readiness (up to timeout_ms; -1: until the next timer), read, accept, apply JS's
@@ -66,13 +67,24 @@ class Loop {
   // Apply what JS posted and write it out, without waiting for readiness (the inline driver, right after JS).
   void settle();
   void finish();
-  int64_t next_timeout() { return wheel_.next_timeout(now_ms()); }
+  // After finish(): closes the poller's descriptors; later wake-ups are ignored.
+  void close_poller();
+  int64_t next_timeout();
   Poller& poller() { return *poller_; }
 
  private:
+  // Other threads may still wake a loop whose thread has ended (a handle staged before the close, a batch taken):
+  // the poller is closed then, so wake-ups go through here and stop once it is gone.
+  void wakeup_poller() {
+    std::lock_guard<std::mutex> lk(poller_mu_);
+    if (poller_live_) poller_->wakeup();
+  }
+  bool serving() const { return listening_ || !conns_.empty() || !core_.closing; }
+  void pause_accepting(uint64_t now);
+  void resume_accepting(uint64_t now);
   void apply_posted();
   void service_dirty(uint64_t now);
-  void accept_some();
+  void accept_some(uint64_t now);
   void read_some(LoopConn* lc, uint64_t now);
   void linger_read(LoopConn* lc);
   void service(LoopConn* lc, uint64_t now);
@@ -97,6 +109,9 @@ class Loop {
   std::vector<uint32_t> taken_;
   std::atomic<bool> wake_pending_{false};
   std::atomic<bool> stop_{false};
+  std::mutex poller_mu_;     // guards poller_live_ against the loop thread closing the poller
+  bool poller_live_ = true;
+  uint64_t accept_paused_until_ = 0;  // out of fds: the listener is out of the poller until then (0: not paused)
   size_t starved_ = 0;
   char listener_token_ = 0;  // its address tags the listener's events
 };

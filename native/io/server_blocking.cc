@@ -82,11 +82,12 @@ class BlockingDriver : public Driver, public std::enable_shared_from_this<Blocki
     for (;;) {
       std::string addr;
       int port = 0;
-      bool fatal = false;
-      sock_t fd = sock_accept(listener_, &addr, &port, &fatal);
+      AcceptFail fail = AcceptFail::None;
+      sock_t fd = sock_accept(listener_, &addr, &port, &fail);
       if (fd == kBadSocket) {
-        if (fatal || core_->closing) break;
-        std::this_thread::sleep_for(std::chrono::milliseconds(5));  // EMFILE and friends: back off, retry
+        if (fail == AcceptFail::Fatal || core_->closing) break;
+        // EMFILE and friends: back off, retry (a blocking accept returns at once while the fds are out).
+        if (fail == AcceptFail::NoFds) std::this_thread::sleep_for(std::chrono::milliseconds(kAcceptBackoffMs));
         continue;
       }
       if (core_->closing) {

@@ -68,6 +68,10 @@ class EventedDriver : public Driver, public LoopHost, public std::enable_shared_
     join();
   }
 
+  // ServerClosed was pushed when the last connection and the listener were gone; every loop then leaves its
+  // run() by itself (the one that pushed it is finishing its turn): this waits at most for that turn.
+  void reap() override { join(); }
+
   // A loop stopped watching the listener; the last one closes it.
   void listener_released() override {
     if (--listening_loops_ == 0) {
@@ -101,8 +105,41 @@ class EventedDriver : public Driver, public LoopHost, public std::enable_shared_
 
 void Loop::run(sock_t listener) {
   start(listener);
-  while (!stop_) turn(-1);
+  while (!stop_ && serving()) turn(-1);
   finish();
+  // The thread ends: close the poller (its epoll fd and wake-up descriptors) now, not when the driver is freed.
+  close_poller();
+}
+
+void Loop::close_poller() {
+  std::unique_ptr<Poller> p;
+  std::lock_guard<std::mutex> lk(poller_mu_);
+  poller_live_ = false;
+  p = std::move(poller_);
+}
+
+int64_t Loop::next_timeout() {
+  const uint64_t now = now_ms();
+  int64_t t = wheel_.next_timeout(now);
+  if (accept_paused_until_ != 0) {
+    const int64_t a = accept_paused_until_ > now ? static_cast<int64_t>(accept_paused_until_ - now) : 0;
+    if (t < 0 || a < t) t = a;
+  }
+  return t;
+}
+
+// Out of descriptors: the listener stays readable (level-triggered) while the connection waits in the backlog,
+// so leave it out of the poller for a while instead of being woken for it at every turn.
+void Loop::pause_accepting(uint64_t now) {
+  if (accept_paused_until_ != 0) return;
+  poller_->remove(listener_);
+  accept_paused_until_ = now + kAcceptBackoffMs;
+}
+
+void Loop::resume_accepting(uint64_t now) {
+  if (accept_paused_until_ == 0 || now < accept_paused_until_) return;
+  accept_paused_until_ = 0;
+  if (listening_ && !poller_->add(listener_, &listener_token_, true, false)) accept_paused_until_ = now + kAcceptBackoffMs;
 }
 
 void Loop::start(sock_t listener) {
@@ -113,25 +150,36 @@ void Loop::start(sock_t listener) {
 void Loop::turn(int timeout_ms) {
   PollEvent events[256];
   if (listening_ && core_.closing) {
-    poller_->remove(listener_);
+    if (accept_paused_until_ == 0) poller_->remove(listener_);
+    accept_paused_until_ = 0;
     listening_ = false;
     d_.listener_released();
   }
-  uint64_t now = now_ms();
+  if (!serving()) return;  // closed, and this loop owns nothing any more: its thread ends (run())
+  if (accept_paused_until_ != 0) resume_accepting(now_ms());
   if (timeout_ms < 0) {
-    const int64_t t = wheel_.next_timeout(now);
+    const int64_t t = next_timeout();
     timeout_ms = t < 0 ? -1 : static_cast<int>(t > 60000 ? 60000 : t);
   }
   const int n = poller_->wait(events, 256, timeout_ms);
-  now = now_ms();
+  const uint64_t now = now_ms();
   for (int i = 0; i < n; ++i) {
     if (events[i].data == &listener_token_) {
-      if (listening_) accept_some();
+      if (listening_ && accept_paused_until_ == 0) accept_some(now);
       continue;
     }
     LoopConn* lc = static_cast<LoopConn*>(events[i].data);
     if (lc->lingering) {
       linger_read(lc);
+      continue;
+    }
+    if (events[i].hangup && !lc->reading && !lc->writing) {
+      // A hang-up or error on a socket registered for nothing (reading stopped: a closing request, the pipeline
+      // cap, a paused body; nothing to write yet). epoll and poll report it anyway, level-triggered, so left
+      // alone it comes back at every wait and the loop spins a core. Nothing can be read from or written to
+      // such a socket again: close it (as a reset found by recv would), so its request's response gets 'close'.
+      lc->c.force_close(lc->h->kill ? static_cast<CloseReason>(lc->h->kill_reason.load()) : CloseReason::Client);
+      mark(lc);
       continue;
     }
     if (events[i].readable || events[i].hangup) read_some(lc, now);
@@ -209,13 +257,16 @@ void Loop::finish() {
   }
 }
 
-void Loop::accept_some() {
+void Loop::accept_some(uint64_t now) {
   for (int i = 0; i < kAcceptBurst; ++i) {
     std::string addr;
     int port = 0;
-    bool fatal = false;
-    sock_t fd = sock_accept(listener_, &addr, &port, &fatal);
-    if (fd == kBadSocket) return;  // EAGAIN: another loop took it, or nothing left
+    AcceptFail fail = AcceptFail::None;
+    sock_t fd = sock_accept(listener_, &addr, &port, &fail);
+    if (fd == kBadSocket) {
+      if (fail == AcceptFail::NoFds) pause_accepting(now);
+      return;  // else EAGAIN: another loop took it, or nothing left
+    }
     core_.stats.accepted.fetch_add(1, std::memory_order_relaxed);
     sock_set_nonblocking(fd);
     sock_set_nodelay(fd);
@@ -225,7 +276,6 @@ void Loop::accept_some() {
     auto h = core_.table.add(fd, std::move(addr), port);
     h->driver = this;
     h->wake = wake_evented;
-    const uint64_t now = now_ms();
     LoopConn* lc = new LoopConn(core_, h, now);
     conns_.emplace(h->id, lc);
     if (!poller_->add(fd, lc, true, false)) {

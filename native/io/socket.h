@@ -29,8 +29,16 @@ bool sock_init();  // WSAStartup on Windows; no-op elsewhere
 sock_t sock_listen(const std::string& host, int port, int backlog, bool reuse_port, std::string* err);
 // The bound address of a listening socket.
 bool sock_local_address(sock_t s, std::string* address, std::string* family, int* port);
-// Blocks until a connection arrives (or the listener is shut down: returns kBadSocket).
-sock_t sock_accept(sock_t listener, std::string* address, int* port, bool* fatal);
+// Why sock_accept returned kBadSocket.
+enum class AcceptFail : uint8_t {
+  None,
+  Transient,  // nothing to accept (non-blocking), or the peer gave up before we took it: try again at once
+  NoFds,      // out of descriptors or memory (EMFILE, ENFILE, ENOBUFS, ENOMEM): the listener stays readable,
+              // so a caller must back off instead of retrying at once (that spins a core until fds free up)
+  Fatal,      // the listener was shut down or closed (server.close())
+};
+// Blocks until a connection arrives (or the listener is shut down: returns kBadSocket, *fail = Fatal).
+sock_t sock_accept(sock_t listener, std::string* address, int* port, AcceptFail* fail);
 void sock_set_nodelay(sock_t s);
 bool sock_set_nonblocking(sock_t s);
 // SO_RCVTIMEO: a DWORD of milliseconds on Windows, a timeval on POSIX. 0 = no timeout.

@@ -113,7 +113,7 @@ bool sock_local_address(sock_t s, std::string* address, std::string* family, int
   return true;
 }
 
-sock_t sock_accept(sock_t listener, std::string* address, int* port, bool* fatal) {
+sock_t sock_accept(sock_t listener, std::string* address, int* port, AcceptFail* fail) {
   sockaddr_storage ss{};
   socklen_t len = sizeof ss;
   for (;;) {
@@ -125,13 +125,15 @@ sock_t sock_accept(sock_t listener, std::string* address, int* port, bool* fatal
 #endif
     if (fd >= 0) {
       format_address(ss, address, port);
-      *fatal = false;
+      *fail = AcceptFail::None;
       return fd;
     }
     if (errno == EINTR) continue;
-    // The listener was shut down or closed (server.close) -> fatal; a transient error (EMFILE, ECONNABORTED,
-    // EAGAIN on a non-blocking listener) is not.
-    *fatal = errno == EINVAL || errno == EBADF || errno == ENOTSOCK;
+    // The listener was shut down or closed (server.close) -> fatal; running out of descriptors or memory needs
+    // a pause; anything else (ECONNABORTED, EAGAIN on a non-blocking listener) is transient.
+    if (errno == EINVAL || errno == EBADF || errno == ENOTSOCK) *fail = AcceptFail::Fatal;
+    else if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) *fail = AcceptFail::NoFds;
+    else *fail = AcceptFail::Transient;
     return kBadSocket;
   }
 }

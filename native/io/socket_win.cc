@@ -94,17 +94,19 @@ bool sock_local_address(sock_t s, std::string* address, std::string* family, int
   return true;
 }
 
-sock_t sock_accept(sock_t listener, std::string* address, int* port, bool* fatal) {
+sock_t sock_accept(sock_t listener, std::string* address, int* port, AcceptFail* fail) {
   sockaddr_storage ss{};
   int len = sizeof ss;
   SOCKET fd = accept(static_cast<SOCKET>(listener), reinterpret_cast<sockaddr*>(&ss), &len);
   if (fd == INVALID_SOCKET) {
     const int e = WSAGetLastError();
-    *fatal = e == WSAENOTSOCK || e == WSAEINTR || e == WSAEINVAL;
+    if (e == WSAENOTSOCK || e == WSAEINTR || e == WSAEINVAL) *fail = AcceptFail::Fatal;
+    else if (e == WSAEMFILE || e == WSAENOBUFS) *fail = AcceptFail::NoFds;
+    else *fail = AcceptFail::Transient;
     return kBadSocket;
   }
   format_address(ss, address, port);
-  *fatal = false;
+  *fail = AcceptFail::None;
   return static_cast<sock_t>(fd);
 }
 

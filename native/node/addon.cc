@@ -83,7 +83,11 @@ class ServerWrap : public Napi::ObjectWrap<ServerWrap> {
     if (!info[1].IsFunction()) throw Napi::TypeError::New(env, "The \"onBatch\" argument must be a function");
     ServerOptions opts;
     ReadOptions(info[0].As<Napi::Object>(), &opts);
-    on_batch_ = Napi::Persistent(info[1].As<Napi::Function>());
+    // Weak until listen() and again after ServerClosed: the callback (lib's Dispatcher.onBatch) reaches this
+    // object through the dispatcher, so a strong reference would be a cycle through a GC root and a closed
+    // server would never be collected. While listening it is strong: a listening server with no reference
+    // left in JS keeps serving, as node:http's does.
+    on_batch_ = Napi::Weak(info[1].As<Napi::Function>());
     opts_ = opts;
     cleanup_ = env.AddCleanupHook(&ServerWrap::Teardown, this);
   }
@@ -127,10 +131,12 @@ class ServerWrap : public Napi::ObjectWrap<ServerWrap> {
     Napi::Env env = Env();
     Napi::HandleScope scope(env);
     napi_value args[3];
-    if (!TakeBatch(env, args)) return;
+    // Taken before TakeBatch: a ServerClosed in this batch makes the reference weak again.
+    const Napi::Function fn = on_batch_.Value();
+    if (fn.IsEmpty() || !TakeBatch(env, args)) return;
     if (!async_context_) async_context_ = std::make_unique<Napi::AsyncContext>(env, "nova-http");
     napi_value result;
-    const napi_status st = napi_make_callback(env, *async_context_, Value(), on_batch_.Value(), 3, args, &result);
+    const napi_status st = napi_make_callback(env, *async_context_, Value(), fn, 3, args, &result);
     if (st == napi_pending_exception) {
       napi_value e;
       if (napi_get_and_clear_last_exception(env, &e) == napi_ok) napi_fatal_exception(env, e);
@@ -150,9 +156,10 @@ class ServerWrap : public Napi::ObjectWrap<ServerWrap> {
     if (!driver_) return false;
     if (!driver_->core().events.take(batch_)) return false;
     const size_t n = batch_.meta.size();
-    // After ServerClosed no I/O thread will ever call again: let the process exit. (Asked of the queue: the
-    // last meta words can't tell, a Close record for connection 7 ends in [7, reason] too.)
-    if (batch_.last) ReleaseTsfn();
+    // After ServerClosed no I/O thread will ever call again: let the process exit, join the driver's threads
+    // (they end by themselves once closed) and let this object be collected. (Asked of the queue: the last meta
+    // words can't tell, a Close record for connection 7 ends in [7, reason] too.)
+    if (batch_.last) Closed();
     void* data = nullptr;
     napi_value ab;
     if (napi_create_buffer_copy(env, batch_.bytes.size(), batch_.bytes.data(), &data, &args[0]) != napi_ok)
@@ -168,6 +175,15 @@ class ServerWrap : public Napi::ObjectWrap<ServerWrap> {
     ReleaseTsfn();
   }
 
+  void Closed() {
+    ReleaseTsfn();
+    if (driver_) driver_->reap();
+    if (listening_ref_) {
+      listening_ref_ = false;
+      on_batch_.Unref();
+    }
+  }
+
   void ReleaseTsfn() {
     if (tsfn_live_) {
       tsfn_live_ = false;
@@ -179,6 +195,7 @@ class ServerWrap : public Napi::ObjectWrap<ServerWrap> {
     Napi::Env env = info.Env();
     if (driver_) throw Napi::Error::New(env, "The server is already listening");
     if (!info[0].IsString()) throw Napi::TypeError::New(env, "The \"host\" argument must be a string");
+    if (on_batch_.IsEmpty()) throw Napi::Error::New(env, "The onBatch callback was collected");
     const std::string host = info[0].As<Napi::String>().Utf8Value();
     const int port = static_cast<int>(arg_u32(info, 1, "port"));
     const int backlog = static_cast<int>(arg_u32(info, 2, "backlog"));
@@ -218,6 +235,8 @@ class ServerWrap : public Napi::ObjectWrap<ServerWrap> {
       throw e;
     }
     driver_ = driver;
+    on_batch_.Ref();
+    listening_ref_ = true;
     Napi::Object out = Napi::Object::New(env);
     out.Set("address", r.address);
     out.Set("family", r.family);
@@ -361,6 +380,7 @@ class ServerWrap : public Napi::ObjectWrap<ServerWrap> {
   bool tsfn_live_ = false;
   bool unref_ = false;
   bool torn_down_ = false;
+  bool listening_ref_ = false;  // on_batch_ is held strongly (listening, ServerClosed not delivered yet)
   std::shared_ptr<Driver> driver_;
   std::unique_ptr<Napi::AsyncContext> async_context_;
   Batch batch_;

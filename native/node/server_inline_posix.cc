@@ -66,6 +66,7 @@ class InlineDriver : public Driver, public LoopHost, public std::enable_shared_f
       loop_->finish();
     }
     release_handles();
+    if (loop_) loop_->close_poller();  // after libuv stopped watching its descriptor
   }
 
   void listener_released() override {
@@ -119,6 +120,7 @@ class InlineDriver : public Driver, public LoopHost, public std::enable_shared_f
         loop_->finish();
       }
       release_handles();
+      loop_->close_poller();  // a closed server keeps no descriptor (libuv stopped watching it above)
       return;
     }
     arm_timer();

@@ -52,11 +52,16 @@ export class ChildServer {
     });
   }
 
-  /** Forks test/soak/server.mjs with these createServer() options; resolves once it listens. */
-  static async start(options: Record<string, unknown>): Promise<ChildServer> {
+  /**
+   * Forks test/soak/server.mjs with these createServer() options; resolves once it listens. `nofile` starts it
+   * under that descriptor limit (prlimit, which execs node: the pid is the server's).
+   */
+  static async start(options: Record<string, unknown>, opts: { nofile?: number } = {}): Promise<ChildServer> {
     const child = fork(serverScript, [JSON.stringify(options)], {
       stdio: ['ignore', 'inherit', 'pipe', 'ipc'],
-      execArgv: ['--expose-gc'],
+      ...(opts.nofile
+        ? { execPath: 'prlimit', execArgv: [`--nofile=${opts.nofile}`, '--', process.execPath, '--expose-gc'] }
+        : { execArgv: ['--expose-gc'] }),
     });
     let stderr = '';
     child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
@@ -105,6 +110,18 @@ export class ChildServer {
     const status = fs.readFileSync(`/proc/${this.pid}/status`, 'utf8');
     const m = /VmRSS:\s+(\d+) kB/.exec(status);
     return { rss: m ? Number(m[1]) * 1024 : NaN, fds: fs.readdirSync(`/proc/${this.pid}/fd`).length };
+  }
+
+  /** CPU time (user + system, ms) the child has used so far, from /proc/<pid>/stat (clock ticks of 10 ms). */
+  cpuMs(): number {
+    const stat = fs.readFileSync(`/proc/${this.pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  }
+
+  /** Threads of the child (/proc/<pid>/task). */
+  threads(): number {
+    return fs.readdirSync(`/proc/${this.pid}/task`).length;
   }
 
   get alive(): boolean {
