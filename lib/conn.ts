@@ -4,6 +4,7 @@
 import type { NativeServer } from './contract';
 import { NovaSocket } from './socket';
 import type { SocketOwner } from './socket';
+import type { UpgradeSocket } from './upgrade-socket';
 
 /** What a connection, its requests and its responses need from the dispatcher that owns them. */
 export interface ConnOwner extends SocketOwner {
@@ -52,6 +53,8 @@ export class Conn {
   head: ConnResponse | null = null;
   tail: ConnResponse | null = null;
   drainWaiters: ConnResponse[] | null = null;
+  /** The connection was handed to JS ('upgrade' / 'connect'): Raw records and Drain go to this socket. */
+  upgraded: UpgradeSocket | null = null;
   lastSeq = 0;
   gone = false;
 

@@ -23,12 +23,26 @@ export const enum Ev {
   ClientError = 6,
   /** After close(), the listener and every connection are gone; nothing follows (ServerClosedRec). */
   ServerClosed = 7,
+  /** Bytes from the client of an upgraded connection (after upgrade(.., true)), in order (RawRec). */
+  Raw = 8,
+  /** The client of an upgraded connection ended its side (FIN); its Raw bytes came first (RawEndRec). */
+  RawEnd = 9,
 }
 
-/** Words of a Request record; `Fields` is where FieldCount field quads (FieldQuad) start. */
+/** Words of a Request record; `Fields` is where FieldCount field quads (FieldQuad) start. With ReqFlag.Upgrade,
+ *  two words follow the quads: the bytes received after the head (UpgradeTail). */
 export const enum RequestRec {
   ConnId = 1, Seq = 2, Flags = 3, MethodOff = 4, MethodLen = 5, UrlOff = 6, UrlLen = 7, FieldCount = 8, Fields = 9,
 }
+
+/** The two words after an upgradable Request record's field quads. */
+export const enum UpgradeTail { Off = 0, Len = 1, Size = 2 }
+
+/** Words of a Raw record. */
+export const enum RawRec { ConnId = 1, Off = 2, Len = 3, Size = 4 }
+
+/** Words of a RawEnd record. */
+export const enum RawEndRec { ConnId = 1, Size = 2 }
 
 /** Words of a Body record. */
 export const enum BodyRec { ConnId = 1, Seq = 2, Off = 3, Len = 4, Size = 5 }
@@ -54,13 +68,17 @@ export const enum FieldQuad { NameOff = 0, NameLen = 1, ValueOff = 2, ValueLen =
 /** Where the record at meta[i] ends, which is where the next one starts. */
 export function recordEnd(meta: Uint32Array, i: number): number {
   switch (meta[i]) {
-    case Ev.Request: return i + RequestRec.Fields + FieldQuad.Size * meta[i + RequestRec.FieldCount];
+    case Ev.Request:
+      return i + RequestRec.Fields + FieldQuad.Size * meta[i + RequestRec.FieldCount] +
+        ((meta[i + RequestRec.Flags] & ReqFlag.Upgrade) !== 0 ? UpgradeTail.Size : 0);
     case Ev.Body: return i + BodyRec.Size;
     case Ev.BodyEnd: return i + BodyEndRec.Trailers + FieldQuad.Size * meta[i + BodyEndRec.TrailerCount];
     case Ev.Close: return i + CloseRec.Size;
     case Ev.Drain: return i + DrainRec.Size;
     case Ev.ClientError: return i + ClientErrorRec.Size;
     case Ev.ServerClosed: return i + ServerClosedRec.Size;
+    case Ev.Raw: return i + RawRec.Size;
+    case Ev.RawEnd: return i + RawEndRec.Size;
     default:
       throw new Error(`nova-http: unknown event record type ${meta[i]} at meta[${i}] (addon and lib/ disagree)`);
   }
@@ -72,6 +90,10 @@ export const enum ReqFlag {
   Head = 0x4,              // HEAD request: the response has no body
   HasBody = 0x8,           // a body follows (Body records, then BodyEnd)
   ExpectContinue = 0x10,   // Expect: 100-continue (native already sent 100 Continue)
+  // A protocol switch JS may accept: CONNECT, or an Upgrade field with the 'upgrade' Connection token and no body.
+  // Native reads and parses nothing more on the connection until JS calls upgrade(connId, seq, accept); the
+  // record ends with the bytes already received after the head (UpgradeTail).
+  Upgrade = 0x40,
 }
 
 /** Why a connection closed: a Close record's Reason indexes this list, and stats().closes has these keys in this
@@ -104,6 +126,9 @@ export interface NativeServerOptions {
   maxRequestsPerSocket: number;
   maxHeaderSize: number;
   maxConnections: number;
+  // 1: a client's FIN while a response is owed is a half-close (the response still goes out); 0: the client left
+  // (Close with reason 'client' at once, pending work dropped), as node:http's default.
+  allowHalfOpen: number;
 }
 
 export interface NativeStats {
@@ -130,8 +155,15 @@ export interface NativeServer {
   write(connId: number, seq: number, chunk: string | Uint8Array | undefined, end: boolean): number;
   // The handler failed after respond(): close the connection once the earlier responses are out.
   abort(connId: number, seq: number): void;
+  // The answer to a request with ReqFlag.Upgrade: true hands the connection to JS (Raw/RawEnd records, rawWrite),
+  // false serves it as an ordinary request and parsing resumes. Comes before any respond() for that seq.
+  upgrade(connId: number, seq: number, accept: boolean): void;
+  // Bytes written verbatim on an upgraded connection (after the responses before it); end: the last ones (native
+  // sends FIN once they are out; the connection closes when the client has ended too). Returns queued bytes.
+  rawWrite(connId: number, seq: number, chunk: string | Uint8Array | undefined, end: boolean): number;
   // Hands every response queued since the last flush to the I/O threads (one wake-up per connection/loop).
   flush(): void;
+  // Flow control of a request body, or of an upgraded connection's Raw bytes.
   pauseBody(connId: number): void;
   resumeBody(connId: number): void;
   // Asks for a Drain event; returns true when the output is already below the mark (no event will come).

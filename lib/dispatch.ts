@@ -2,7 +2,8 @@
 // lib/contract.ts), turns them into req/res objects and stream events, and hands the responses back with one native
 // flush() per batch. Responses ended outside a batch (after an await, a timer) share one microtask flush.
 import {
-  BodyEndRec, BodyRec, ClientErrorRec, CloseRec, DrainRec, Ev, RequestRec, recordEnd,
+  BodyEndRec, BodyRec, ClientErrorRec, CloseRec, DrainRec, Ev, RawEndRec, RawRec, ReqFlag, RequestRec, recordEnd,
+  UpgradeTail,
 } from './contract';
 import type { NativeServer, OnBatch } from './contract';
 import { Conn } from './conn';
@@ -11,6 +12,8 @@ import { IncomingMessage, methodString, rawFields, urlString } from './request';
 import type { BatchBytes } from './request';
 import { ServerResponse } from './response';
 import { NovaSocket } from './socket';
+import { UpgradeSocket } from './upgrade-socket';
+import type { UpgradeOwner } from './upgrade-socket';
 import { codedError } from './errors';
 import type { ErrorWithCode } from './errors';
 
@@ -22,6 +25,8 @@ export interface DispatchHost {
   _onClientError(err: ErrorWithCode, socket: NovaSocket): void;
   /** The ServerClosed record. */
   _onServerClosed(): void;
+  /** An accepted upgrade or CONNECT: emit 'upgrade' / 'connect' (req, socket, head). */
+  _onUpgrade(event: 'upgrade' | 'connect', req: IncomingMessage, socket: UpgradeSocket, head: Buffer): void;
   _localAddress(): { address: string; family: string; port: number } | null;
   listenerCount(event: string): number;
 }
@@ -53,7 +58,7 @@ function throwLater(err: unknown): void {
   });
 }
 
-export class Dispatcher implements ConnOwner {
+export class Dispatcher implements ConnOwner, UpgradeOwner {
   /** Set right after construction: the native Server takes onBatch in its constructor. */
   native!: NativeServer;
   readonly host: DispatchHost;
@@ -110,6 +115,12 @@ export class Dispatcher implements ConnOwner {
     if (conn.gone) return;
     this.native.abort(conn.id, seq);
     this.queued();
+  }
+
+  // UpgradeOwner
+  abortUpgraded(connId: number, seq: number): void {
+    const conn = this.conns.get(connId);
+    if (conn !== undefined) this.abortExchange(conn, seq);
   }
 
   // ConnOwner's SocketOwner part
@@ -174,6 +185,8 @@ export class Dispatcher implements ConnOwner {
             this.clientError(meta[i + ClientErrorRec.ConnId], meta[i + ClientErrorRec.Status]);
             break;
           case Ev.ServerClosed: this.host._onServerClosed(); break;
+          case Ev.Raw: this.raw(bytes, meta, i); break;
+          case Ev.RawEnd: this.conns.get(meta[i + RawEndRec.ConnId])?.upgraded?._push(null); break;
         }
       } catch (err) {
         throwLater(err);
@@ -195,10 +208,46 @@ export class Dispatcher implements ConnOwner {
       methodString(bytes, meta[i + RequestRec.MethodOff], meta[i + RequestRec.MethodLen]),
       urlString(bytes, meta[i + RequestRec.UrlOff], meta[i + RequestRec.UrlLen]),
       bytes, meta, i + RequestRec.Fields, meta[i + RequestRec.FieldCount]);
+    if ((req._flags & ReqFlag.Upgrade) !== 0 &&
+        this.upgrade(conn, req, bytes, meta, recordEnd(meta, i) - UpgradeTail.Size)) return;
     const res = new ServerResponse(conn, req);
     conn.link(res);
     if (!req.complete) conn.bodyReq = req;
     this.host._onRequest(req, res);
+  }
+
+  /**
+   * A request native holds for a protocol switch (ReqFlag.Upgrade). With an 'upgrade' listener (for CONNECT,
+   * 'connect'), the connection becomes an UpgradeSocket and the listener gets (req, socket, head); true. Without
+   * one, native is told to serve it as an ordinary request (false), except CONNECT, whose connection closes, as
+   * node:http does (true).
+   */
+  private upgrade(conn: Conn, req: IncomingMessage, bytes: BatchBytes, meta: Uint32Array, tailAt: number): boolean {
+    const event = req.method === 'CONNECT' ? 'connect' : 'upgrade';
+    const accept = this.host.listenerCount(event) > 0;
+    this.native.upgrade(conn.id, req._seq, accept);
+    this.queued();
+    if (!accept) {
+      if (event === 'upgrade') return false;
+      this.abortExchange(conn, req._seq);
+      return true;
+    }
+    const socket = new UpgradeSocket(this, conn.id, req._seq);
+    conn.upgraded = socket;
+    req.upgrade = true;
+    req._socket = socket;
+    const off = meta[tailAt + UpgradeTail.Off];
+    // A copy: ws unshift()s it into the socket, and the batch buffer holds everything else of this batch.
+    const head = Buffer.from(bytes.subarray(off, off + meta[tailAt + UpgradeTail.Len]));
+    this.host._onUpgrade(event, req, socket, head);
+    return true;
+  }
+
+  private raw(bytes: BatchBytes, meta: Uint32Array, i: number): void {
+    const socket = this.conns.get(meta[i + RawRec.ConnId])?.upgraded;
+    if (socket == null) return;
+    const off = meta[i + RawRec.Off];
+    socket._push(bytes.subarray(off, off + meta[i + RawRec.Len]));
   }
 
   private body(bytes: BatchBytes, meta: Uint32Array, i: number): void {
@@ -240,13 +289,15 @@ export class Dispatcher implements ConnOwner {
     // A body still being read after its response finished.
     if (bodyReq !== null) bodyReq._connectionGone();
     conn.socket?._closed();
+    conn.upgraded?._closed();
   }
 
   private drain(connId: number): void {
     const conn = this.conns.get(connId);
     if (conn === undefined) return;
     try {
-      conn.drainFront();
+      if (conn.upgraded !== null) conn.upgraded._drain();
+      else conn.drainFront();
     } catch (err) {
       throwLater(err);
     }

@@ -8,6 +8,7 @@ export type { IncomingHttpHeaders } from './request';
 export { ServerResponse, HIGH_WATER_MARK } from './response';
 export type { HeadersArgument, OutgoingHeaders, OutgoingHeaderValue } from './response';
 export { NovaSocket } from './socket';
+export { UpgradeSocket } from './upgrade-socket';
 export { DEFAULT_IO_MODEL, defaults } from './options';
 export type { Backend, IoModel, ServerOptions } from './options';
 export type { CloseReason } from './contract';

@@ -34,12 +34,18 @@ export interface ServerOptions {
    * from Node's own event loop and handlers are called directly (epoll backend; with 'poll' it falls back to 1).
    */
   threads?: number;
+  /**
+   * A client that half-closes (sends FIN) while its response is owed still gets it (true), or has left (false, the
+   * default, as node:http): its requests get 'aborted'/'close' at once and their work is dropped.
+   */
+  allowHalfOpen?: boolean;
 }
 
 /** Options after validation and defaulting: every field set; the numbers are the ones native takes. */
-export type ResolvedOptions = Omit<NativeServerOptions, 'ioModel' | 'backend'> & {
+export type ResolvedOptions = Omit<NativeServerOptions, 'ioModel' | 'backend' | 'allowHalfOpen'> & {
   ioModel: IoModel;
   backend: Backend | undefined;
+  allowHalfOpen: boolean;
 };
 
 export const defaults = Object.freeze({
@@ -81,6 +87,12 @@ export const validators = {
 } as const;
 
 export type NumericOption = keyof typeof validators;
+
+function validateBoolean(name: string, value: unknown, fallback: boolean): boolean {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'boolean') throw invalidArgType(name, 'of type boolean', value, 'option');
+  return value;
+}
 
 function validateIoModel(value: unknown): IoModel {
   if (value === 'blocking' || value === 'evented') return value;
@@ -140,6 +152,7 @@ export function resolveOptions(options: unknown): ResolvedOptions {
     threads: o.threads === undefined ? defaults.threads
       : validateInteger('threads', o.threads, 0, MAX_THREADS,
         `an integer from 0 to ${MAX_THREADS} (0 = poll from Node's own event loop)`),
+    allowHalfOpen: validateBoolean('allowHalfOpen', o.allowHalfOpen, false),
   };
 }
 
@@ -155,5 +168,6 @@ export function toNativeOptions(r: ResolvedOptions): NativeServerOptions {
     maxRequestsPerSocket: r.maxRequestsPerSocket,
     maxHeaderSize: r.maxHeaderSize,
     maxConnections: r.maxConnections,
+    allowHalfOpen: r.allowHalfOpen ? 1 : 0,
   };
 }

@@ -6,6 +6,7 @@ import { FieldQuad, ReqFlag } from './contract';
 import type { Conn, ConnRequest } from './conn';
 import { connectionReset } from './errors';
 import type { NovaSocket } from './socket';
+import type { UpgradeSocket } from './upgrade-socket';
 
 /** Buffer has these (undocumented, stable since Node 0.x) one-call decoders; latin1 is what node:http uses. */
 export type BatchBytes = Buffer & { latin1Slice(start: number, end: number): string };
@@ -133,7 +134,7 @@ export class IncomingMessage extends Readable implements ConnRequest {
   complete: boolean;
   /** The connection went away (or the request was destroyed) before the exchange finished. */
   aborted = false;
-  /** Upgrade requests are served as ordinary requests for now. */
+  /** The request switched protocols: its connection went to an 'upgrade' or 'connect' listener. */
   upgrade = false;
   statusCode = null;
   statusMessage = null;
@@ -154,6 +155,7 @@ export class IncomingMessage extends Readable implements ConnRequest {
   /** @internal */ _consuming = false;  // read() was called (node's heuristic for "the handler reads the body")
   /** @internal */ _dumped = false;     // the exchange finished while nobody read the body: drop what comes
   /** @internal */ _done = false;       // the response finished
+  /** @internal */ _socket: UpgradeSocket | null = null;  // an upgrade request's socket (the listener's `socket`)
 
   constructor(conn: Conn, seq: number, flags: number, method: string, url: string, bytes: BatchBytes,
               meta: Uint32Array, fieldsAt: number, fieldCount: number) {
@@ -219,12 +221,13 @@ export class IncomingMessage extends Readable implements ConnRequest {
   }
 
   get socket(): NovaSocket {
-    return this._conn.getSocket();
+    // An upgrade request's socket is the one its listener got, as in node:http.
+    return this._socket !== null ? this._socket as unknown as NovaSocket : this._conn.getSocket();
   }
 
   /** Deprecated alias of socket, as in node:http. */
   get connection(): NovaSocket {
-    return this._conn.getSocket();
+    return this.socket;
   }
 
   /** Deadlines are native (headersTimeout, requestTimeout); kept so that node code calling it runs. */

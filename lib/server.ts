@@ -16,6 +16,7 @@ import type { Backend, IoModel, NumericOption, ResolvedOptions, ServerOptions } 
 import type { IncomingMessage } from './request';
 import type { ServerResponse } from './response';
 import type { NovaSocket } from './socket';
+import type { UpgradeSocket } from './upgrade-socket';
 
 export type RequestListener = (req: IncomingMessage, res: ServerResponse) => unknown;
 
@@ -325,6 +326,11 @@ export class Server extends EventEmitter implements DispatchHost {
     this.emit('clientError', err, socket);
   }
 
+  /** @internal an accepted protocol switch; a listener that throws surfaces as an uncaught exception, as in node. */
+  _onUpgrade(event: 'upgrade' | 'connect', req: IncomingMessage, socket: UpgradeSocket, head: Buffer): void {
+    this.emit(event, req, socket, head);
+  }
+
   /** @internal */
   _onServerClosed(): void {
     const native = this._native;
@@ -350,12 +356,14 @@ export interface Server {
   on(event: 'error', listener: (err: Error) => void): this;
   on(event: 'clientError', listener: (err: ClientError, socket: NovaSocket) => void): this;
   on(event: 'handlerError', listener: (err: unknown, req: IncomingMessage, res: ServerResponse) => void): this;
+  on(event: 'upgrade' | 'connect', listener: (req: IncomingMessage, socket: UpgradeSocket, head: Buffer) => void): this;
   on(event: string | symbol, listener: (...args: any[]) => void): this;
   once(event: 'request', listener: RequestListener): this;
   once(event: 'listening' | 'close', listener: () => void): this;
   once(event: 'error', listener: (err: Error) => void): this;
   once(event: 'clientError', listener: (err: ClientError, socket: NovaSocket) => void): this;
   once(event: 'handlerError', listener: (err: unknown, req: IncomingMessage, res: ServerResponse) => void): this;
+  once(event: 'upgrade' | 'connect', listener: (req: IncomingMessage, socket: UpgradeSocket, head: Buffer) => void): this;
   once(event: string | symbol, listener: (...args: any[]) => void): this;
 }
 

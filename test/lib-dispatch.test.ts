@@ -46,6 +46,11 @@ class FakeNative implements NativeServer {
     return this.queued;
   }
   abort(connId: number, seq: number) { this.calls.push(['abort', connId, seq]); }
+  upgrade(connId: number, seq: number, accept: boolean) { this.calls.push(['upgrade', connId, seq, accept]); }
+  rawWrite(...a: unknown[]) {
+    this.calls.push(['rawWrite', ...a]);
+    return this.queued;
+  }
   flush() { this.calls.push(['flush']); }
   pauseBody(connId: number) { this.calls.push(['pauseBody', connId]); }
   resumeBody(connId: number) { this.calls.push(['resumeBody', connId]); }

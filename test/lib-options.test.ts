@@ -18,6 +18,7 @@ describe('resolveOptions', () => {
     expect(resolveOptions(undefined)).toEqual({
       keepAliveTimeout: 65000, headersTimeout: 60000, requestTimeout: 300000, maxRequestsPerSocket: 0,
       maxHeaderSize: 16384, maxConnections: 10000, ioModel: DEFAULT_IO_MODEL, backend: undefined, threads: 1,
+      allowHalfOpen: false,
     });
     expect(DEFAULT_IO_MODEL).toBe('evented');  // issue 3: the evented model is the default
     expect(defaults.keepAliveTimeout).toBe(65000);
@@ -59,6 +60,14 @@ describe('resolveOptions', () => {
     });
   });
 
+  test('allowHalfOpen: a boolean, else TypeError ERR_INVALID_ARG_TYPE naming the option', () => {
+    expect(resolveOptions({ allowHalfOpen: true }).allowHalfOpen).toBe(true);
+    const e = thrown(() => resolveOptions({ allowHalfOpen: 1 }));
+    expect(e).toBeInstanceOf(TypeError);
+    expect(e.code).toBe('ERR_INVALID_ARG_TYPE');
+    expect(e.message).toBe('The "allowHalfOpen" option must be of type boolean. Received type number (1)');
+  });
+
   test('headersTimeout above requestTimeout is refused, like node:http', () => {
     const e = thrown(() => resolveOptions({ requestTimeout: 1000, headersTimeout: 2000 }));
     expect(e).toBeInstanceOf(RangeError);
@@ -81,9 +90,10 @@ describe('resolveOptions', () => {
   test('toNativeOptions maps the names to the numbers of NativeServerOptions', () => {
     expect(toNativeOptions(resolveOptions({ ioModel: 'evented', backend: 'poll', threads: 3 }))).toEqual({
       ioModel: 1, backend: 2, threads: 3, keepAliveTimeout: 65000, headersTimeout: 60000, requestTimeout: 300000,
-      maxRequestsPerSocket: 0, maxHeaderSize: 16384, maxConnections: 10000,
+      maxRequestsPerSocket: 0, maxHeaderSize: 16384, maxConnections: 10000, allowHalfOpen: 0,
     });
     expect(toNativeOptions(resolveOptions({})).backend).toBe(0);
+    expect(toNativeOptions(resolveOptions({ allowHalfOpen: true })).allowHalfOpen).toBe(1);
   });
 });
 

@@ -97,6 +97,16 @@ void Connection::on_eof(uint64_t now_ms) {
   now_ = now_ms;
   eof_ = true;
   if (closing_now_) return;
+  if (state_ == ReadState::Passthrough) {
+    pass_through();  // the end of stream goes to JS after the bytes before it
+    return;
+  }
+  if (!cfg_.allow_half_open && !pipeline_.empty()) {
+    // The client left while responses are owed (a FIN and a full close look the same until we write): nobody will
+    // read them. Drop them and what is pipelined behind them; the driver's close tells JS at once.
+    force_close(CloseReason::Client);
+    return;
+  }
   if (state_ == ReadState::Body && !body_discard_) {
     // The body can never complete. Its request (the last one parsed) is dropped unless its response is
     // complete already; the requests before it still get their responses. A response half written can't end.
@@ -121,10 +131,30 @@ void Connection::parse() {
       if (!parse_head()) return;
     } else if (state_ == ReadState::Body) {
       if (!parse_body()) return;
+    } else if (state_ == ReadState::Passthrough) {
+      pass_through();
+      return;
+    } else if (state_ == ReadState::Held) {
+      return;  // the bytes wait for JS's decision
     } else {
       in_start_ = in_end_;
       return;
     }
+  }
+}
+
+// Passthrough: every buffered byte goes to JS unless JS paused it; after them, the client's end of stream.
+void Connection::pass_through() {
+  if (body_paused_) return;
+  const size_t avail = in_end_ - in_start_;
+  if (avail > 0) {
+    const Slice data{in_.data() + in_start_, static_cast<uint32_t>(avail)};
+    in_start_ = in_end_;
+    sink_.on_raw(*this, data);
+  }
+  if (eof_ && !raw_end_sent_) {
+    raw_end_sent_ = true;
+    sink_.on_raw_end(*this);
   }
 }
 
@@ -146,6 +176,16 @@ bool Connection::parse_head() {
   const bool closes = request_closes(h.version_minor, h.connection);
   last_closes_ = closes || last;
   if (h.body == BodyKind::Length && h.content_length == 0) h.body = BodyKind::None;
+  // A protocol switch JS may accept (RFC 9110 7.8: Upgrade with the upgrade token; RFC 9110 9.3.6: CONNECT, whose
+  // request content has no meaning: what follows its head belongs to the tunnel). An upgrade with a body is served
+  // as an ordinary request, as is one that arrives while the connection is closing.
+  const bool upgrade = !shutting_down_ && !last &&
+                       (h.is_connect || (h.has_upgrade && (h.connection & kConnUpgrade) && h.body == BodyKind::None));
+  if (upgrade) {
+    h.upgrade = true;
+    h.body = BodyKind::None;
+    h.tail = Slice{base + r, static_cast<uint32_t>(avail - static_cast<size_t>(r))};
+  }
 
   Pending p;
   p.seq = seq;
@@ -155,6 +195,7 @@ bool Connection::parse_head() {
   p.closes = closes;
   p.last = last;
   p.body_done = h.body == BodyKind::None;
+  p.upgradable = upgrade;
   pipeline_.push_back(std::move(p));
   if (h.expect_continue && h.version_minor >= 1 && h.body != BodyKind::None)
     sink_for(pipeline_.back()).append("HTTP/1.1 100 Continue\r\n\r\n");
@@ -164,6 +205,12 @@ bool Connection::parse_head() {
   in_start_ += static_cast<size_t>(r);
   request_start_ms_ = head_start_ms_;
 
+  if (upgrade) {
+    state_ = ReadState::Held;
+    held_seq_ = seq;
+    held_bytes_ = in_end_ - in_start_;
+    return false;
+  }
   if (h.body != BodyKind::None) {
     body_.reset(h.body, h.content_length, &cfg_.limits);
     body_paused_ = false;  // a new body, a new stream in JS: a pause meant for the previous one doesn't carry over
@@ -275,6 +322,22 @@ void Connection::on_response(ResponseCmd& cmd, uint64_t now_ms) {
     if (p == &pipeline_.front()) finish_front();
     return;
   }
+  if (cmd.kind & ResponseCmd::kUpgrade) {
+    if (p->upgradable && !p->upgraded && !p->head_sent && state_ == ReadState::Held && held_seq_ == p->seq)
+      on_upgrade(*p, cmd.status != 0);
+    return;
+  }
+  if (cmd.kind & ResponseCmd::kRaw) {
+    if (!p->upgraded) return;
+    std::string& out = sink_for(*p);
+    if (out.empty()) out.swap(cmd.data);
+    else out.append(cmd.data);
+    if (cmd.kind & ResponseCmd::kEnd) {
+      p->ended = true;
+      if (p == &pipeline_.front()) finish_front();
+    }
+    return;
+  }
   std::string& out = sink_for(*p);
   if ((cmd.kind & ResponseCmd::kHead) && !p->head_sent) {
     ResponseHead h;
@@ -327,6 +390,26 @@ void Connection::on_response(ResponseCmd& cmd, uint64_t now_ms) {
   }
 }
 
+// JS's answer to an upgradable request. Accepted: the bytes JS got with the request are dropped here, the rest
+// (none yet: reading stopped while held) passes through. Declined: an ordinary request; parsing resumes.
+void Connection::on_upgrade(Pending& p, bool accept) {
+  if (accept) {
+    p.upgraded = true;
+    p.head_sent = true;  // JS writes the 101 (or whatever it answers) itself, as raw bytes
+    p.keep_alive = false;
+    p.framing = Framing::CloseDelimited;
+    in_start_ += held_bytes_;
+    held_bytes_ = 0;
+    state_ = ReadState::Passthrough;
+    if (eof_) pass_through();
+    return;
+  }
+  held_bytes_ = 0;
+  request_parsed();
+  parse();
+  if (eof_) on_eof(now_);
+}
+
 // Retires finished responses at the front of the pipeline, moving the next one's buffered output into out_,
 // and decides what the connection does once the pipeline is empty.
 void Connection::finish_front() {
@@ -334,7 +417,9 @@ void Connection::finish_front() {
     Pending& f = pipeline_.front();
     if (f.aborted || !f.keep_alive) {
       CloseReason r = CloseReason::Response;
-      if (f.aborted) r = CloseReason::Error;
+      // JS ended or destroyed a passthrough, or refused a CONNECT: the server's side closed it, not a failure.
+      if (f.upgraded || (f.upgradable && f.aborted)) r = CloseReason::Response;
+      else if (f.aborted) r = CloseReason::Error;
       else if (shutting_down_) r = CloseReason::Shutdown;
       else if (f.closes) r = CloseReason::Client;
       else if (f.last) r = CloseReason::MaxRequests;
@@ -350,6 +435,11 @@ void Connection::finish_front() {
     }
   }
   if (!pipeline_.empty()) return;
+  if (state_ == ReadState::Held) {
+    // The held request was answered without a decision (never done by lib/): it was an ordinary request.
+    held_bytes_ = 0;
+    request_parsed();
+  }
   if (pending_error_ != HttpError::None) {
     emit_pending_error();
     return;
@@ -435,8 +525,9 @@ void Connection::out_consumed(size_t n, uint64_t now_ms) {
 }
 
 bool Connection::wants_read() const {
-  if (closing_now_ || eof_ || state_ == ReadState::Stopped) return false;
+  if (closing_now_ || eof_ || state_ == ReadState::Stopped || state_ == ReadState::Held) return false;
   if (state_ == ReadState::Head) return pipeline_.size() < cfg_.max_pipeline;
+  if (state_ == ReadState::Passthrough) return !body_paused_;
   return !body_paused_ || body_discard_;
 }
 
@@ -446,7 +537,7 @@ bool Connection::idle() const {
 }
 
 bool Connection::reading_phase() const {
-  return pipeline_.empty() || (state_ == ReadState::Body);
+  return pipeline_.empty() || state_ == ReadState::Body || state_ == ReadState::Passthrough;
 }
 
 uint64_t Connection::send_deadline() const {

@@ -23,6 +23,9 @@ struct ConnConfig {
   uint32_t max_pipeline = 32;              // requests dispatched but not answered before reading stops
   uint32_t linger_ms = 2000;               // graceful close: how long to discard input after the last byte out
   uint32_t send_timeout_ms = 60000;        // a client that reads nothing for this long while we write is dropped
+  // A FIN while a response is owed means the client left (false: the pending work is dropped and JS hears of it at
+  // once, as node:http does by default), or that it half-closed and still waits for the answer (true).
+  bool allow_half_open = false;
 };
 
 // Why a connection ended; the order is the one of lib/contract.ts closeReasons.
@@ -42,11 +45,16 @@ class ConnSink {
   virtual void on_body(Connection& c, uint32_t seq, Slice data) = 0;
   virtual void on_body_end(Connection& c, uint32_t seq, const Header* trailers, uint32_t trailer_count) = 0;
   virtual void on_client_error(Connection& c, HttpError e) = 0;
+  // Passthrough (an accepted upgrade or CONNECT): the client's bytes as they come, then its end of stream.
+  virtual void on_raw(Connection& c, Slice data) = 0;
+  virtual void on_raw_end(Connection& c) = 0;
 };
 
 // One response command from JS, already routed to this connection.
+// kUpgrade answers a request dispatched with head.upgrade: status 1 switches the connection to passthrough, 0
+// serves it as an ordinary request. kRaw (passthrough only) writes `data` verbatim; with kEnd, it is the last.
 struct ResponseCmd {
-  enum Kind : uint8_t { kHead = 1, kData = 2, kEnd = 4, kAbort = 8 };
+  enum Kind : uint8_t { kHead = 1, kData = 2, kEnd = 4, kAbort = 8, kUpgrade = 16, kRaw = 32 };
   uint32_t seq = 0;
   uint8_t kind = 0;
   uint16_t status = 200;
@@ -116,8 +124,12 @@ class Connection {
   bool reading_phase() const;
   // Some dispatched request still waits for its response.
   bool awaiting_js() const { return !pipeline_.empty(); }
-  // A request body is arriving for JS (not being drained).
-  bool reading_body() const { return state_ == ReadState::Body && !body_discard_; }
+  // Bytes for JS are arriving: a request body (not being drained) or passthrough bytes.
+  bool reading_body() const {
+    return (state_ == ReadState::Body && !body_discard_) || state_ == ReadState::Passthrough;
+  }
+  // The connection was handed to JS (upgrade, CONNECT): bytes pass through both ways, nothing is parsed.
+  bool upgraded() const { return state_ == ReadState::Passthrough; }
   // Earliest deadline in ms (UINT64_MAX: none).
   uint64_t deadline() const;
   uint32_t requests() const { return next_seq_; }
@@ -135,12 +147,18 @@ class Connection {
     bool ended = false;
     bool keep_alive = true;
     bool body_done = true;  // its request body fully parsed
+    bool upgradable = false;  // dispatched with head.upgrade: JS decides whether it switches protocols
+    bool upgraded = false;    // JS accepted: this entry stands for the passthrough until JS ends or aborts it
     Framing framing = Framing::Length;
     std::string out;        // output produced while an earlier response is unfinished
   };
-  enum class ReadState : uint8_t { Head, Body, Stopped };
+  // Held: an upgradable request was dispatched; nothing after its head is parsed (or read) until JS says whether
+  // it switches protocols. Passthrough: it did; every byte goes to JS as it is.
+  enum class ReadState : uint8_t { Head, Body, Stopped, Held, Passthrough };
 
   void parse();
+  void pass_through();
+  void on_upgrade(Pending& p, bool accept);
   bool parse_head();
   bool parse_body();
   void request_parsed();
@@ -185,6 +203,9 @@ class Connection {
   CloseReason pending_error_reason_ = CloseReason::ParseError;
   uint64_t idle_since_ms_;
   bool head_started_ = true;  // the first request's clock runs from accept
+  uint32_t held_seq_ = 0;     // the request that holds the connection (ReadState::Held)
+  size_t held_bytes_ = 0;     // bytes after its head that JS got with it (the `head` of 'upgrade')
+  bool raw_end_sent_ = false;  // passthrough: on_raw_end was reported
 };
 
 }  // namespace nova

@@ -293,6 +293,7 @@ int64_t parse_complete_head(const char* p, size_t start, size_t end, const Parse
   out->version_minor = v[7] == '0' ? 0 : 1;
   if (!target_ok(out->method, out->target)) return fail(HttpError::BadRequest);
   out->is_head = equals(out->method, "HEAD");
+  out->is_connect = equals(out->method, "CONNECT");
   i = static_cast<size_t>(v + 10 - p);
 
   FieldState f;
@@ -315,6 +316,9 @@ int64_t parse_complete_head(const char* p, size_t start, size_t end, const Parse
       case 6:
         if (equals_ci(n, 6, "expect") && out->version_minor == 1 && expects_continue(field.value))
           out->expect_continue = true;
+        break;
+      case 7:
+        if (equals_ci(n, 7, "upgrade")) out->has_upgrade = true;
         break;
       case 10:
         if (equals_ci(n, 10, "connection")) out->connection |= parse_connection_tokens(field.value.p, field.value.len);

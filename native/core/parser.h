@@ -22,6 +22,12 @@ struct RequestHead {
   BodyKind body = BodyKind::None;
   bool expect_continue = false;  // Expect: 100-continue
   bool is_head = false;          // method is HEAD: the response carries no body
+  bool is_connect = false;       // method is CONNECT: what follows the head is a tunnel, never a body
+  bool has_upgrade = false;      // an Upgrade field is present (a protocol switch needs it and the token)
+  // Set by the connection, not the parser: the request may switch protocols (CONNECT, or Upgrade with
+  // Connection: upgrade and no body), and `tail` holds the bytes already received after its head.
+  bool upgrade = false;
+  Slice tail;
   uint64_t content_length = 0;   // valid when body == Length
   uint32_t header_count = 0;
   Header* headers = nullptr;     // caller-provided array of ParserLimits::max_headers entries

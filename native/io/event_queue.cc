@@ -29,8 +29,9 @@ void EventQueue::push_request(uint32_t conn, uint32_t seq, const RequestHead& h,
     if (h.is_head) flags |= kReqHead;
     if (h.body != BodyKind::None) flags |= kReqHasBody;
     if (h.expect_continue) flags |= kReqExpectContinue;
+    if (h.upgrade) flags |= kReqUpgrade;
     const size_t at = b.meta.size();
-    b.meta.resize(at + 9 + 4 * static_cast<size_t>(h.header_count));
+    b.meta.resize(at + 9 + 4 * static_cast<size_t>(h.header_count) + (h.upgrade ? 2 : 0));
     uint32_t* m = b.meta.data() + at;
     m[0] = kEvRequest;
     m[1] = conn;
@@ -47,6 +48,11 @@ void EventQueue::push_request(uint32_t conn, uint32_t seq, const RequestHead& h,
       m[1] = h.headers[i].name.len;
       m[2] = off(h.headers[i].value, raw, base);
       m[3] = h.headers[i].value.len;
+    }
+    if (h.upgrade) {
+      m[0] = static_cast<uint32_t>(b.bytes.size());
+      m[1] = h.tail.len;
+      b.bytes.append(h.tail.p, h.tail.len);
     }
   });
 }
@@ -82,6 +88,18 @@ void EventQueue::push_drain(uint32_t conn) {
 
 void EventQueue::push_client_error(uint32_t conn, uint32_t status) {
   push([&](Batch& b) { b.meta.insert(b.meta.end(), {kEvClientError, conn, status}); });
+}
+
+void EventQueue::push_raw(uint32_t conn, Slice data) {
+  push([&](Batch& b) {
+    const uint32_t base = static_cast<uint32_t>(b.bytes.size());
+    b.bytes.append(data.p, data.len);
+    b.meta.insert(b.meta.end(), {kEvRaw, conn, base, data.len});
+  });
+}
+
+void EventQueue::push_raw_end(uint32_t conn) {
+  push([&](Batch& b) { b.meta.insert(b.meta.end(), {kEvRawEnd, conn}); });
 }
 
 void EventQueue::push_server_closed() {

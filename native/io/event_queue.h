@@ -15,10 +15,12 @@ namespace nova {
 
 enum EventType : uint32_t {
   kEvRequest = 1, kEvBody = 2, kEvBodyEnd = 3, kEvClose = 4, kEvDrain = 5, kEvClientError = 6, kEvServerClosed = 7,
+  kEvRaw = 8, kEvRawEnd = 9,
 };
 
 enum RequestFlag : uint32_t {
   kReqHead = 0x4, kReqHasBody = 0x8, kReqExpectContinue = 0x10,
+  kReqUpgrade = 0x40,  // the record ends with [tailOff, tailLen]: the bytes received after the head
 };
 
 struct Batch {
@@ -43,6 +45,8 @@ class EventQueue {
   void push_close(uint32_t conn, uint32_t reason);
   void push_drain(uint32_t conn);
   void push_client_error(uint32_t conn, uint32_t status);
+  void push_raw(uint32_t conn, Slice data);
+  void push_raw_end(uint32_t conn);
   // The last event: after it nothing is pushed (later pushes are dropped) and notify is never called again.
   void push_server_closed();
 

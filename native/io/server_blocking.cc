@@ -1,6 +1,7 @@
 // The blocking I/O model (the design's Option A): an accept thread and one thread per connection, blocking
 // recv with SO_RCVTIMEO set to the connection's next deadline. A connection's thread is half-duplex: it reads
 // while the connection waits for the client, and waits on a condition variable while it waits for JS.
+#include <algorithm>
 #include <chrono>
 #include <condition_variable>
 #include <thread>
@@ -18,10 +19,14 @@ constexpr uint32_t kRejectLingerMs = 50;      // how long the accept thread wait
 // that waits for the response before sending its body, or a handler that ignores the body). A blocked recv
 // can't be woken portably, so such reads wait at most this long before the thread looks at its mailbox.
 constexpr uint32_t kMailboxSliceMs = 10;
+// While the thread waits for JS, how often it looks whether the client left (a handler may await for long, and
+// must hear of it at once): a readiness check with no wait, so an answer from JS is never delayed by it.
+constexpr uint32_t kPeerCheckMs = 20;
 
 void wake_blocking(ConnHandle* h) {
   std::lock_guard<std::mutex> lk(h->mu);
   h->cv.notify_one();
+  if (h->wake_fd != kBadSocket) sock_wake(h->wake_fd);  // a passthrough thread sleeps in poll, not on cv
 }
 
 class BlockingDriver : public Driver, public std::enable_shared_from_this<BlockingDriver> {
@@ -140,6 +145,21 @@ class BlockingDriver : public Driver, public std::enable_shared_from_this<Blocki
     sock_set_send_timeout(fd, kSendStallMs);
     uint32_t rcvtimeo = 0;
     bool shutdown_seen = false;  // server.close() reached this connection (begin_shutdown ran)
+    sock_t wake_r = kBadSocket;  // passthrough: the read end of the pipe wake_blocking writes to
+    bool wake_tried = false;
+    // One recv's outcome, fed to the connection.
+    auto take = [&](int64_t n) {
+      if (n > 0) {
+        c.on_read(static_cast<size_t>(n), now_ms());
+        core.events.wait_for_room(kQueuedBodyCap);
+      } else if (n == 0) {
+        c.on_eof(now_ms());
+      } else if (n == kSockTimeout) {
+        c.on_timer(now_ms());
+      } else {
+        c.force_close(n == kSockReset ? CloseReason::Client : CloseReason::Error);
+      }
+    };
     for (;;) {
       const bool shutdown_now = h->shutdown.load();
       core.apply_mailbox(*h, c);
@@ -167,6 +187,32 @@ class BlockingDriver : public Driver, public std::enable_shared_from_this<Blocki
 
       const uint64_t now = now_ms();
       const uint64_t deadline = c.deadline();
+      if (c.upgraded()) {
+        // Passthrough: the client's bytes and JS's writes come at any time. With a wake pipe the thread sleeps in
+        // poll on both; without one it looks at its mailbox every kMailboxSliceMs.
+        if (!wake_tried) {
+          wake_tried = true;
+          sock_t w = kBadSocket;
+          if (sock_wake_pair(&wake_r, &w)) {
+            std::lock_guard<std::mutex> lk(h->mu);
+            h->wake_fd = w;
+          }
+        }
+        int ms = -1;
+        if (deadline != UINT64_MAX) ms = deadline > now ? static_cast<int>(std::min<uint64_t>(deadline - now + 1, 1u << 30)) : 1;
+        if (wake_r == kBadSocket && (ms < 0 || ms > static_cast<int>(kMailboxSliceMs))) ms = kMailboxSliceMs;
+        const int ready = sock_wait(fd, c.wants_read(), wake_r, ms);
+        if (ready & kWaitWake) sock_wake_drain(wake_r);  // before the mailbox is read at the top of the loop
+        if (h->kill) continue;
+        if (ready & kWaitSocket) {
+          size_t avail = 0;
+          char* space = c.read_space(&avail);
+          take(sock_recv(fd, space, avail));  // readable: returns at once
+        } else if (ready == 0 && now_ms() >= deadline) {
+          c.on_timer(now_ms());
+        }
+        continue;
+      }
       if (c.wants_read() && c.reading_phase()) {
         uint32_t ms = deadline == UINT64_MAX ? 0 : static_cast<uint32_t>(deadline > now ? deadline - now + 1 : 1);
         if (c.awaiting_js() && (ms == 0 || ms > kMailboxSliceMs)) ms = kMailboxSliceMs;
@@ -181,31 +227,44 @@ class BlockingDriver : public Driver, public std::enable_shared_from_this<Blocki
           // Killed, or taken off the idle list by an eviction before this read could claim it: nothing read
           // here may start a request (its response could never be sent).
           c.force_close(static_cast<CloseReason>(h->kill_reason.load()));
-        } else if (n > 0) {
-          c.on_read(static_cast<size_t>(n), now_ms());
-          core.events.wait_for_room(kQueuedBodyCap);
-        } else if (n == 0) {
-          c.on_eof(now_ms());
-        } else if (n == kSockTimeout) {
-          c.on_timer(now_ms());
         } else {
-          c.force_close(n == kSockReset ? CloseReason::Client : CloseReason::Error);
+          take(n);
         }
       } else {
+        // Waiting for JS. Unless reading is paused (or held), look at the socket every kPeerCheckMs: a client
+        // that leaves is reported at once (on_eof/force_close), and pipelined bytes are read meanwhile.
+        const bool watch = c.wants_read();
+        const uint64_t until = watch ? std::min<uint64_t>(deadline, now + kPeerCheckMs) : deadline;
         std::unique_lock<std::mutex> lk(h->mu);
         auto ready = [&] {
           return !h->inbox.empty() || h->pause != -1 || h->kill || (h->shutdown && !shutdown_seen);
         };
         bool woke = true;
-        if (deadline == UINT64_MAX) {
+        if (until == UINT64_MAX) {
           h->cv.wait(lk, ready);
         } else {
-          woke = h->cv.wait_until(lk, std::chrono::steady_clock::time_point(std::chrono::milliseconds(deadline)),
+          woke = h->cv.wait_until(lk, std::chrono::steady_clock::time_point(std::chrono::milliseconds(until)),
                                   ready);
         }
         lk.unlock();
-        if (!woke) c.on_timer(now_ms());
+        if (!woke) {
+          if (now_ms() >= deadline) {
+            c.on_timer(now_ms());
+          } else if (watch && (sock_wait(fd, true, kBadSocket, 0) & kWaitSocket)) {
+            size_t avail = 0;
+            char* space = c.read_space(&avail);
+            take(sock_recv(fd, space, avail));  // readable: returns at once
+          }
+        }
       }
+    }
+    if (wake_r != kBadSocket) {
+      {
+        std::lock_guard<std::mutex> lk(h->mu);
+        sock_close(h->wake_fd);
+        h->wake_fd = kBadSocket;
+      }
+      sock_close(wake_r);
     }
     core.table.set_idle(h.get(), false);
     if (c.linger() && c.close_reason() != CloseReason::Count) linger(fd, core.opts.conn.linger_ms);

@@ -181,6 +181,10 @@ void QueueSink::on_body_end(Connection&, uint32_t seq, const Header* trailers, u
 
 void QueueSink::on_client_error(Connection&, HttpError e) { core_.events.push_client_error(id_, error_status(e)); }
 
+void QueueSink::on_raw(Connection&, Slice data) { core_.events.push_raw(id_, data); }
+
+void QueueSink::on_raw_end(Connection&) { core_.events.push_raw_end(id_); }
+
 // ---------------------------------------------------------------- owning thread side
 
 void ServerCore::apply_mailbox(ConnHandle& h, Connection& c) {

@@ -58,6 +58,7 @@ struct ConnHandle {
   std::list<ConnHandle*>::iterator lru_pos;
 
   void (*wake)(ConnHandle*) = nullptr;  // the driver's way to make the owning thread look at its mailbox
+  sock_t wake_fd = kBadSocket;          // blocking model, passthrough: written to wake the thread from its poll (mu)
   void* driver = nullptr;
 
   int64_t queued() const { return js_bytes.load() + unsent.load(); }
@@ -111,6 +112,8 @@ class QueueSink : public ConnSink {
   void on_body(Connection& c, uint32_t seq, Slice data) override;
   void on_body_end(Connection& c, uint32_t seq, const Header* trailers, uint32_t n) override;
   void on_client_error(Connection& c, HttpError e) override;
+  void on_raw(Connection& c, Slice data) override;
+  void on_raw_end(Connection& c) override;
 
  private:
   ServerCore& core_;

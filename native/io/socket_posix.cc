@@ -7,6 +7,7 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <unistd.h>
@@ -172,5 +173,47 @@ int64_t sock_send(sock_t s, const char* buf, size_t len) {
 void sock_shutdown_write(sock_t s) { shutdown(s, SHUT_WR); }
 void sock_shutdown_both(sock_t s) { shutdown(s, SHUT_RDWR); }
 void sock_close(sock_t s) { close(s); }
+
+int sock_wait(sock_t s, bool want_read, sock_t wake, int ms) {
+  pollfd p[2];
+  nfds_t n = 0;
+  // fd -1 is ignored by poll(): a socket we don't want to read still reports nothing but POLLHUP/POLLERR, which
+  // we don't want either (the next write tells), so leave it out.
+  p[n++] = pollfd{want_read ? s : -1, POLLIN, 0};
+  if (wake != kBadSocket) p[n++] = pollfd{wake, POLLIN, 0};
+  for (;;) {
+    const int r = poll(p, n, ms);
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) return 0;
+    int out = 0;
+    if (p[0].revents != 0) out |= kWaitSocket;
+    if (n > 1 && p[1].revents != 0) out |= kWaitWake;
+    return out;
+  }
+}
+
+bool sock_wake_pair(sock_t* r, sock_t* w) {
+  int fds[2];
+  if (pipe(fds) != 0) return false;
+  for (int fd : fds) {
+    fcntl(fd, F_SETFD, FD_CLOEXEC);
+    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL, 0) | O_NONBLOCK);
+  }
+  *r = fds[0];
+  *w = fds[1];
+  return true;
+}
+
+void sock_wake(sock_t w) {
+  const char b = 1;
+  ssize_t n = write(w, &b, 1);  // a full pipe is already a pending wake-up
+  (void)n;
+}
+
+void sock_wake_drain(sock_t r) {
+  char buf[64];
+  while (read(r, buf, sizeof buf) > 0) {
+  }
+}
 
 }  // namespace nova

@@ -139,4 +139,21 @@ void sock_shutdown_write(sock_t s) { shutdown(static_cast<SOCKET>(s), SD_SEND); 
 void sock_shutdown_both(sock_t s) { shutdown(static_cast<SOCKET>(s), SD_BOTH); }
 void sock_close(sock_t s) { closesocket(static_cast<SOCKET>(s)); }
 
+int sock_wait(sock_t s, bool want_read, sock_t /*wake*/, int ms) {
+  if (!want_read) {
+    Sleep(ms < 0 ? INFINITE : static_cast<DWORD>(ms));
+    return 0;
+  }
+  WSAPOLLFD p{};
+  p.fd = static_cast<SOCKET>(s);
+  p.events = POLLRDNORM;
+  const int r = WSAPoll(&p, 1, ms);
+  return r > 0 && p.revents != 0 ? kWaitSocket : 0;
+}
+
+// No pipe that WSAPoll can watch: callers wait in short slices instead.
+bool sock_wake_pair(sock_t*, sock_t*) { return false; }
+void sock_wake(sock_t) {}
+void sock_wake_drain(sock_t) {}
+
 }  // namespace nova

@@ -62,6 +62,8 @@ class ServerWrap : public Napi::ObjectWrap<ServerWrap> {
                            InstanceMethod<&ServerWrap::Respond>("respond"),
                            InstanceMethod<&ServerWrap::Write>("write"),
                            InstanceMethod<&ServerWrap::Abort>("abort"),
+                           InstanceMethod<&ServerWrap::Upgrade>("upgrade"),
+                           InstanceMethod<&ServerWrap::RawWrite>("rawWrite"),
                            InstanceMethod<&ServerWrap::Flush>("flush"),
                            InstanceMethod<&ServerWrap::PauseBody>("pauseBody"),
                            InstanceMethod<&ServerWrap::ResumeBody>("resumeBody"),
@@ -103,6 +105,7 @@ class ServerWrap : public Napi::ObjectWrap<ServerWrap> {
     opts.conn.max_requests_per_socket = get_u32(o, "maxRequestsPerSocket", 0);
     opts.conn.limits.max_header_size = get_u32(o, "maxHeaderSize", 16384);
     opts.max_connections = get_u32(o, "maxConnections", 10000);
+    opts.conn.allow_half_open = get_u32(o, "allowHalfOpen", 0) != 0;
     if (opts.max_connections == 0) opts.max_connections = 1;
   }
 
@@ -286,6 +289,32 @@ class ServerWrap : public Napi::ObjectWrap<ServerWrap> {
     cmd.seq = arg_u32(info, 1, "seq");
     cmd.kind = ResponseCmd::kAbort;
     core->stage(conn, std::move(cmd));
+  }
+
+  // JS's answer to a request dispatched with the Upgrade flag: accept (passthrough) or serve it as a request.
+  void Upgrade(const Napi::CallbackInfo& info) {
+    ServerCore* core = core_or_null();
+    if (!core) return;
+    ResponseCmd cmd;
+    const uint32_t conn = arg_u32(info, 0, "connId");
+    cmd.seq = arg_u32(info, 1, "seq");
+    cmd.kind = ResponseCmd::kUpgrade;
+    cmd.status = info[2].ToBoolean() ? 1 : 0;
+    core->stage(conn, std::move(cmd));
+  }
+
+  // Bytes written verbatim on an upgraded connection; end: nothing more will be written.
+  Napi::Value RawWrite(const Napi::CallbackInfo& info) {
+    ServerCore* core = core_or_null();
+    if (!core) return Napi::Number::New(info.Env(), 0);
+    ResponseCmd cmd;
+    const uint32_t conn = arg_u32(info, 0, "connId");
+    cmd.seq = arg_u32(info, 1, "seq");
+    body_bytes(info[2], &cmd.data);
+    const bool end = info[3].ToBoolean();
+    if (cmd.data.empty() && !end) return Napi::Number::New(info.Env(), 0);
+    cmd.kind = ResponseCmd::kRaw | (end ? ResponseCmd::kEnd : 0);
+    return Napi::Number::New(info.Env(), static_cast<double>(core->stage(conn, std::move(cmd))));
   }
 
   void Flush(const Napi::CallbackInfo&) {

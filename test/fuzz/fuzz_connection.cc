@@ -95,10 +95,14 @@ class Sink : public ConnSink {
     errors.push_back(e);
     body_seq = -1;  // a failed body gets no end event
   }
+  // The harness never accepts an upgrade (an upgradable request is answered as an ordinary one): no passthrough.
+  void on_raw(Connection&, Slice) override { FUZZ_CHECK(false, "passthrough bytes without an accepted upgrade"); }
+  void on_raw_end(Connection&) override { FUZZ_CHECK(false, "passthrough end without an accepted upgrade"); }
 };
 
 ConnConfig make_config(fuzz::Rng& rng) {
   ConnConfig cfg;
+  cfg.allow_half_open = rng.chance(2);  // off: a FIN with responses owed drops them (a cut, see call())
   if (rng.chance(2)) return cfg;  // the defaults
   cfg.limits.max_header_size = 64 + rng.below(512);
   cfg.limits.max_request_line = 16 + rng.below(256);

@@ -71,13 +71,14 @@ const char* reason_name(CloseReason r) {
 // ---- the recording sink ------------------------------------------------------------------------------------
 
 struct Ev {
-  enum Kind { Request, Body, BodyEnd, Error } kind = Request;
+  enum Kind { Request, Body, BodyEnd, Error, Raw, RawEnd } kind = Request;
   uint32_t seq = 0;
   std::string method, target, raw, headers;  // headers: "name: value\n" each
   int minor = 1;
   bool closes = false;
   BodyKind body = BodyKind::None;
   bool expect = false;
+  bool upgrade = false;  // dispatched as upgradable; data holds its tail
   std::string data;
   HttpError err = HttpError::None;
 };
@@ -101,6 +102,9 @@ class RecSink : public ConnSink {
     e.closes = closes;
     e.body = h.body;
     e.expect = h.expect_continue;
+    e.upgrade = h.upgrade;
+    if (h.upgrade) e.data = str(h.tail);
+    else CHECK(h.tail.len == 0, "a tail without upgrade");
     add(c, e);
   }
   void on_body(Connection& c, uint32_t seq, Slice data) override {
@@ -122,6 +126,26 @@ class RecSink : public ConnSink {
     e.kind = Ev::Error;
     e.err = err;
     add(c, e);
+  }
+  void on_raw(Connection& c, Slice data) override {
+    CHECK(data.len > 0, "empty on_raw");
+    Ev e;
+    e.kind = Ev::Raw;
+    e.data = str(data);
+    add(c, e);
+  }
+  void on_raw_end(Connection& c) override {
+    CHECK(count(Ev::RawEnd) == 0, "on_raw_end twice");
+    Ev e;
+    e.kind = Ev::RawEnd;
+    add(c, e);
+  }
+  // Every passthrough byte JS got: the upgradable request's tail, then the Raw events.
+  std::string raw() const {
+    std::string s;
+    for (const Ev& e : evs)
+      if ((e.kind == Ev::Request && e.upgrade) || e.kind == Ev::Raw) s += e.data;
+    return s;
   }
 
   // "GET /a; GET /b" for the requests seen.
@@ -170,6 +194,8 @@ class RecSink : public ConnSink {
         case Ev::Body: s += "|body " + std::to_string(e.seq) + " " + e.data; break;
         case Ev::BodyEnd: s += "|end " + std::to_string(e.seq); break;
         case Ev::Error: s += "|error " + std::to_string(static_cast<int>(e.err)); break;
+        case Ev::Raw: s += "|raw " + e.data; break;
+        case Ev::RawEnd: s += "|rawend"; break;
       }
       prev = &e;
     }
@@ -300,6 +326,22 @@ struct Drive {
   void pause(bool p) {
     c->set_body_paused(p, now);
     pump();
+  }
+  // JS's answer to an upgradable request.
+  void upgrade(uint32_t seq, bool accept) {
+    ResponseCmd r;
+    r.seq = seq;
+    r.kind = ResponseCmd::kUpgrade;
+    r.status = accept ? 1 : 0;
+    apply(r);
+  }
+  // Bytes JS writes on an upgraded connection.
+  void raw(uint32_t seq, const std::string& bytes, bool last = false) {
+    ResponseCmd r;
+    r.seq = seq;
+    r.kind = static_cast<uint8_t>(ResponseCmd::kRaw | (last ? ResponseCmd::kEnd : 0));
+    r.data = bytes;
+    apply(r);
   }
   // The clock moves ms by ms; the driver calls on_timer whenever the deadline has passed.
   void run_to(uint64_t t) {
@@ -1137,11 +1179,18 @@ void test_request_timeout() {
 
 // ---- end of input, shutdown, forced close --------------------------------------------------------------------
 
+// With allowHalfOpen: a FIN is a half-close, and the requests already received are still answered.
+ConnConfig half_open() {
+  ConnConfig c = config();
+  c.allow_half_open = true;
+  return c;
+}
+
 void test_eof() {
-  g_test = "on_eof";
+  g_test = "on_eof (allowHalfOpen)";
   for (bool blocking : {false, true}) {
     {
-      Drive d(config(), blocking);
+      Drive d(half_open(), blocking);
       d.send(get("/a"));
       d.fin();
       expect_open(d, "a complete request still gets its answer");
@@ -1151,7 +1200,7 @@ void test_eof() {
       expect_closed(d, CloseReason::Client, false, "half-close after a request");
     }
     {
-      Drive d(config(), blocking);
+      Drive d(half_open(), blocking);
       d.send(get("/1") + get("/2"));
       d.fin();
       d.end(1, "2");
@@ -1162,7 +1211,7 @@ void test_eof() {
     {
       // More pipelined requests than the cap, then FIN: the evented model reads the FIN while requests are still
       // buffered behind the cap; they are answered too, as in the blocking model.
-      ConnConfig cfg = config();
+      ConnConfig cfg = half_open();
       cfg.max_pipeline = 4;
       Drive d(cfg, blocking);
       std::string all, want;
@@ -1178,7 +1227,7 @@ void test_eof() {
     }
     {
       // The same with a request whose body the FIN cut short behind the cap: the complete ones are answered.
-      ConnConfig cfg = config();
+      ConnConfig cfg = half_open();
       cfg.max_pipeline = 2;
       Drive d(cfg, blocking);
       d.send(get("/0") + get("/1") + get("/2") + post_head("/p", 10) + "abc");
@@ -1191,7 +1240,7 @@ void test_eof() {
     }
     {
       // FIN cuts a body short behind an unanswered request: that one is still answered.
-      Drive d(config(), blocking);
+      Drive d(half_open(), blocking);
       d.send(get("/0") + post_head("/p", 10) + "abc");
       d.fin();
       expect_open(d, "the first request is owed");
@@ -1202,7 +1251,7 @@ void test_eof() {
     }
     {
       // ... and a response already complete for the cut request (it didn't need the body) goes out too.
-      Drive d(config(), blocking);
+      Drive d(half_open(), blocking);
       d.send(get("/0") + post_head("/p", 10) + "abc");
       d.end(1, "p");
       d.fin();
@@ -1211,7 +1260,7 @@ void test_eof() {
       expect_closed(d, CloseReason::Client, false, "FIN mid-body, response ready");
     }
     {
-      Drive d(config(), blocking);
+      Drive d(half_open(), blocking);
       d.send(post_head("/p", 10) + "abc");
       d.fin();
       CHECK_EQ(d.take(), "", "nothing to say");
@@ -1220,14 +1269,14 @@ void test_eof() {
       CHECK_EQ(d.take(), "", "a late response goes nowhere");
     }
     {
-      Drive d(config(), blocking);
+      Drive d(half_open(), blocking);
       d.send("GET / HTTP/1.1\r\nHo");
       d.fin();
       CHECK(d.sink.count(Ev::Request) == 0, "no request");
       expect_closed(d, CloseReason::Client, false, "FIN mid-head");
     }
     {
-      Drive d(config(), blocking);
+      Drive d(half_open(), blocking);
       d.send(get("/a"));
       d.end(0, "a");
       d.take();
@@ -1357,6 +1406,261 @@ void test_idle_transitions() {
 
 }  // namespace
 
+
+// ---- the client leaves (allowHalfOpen off, the default) ----------------------------------------------------
+
+void test_client_gone() {
+  g_test = "client gone";
+  for (bool blocking : {false, true}) {
+    {
+      // A FIN while a response is owed: closed at once, nothing written, a late response goes nowhere.
+      Drive d(config(), blocking);
+      d.send(get("/a"));
+      d.c->on_eof(d.now);  // the blocking driver reads it in its peer check while JS works
+      d.pump();
+      expect_closed(d, CloseReason::Client, false, "FIN while a response is owed");
+      d.end(0, "late");
+      CHECK_EQ(d.take(), "", "nothing written");
+    }
+    {
+      // Pipelined requests not yet dispatched (behind the cap) are dropped with it.
+      ConnConfig cfg = config();
+      cfg.max_pipeline = 2;
+      Drive d(cfg, blocking);
+      std::string all;
+      for (int i = 0; i < 5; ++i) all += get("/" + std::to_string(i));
+      d.send(all);
+      d.c->on_eof(d.now);
+      d.pump();
+      CHECK(d.sink.count(Ev::Request) == 2u, "dispatched before the FIN: %zu",
+            d.sink.count(Ev::Request));
+      expect_closed(d, CloseReason::Client, false, "FIN with requests pipelined behind the cap");
+      d.end(0, "0");
+      d.end(1, "1");
+      CHECK(d.sink.count(Ev::Request) == 2u, "nothing dispatched after the FIN");
+      CHECK_EQ(d.take(), "", "nothing written");
+    }
+    {
+      // A response half written: cut, closed at once.
+      Drive d(config(), blocking);
+      d.send(get("/a"));
+      d.head(0);
+      d.data(0, "part");
+      d.take();
+      d.c->on_eof(d.now);
+      d.pump();
+      expect_closed(d, CloseReason::Client, false, "FIN during a streamed response");
+    }
+    {
+      // Nothing owed: a FIN when idle still closes the quiet way.
+      Drive d(config(), blocking);
+      d.send(get("/a"));
+      d.end(0, "a");
+      CHECK_EQ(d.take(), resp("a"), "answered");
+      d.fin();
+      expect_closed(d, CloseReason::Client, false, "FIN when idle");
+    }
+    {
+      // The response was complete (only being written) when the FIN came: it still goes out.
+      Drive d(config(), blocking);
+      d.auto_write = false;
+      d.send(get("/a"));
+      d.end(0, "a");
+      d.c->on_eof(d.now);
+      d.auto_write = true;
+      d.pump();
+      CHECK_EQ(d.take(), resp("a"), "the finished response");
+      expect_closed(d, CloseReason::Client, false, "FIN with the response written");
+    }
+  }
+}
+
+// ---- upgrade and CONNECT: the passthrough state ------------------------------------------------------------
+
+const std::string kUpgradeReq =
+    "GET /chat HTTP/1.1\r\nHost: t\r\nConnection: keep-alive, Upgrade\r\nUpgrade: websocket\r\n\r\n";
+const std::string k101 = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n";
+
+void test_upgrade_every_split() {
+  g_test = "upgrade at every split point";
+  const std::string tail = "hello";
+  const std::string input = kUpgradeReq + tail;
+  for (bool blocking : {false, true}) {
+    for (size_t max_read : {SIZE_MAX, size_t{1}, size_t{7}}) {
+      for (size_t k = 0; k <= input.size(); ++k) {
+        Drive d(config(), blocking);
+        d.max_read = max_read;
+        d.send(input.substr(0, k));
+        d.send(input.substr(k));
+        const Ev* r = d.sink.request(0);
+        CHECK(r != nullptr && r->upgrade && r->method == "GET" && r->target == "/chat", "split %zu: upgradable "
+              "request dispatched", k);
+        CHECK(d.sink.count(Ev::Request) == 1 && d.sink.count(Ev::Raw) == 0, "split %zu: held until JS decides", k);
+        CHECK(!d.c->wants_read() && !d.c->idle(), "split %zu: held: no reading, not idle", k);
+        d.upgrade(0, true);
+        CHECK(d.c->upgraded(), "split %zu: passthrough", k);
+        CHECK_EQ(d.sink.raw(), tail, "the bytes after the head, each once (head + Raw)");
+        d.raw(0, k101);
+        CHECK_EQ(d.take(), k101, "the 101 goes out as JS wrote it");
+        d.send("world");
+        CHECK_EQ(d.sink.raw(), tail + "world", "later bytes pass through");
+        d.raw(0, "echo");
+        CHECK_EQ(d.take(), "echo", "raw bytes out");
+        CHECK(d.sink.count(Ev::Request) == 1, "nothing parsed in passthrough");
+        expect_open(d, "passthrough");
+        d.fin();
+        CHECK(d.sink.count(Ev::RawEnd) == 1, "split %zu: the client's FIN reaches JS", k);
+        expect_open(d, "after the client's FIN, JS still writes");
+        d.raw(0, "bye", true);
+        CHECK_EQ(d.take(), "bye", "last bytes");
+        expect_closed(d, CloseReason::Response, true, "JS ended the passthrough");
+      }
+    }
+  }
+}
+
+void test_upgrade_declined() {
+  g_test = "upgrade declined";
+  for (bool blocking : {false, true}) {
+    // No 'upgrade' listener: an ordinary request; what was held behind it is parsed after all.
+    Drive d(config(), blocking);
+    d.send(kUpgradeReq + get("/next"));
+    CHECK(d.sink.count(Ev::Request) == 1 && d.sink.request(0)->upgrade, "held");
+    CHECK_EQ(d.sink.request(0)->data, get("/next"), "the tail is what follows the head");
+    d.upgrade(0, false);
+    CHECK_EQ(d.sink.requests(), "GET /chat; GET /next", "parsing resumed");
+    d.end(0, "plain");
+    d.end(1, "next");
+    CHECK_EQ(d.take(), resp("plain") + resp("next"), "both answered");
+    expect_open(d, "keep-alive goes on");
+    CHECK(d.sink.count(Ev::Raw) == 0, "no passthrough");
+  }
+  {
+    // Answered without a decision (lib/ always decides; the core must not stay held): an ordinary request.
+    Drive d(config());
+    d.send(kUpgradeReq + get("/next"));
+    d.end(0, "plain");
+    CHECK_EQ(d.sink.requests(), "GET /chat; GET /next", "parsing resumed after the response");
+    d.end(1, "next");
+    CHECK_EQ(d.take(), resp("plain") + resp("next"), "both answered");
+  }
+  {
+    // Refused (CONNECT without a 'connect' listener: node destroys the socket): closed, not counted as an error.
+    Drive d(config());
+    d.send("CONNECT h:443 HTTP/1.1\r\nHost: h:443\r\n\r\n");
+    d.abort(0);
+    CHECK_EQ(d.take(), "", "nothing written");
+    expect_closed(d, CloseReason::Response, false, "CONNECT refused");
+  }
+}
+
+void test_upgrade_candidates() {
+  g_test = "which requests may switch protocols";
+  struct Case {
+    std::string req;
+    bool upgrade;
+    const char* what;
+  };
+  const Case cases[] = {
+      {kUpgradeReq, true, "Upgrade + Connection: upgrade"},
+      {"GET / HTTP/1.1\r\nHost: t\r\nconnection: UPGRADE\r\nupgrade: h2c\r\n\r\n", true, "any case"},
+      {"GET / HTTP/1.0\r\nConnection: Upgrade\r\nUpgrade: x\r\n\r\n", true, "HTTP/1.0"},
+      {"CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n", true, "CONNECT"},
+      {"CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\nContent-Length: 3\r\n\r\n", true,
+       "CONNECT with a length: the bytes after the head are the tunnel's"},
+      {"GET / HTTP/1.1\r\nHost: t\r\nUpgrade: websocket\r\n\r\n", false, "Upgrade without the token"},
+      {"GET / HTTP/1.1\r\nHost: t\r\nConnection: upgrade\r\n\r\n", false, "the token without Upgrade"},
+      {"GET / HTTP/1.1\r\nHost: t\r\nConnection: upgraded\r\nUpgrade: x\r\n\r\n", false, "not the token"},
+      {"POST / HTTP/1.1\r\nHost: t\r\nConnection: upgrade\r\nUpgrade: x\r\nContent-Length: 3\r\n\r\nabc", false,
+       "with a body"},
+  };
+  for (const Case& c : cases) {
+    Drive d(config());
+    d.send(c.req + "xyz");
+    const Ev* r = d.sink.request(0);
+    CHECK(r != nullptr && r->upgrade == c.upgrade, "%s: upgrade %d", c.what, r ? r->upgrade : -1);
+    if (r != nullptr && r->upgrade) {
+      CHECK_EQ(r->data, "xyz", c.what);
+      CHECK(r->body == BodyKind::None, "%s: no body", c.what);
+    }
+  }
+  {
+    // While the server shuts down, an upgrade is an ordinary request (which closes).
+    Drive d(config());
+    d.send(get("/a"));
+    d.c->begin_shutdown(d.now);
+    d.send(kUpgradeReq);
+    CHECK(d.sink.count(Ev::Request) == 1, "nothing new parsed during shutdown");
+  }
+}
+
+void test_passthrough_behind_a_response() {
+  g_test = "upgrade pipelined behind an unanswered request";
+  for (bool blocking : {false, true}) {
+    Drive d(config(), blocking);
+    d.send(get("/a") + kUpgradeReq + "tail");
+    CHECK_EQ(d.sink.requests(), "GET /a; GET /chat", "both dispatched");
+    d.upgrade(1, true);
+    d.raw(1, k101);
+    CHECK_EQ(d.take(), "", "the 101 waits for the response before it");
+    d.end(0, "a");
+    CHECK_EQ(d.take(), resp("a") + k101, "in order");
+    d.raw(1, "x");
+    CHECK_EQ(d.take(), "x", "then raw bytes directly");
+    CHECK_EQ(d.sink.raw(), "tail", "the tail once");
+  }
+}
+
+void test_passthrough_flow_and_deadlines() {
+  g_test = "passthrough flow control and deadlines";
+  ConnConfig cfg = config();
+  cfg.keep_alive_timeout_ms = 100;
+  cfg.headers_timeout_ms = 100;
+  cfg.request_timeout_ms = 100;
+  for (bool blocking : {false, true}) {
+    Drive d(cfg, blocking);
+    d.send(kUpgradeReq);
+    d.upgrade(0, true);
+    CHECK(d.c->deadline() == UINT64_MAX, "no keep-alive/headers/request deadline once upgraded");
+    d.wait(10000);
+    expect_open(d, "quiet for 10 s");
+    CHECK(!d.c->idle(), "never idle (no eviction, no closeIdleConnections)");
+    d.c->begin_shutdown(d.now);
+    d.pump();
+    expect_open(d, "server.close() lets it run");
+    d.pause(true);
+    CHECK(!d.c->wants_read(), "paused: no reading");
+    d.send("abc");
+    CHECK(d.sink.count(Ev::Raw) == 0, "nothing while paused");
+    d.pause(false);
+    CHECK_EQ(d.sink.raw(), "abc", "after resume");
+    // A client that stops reading what we owe it is still dropped (send stall).
+    d.auto_write = false;
+    d.raw(0, std::string(1000, 'x'));
+    CHECK(d.c->deadline() != UINT64_MAX, "a send deadline while output is owed");
+    d.wait(cfg.send_timeout_ms + 10);
+    expect_closed(d, CloseReason::Client, false, "send stall");
+  }
+  {
+    // JS destroys the socket: closed once written, reason Response (not an error).
+    Drive d(config());
+    d.send(kUpgradeReq);
+    d.upgrade(0, true);
+    d.raw(0, "last");
+    d.abort(0);
+    CHECK_EQ(d.take(), "last", "written before the close");
+    expect_closed(d, CloseReason::Response, false, "destroy()");
+  }
+  {
+    // The client resets: the driver's force_close; nothing more reaches JS.
+    Drive d(config());
+    d.send(kUpgradeReq + "x");
+    d.upgrade(0, true);
+    d.c->force_close(CloseReason::Client);
+    CHECK(d.c->done() && d.reason() == CloseReason::Client, "reset");
+  }
+}
+
 int main() {
   test_keep_alive_11();
   test_keep_alive_10();
@@ -1380,6 +1684,12 @@ int main() {
   test_shutdown();
   test_force_close_and_abort();
   test_idle_transitions();
+  test_client_gone();
+  test_upgrade_every_split();
+  test_upgrade_declined();
+  test_upgrade_candidates();
+  test_passthrough_behind_a_response();
+  test_passthrough_flow_and_deadlines();
   if (failures) {
     std::fprintf(stderr, "connection_test: %d failure(s)\n", failures);
     return 1;
