@@ -1,6 +1,7 @@
 // Clients that go away: a reset in the middle of a request head, a body or a response never takes the server down
-// (other and later connections are served, the request/response objects get 'close'); a client that half-closes
-// after a complete request still gets its response(s), then the server closes.
+// (other and later connections are served, the request/response objects get 'close'); with allowHalfOpen, a client
+// that half-closes after a complete request still gets its response(s), then the server closes (without it, such a
+// client has left: test/connection-disconnect.test.ts).
 import { afterEach, describe, expect, test } from 'vitest';
 import {
   cleanup, deferred, get, ioModels, normalize, RawClient, response, sleep, startServer, waitFor,
@@ -116,9 +117,9 @@ describe.each(ioModels)('client resets (%o)', (model) => {
   });
 });
 
-describe.each(ioModels)('half-close (%o)', (model) => {
+describe.each(ioModels)('half-close with allowHalfOpen (%o)', (model) => {
   test('FIN after a full request: the response still arrives, then the server closes', async () => {
-    const { port } = await startServer({ ...model }, (req, res) => {
+    const { port } = await startServer({ ...model, allowHalfOpen: true }, (req, res) => {
       setTimeout(() => res.end('answer'), 50);
     });
     const c = await RawClient.connect(port);
@@ -133,7 +134,7 @@ describe.each(ioModels)('half-close (%o)', (model) => {
   });
 
   test('FIN after two pipelined requests: both responses arrive in order', async () => {
-    const { port } = await startServer({ ...model }, (req, res) => {
+    const { port } = await startServer({ ...model, allowHalfOpen: true }, (req, res) => {
       setTimeout(() => res.end(req.url), req.url === '/1' ? 80 : 10);
     });
     const c = await RawClient.connect(port);
@@ -145,7 +146,7 @@ describe.each(ioModels)('half-close (%o)', (model) => {
   });
 
   test('FIN after a full request with a body: the response still arrives', async () => {
-    const { port } = await startServer({ ...model }, async (req, res) => {
+    const { port } = await startServer({ ...model, allowHalfOpen: true }, async (req, res) => {
       const chunks: Buffer[] = [];
       for await (const ch of req) chunks.push(ch);
       res.end(Buffer.concat(chunks));
@@ -159,7 +160,7 @@ describe.each(ioModels)('half-close (%o)', (model) => {
 
   test('FIN in the middle of a head: the server closes without calling the handler', async () => {
     let calls = 0;
-    const { port } = await startServer({ ...model }, (req, res) => {
+    const { port } = await startServer({ ...model, allowHalfOpen: true }, (req, res) => {
       calls++;
       res.end(req.url);
     });

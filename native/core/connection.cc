@@ -155,7 +155,22 @@ void Connection::pass_through() {
   if (eof_ && !raw_end_sent_) {
     raw_end_sent_ = true;
     sink_.on_raw_end(*this);
+    both_ends_done();
   }
+}
+
+// Passthrough: once the client's end reached JS and JS ended its side too, the connection closes (after output).
+void Connection::both_ends_done() {
+  if (closing_now_ || !raw_end_sent_) return;
+  Pending* p = find(held_seq_);
+  if (p == nullptr || !p->raw_ended || p->ended) return;
+  p->ended = true;
+  if (p == &pipeline_.front()) finish_front();
+}
+
+bool Connection::wants_write_shutdown() const {
+  if (write_shut_ || closing_now_ || state_ != ReadState::Passthrough || out_size() > 0) return false;
+  return pipeline_.size() == 1 && pipeline_.front().raw_ended;
 }
 
 bool Connection::parse_head() {
@@ -328,13 +343,13 @@ void Connection::on_response(ResponseCmd& cmd, uint64_t now_ms) {
     return;
   }
   if (cmd.kind & ResponseCmd::kRaw) {
-    if (!p->upgraded) return;
+    if (!p->upgraded || p->raw_ended) return;  // nothing after JS's end (it may have been written already)
     std::string& out = sink_for(*p);
     if (out.empty()) out.swap(cmd.data);
     else out.append(cmd.data);
     if (cmd.kind & ResponseCmd::kEnd) {
-      p->ended = true;
-      if (p == &pipeline_.front()) finish_front();
+      p->raw_ended = true;
+      both_ends_done();
     }
     return;
   }
@@ -423,7 +438,7 @@ void Connection::finish_front() {
       else if (shutting_down_) r = CloseReason::Shutdown;
       else if (f.closes) r = CloseReason::Client;
       else if (f.last) r = CloseReason::MaxRequests;
-      close_after_output(r, !f.aborted);
+      close_after_output(r, !f.aborted && !f.upgraded);  // a passthrough ends when both sides have
       return;
     }
     if (!f.body_done && state_ == ReadState::Body && body_seq_ == f.seq) body_discard_ = true;

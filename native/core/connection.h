@@ -130,6 +130,10 @@ class Connection {
   }
   // The connection was handed to JS (upgrade, CONNECT): bytes pass through both ways, nothing is parsed.
   bool upgraded() const { return state_ == ReadState::Passthrough; }
+  // Passthrough: JS ended its side and all of it is written; the driver shuts the write side (FIN) once and calls
+  // write_shut(). The connection closes when the client ends its side too (its bytes until then still reach JS).
+  bool wants_write_shutdown() const;
+  void write_shut() { write_shut_ = true; }
   // Earliest deadline in ms (UINT64_MAX: none).
   uint64_t deadline() const;
   uint32_t requests() const { return next_seq_; }
@@ -149,6 +153,7 @@ class Connection {
     bool body_done = true;  // its request body fully parsed
     bool upgradable = false;  // dispatched with head.upgrade: JS decides whether it switches protocols
     bool upgraded = false;    // JS accepted: this entry stands for the passthrough until JS ends or aborts it
+    bool raw_ended = false;   // JS ended its side of the passthrough
     Framing framing = Framing::Length;
     std::string out;        // output produced while an earlier response is unfinished
   };
@@ -158,6 +163,7 @@ class Connection {
 
   void parse();
   void pass_through();
+  void both_ends_done();
   void on_upgrade(Pending& p, bool accept);
   bool parse_head();
   bool parse_body();
@@ -206,6 +212,7 @@ class Connection {
   uint32_t held_seq_ = 0;     // the request that holds the connection (ReadState::Held)
   size_t held_bytes_ = 0;     // bytes after its head that JS got with it (the `head` of 'upgrade')
   bool raw_end_sent_ = false;  // passthrough: on_raw_end was reported
+  bool write_shut_ = false;    // passthrough: the driver sent our FIN
 };
 
 }  // namespace nova

@@ -175,6 +175,10 @@ class BlockingDriver : public Driver, public std::enable_shared_from_this<Blocki
         c.out_consumed(static_cast<size_t>(n), now_ms());
         core.after_write(*h, c);
       }
+      if (c.wants_write_shutdown()) {
+        sock_shutdown_write(fd);
+        c.write_shut();
+      }
       core.after_write(*h, c);
       if (c.done()) break;
       const bool idle = c.idle();
@@ -197,6 +201,7 @@ class BlockingDriver : public Driver, public std::enable_shared_from_this<Blocki
             std::lock_guard<std::mutex> lk(h->mu);
             h->wake_fd = w;
           }
+          continue;  // JS may have posted before the pipe existed (its wake-up went to cv): read the mailbox first
         }
         int ms = -1;
         if (deadline != UINT64_MAX) ms = deadline > now ? static_cast<int>(std::min<uint64_t>(deadline - now + 1, 1u << 30)) : 1;

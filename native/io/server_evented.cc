@@ -351,6 +351,10 @@ void Loop::service(LoopConn* lc, uint64_t now) {
       c.force_close(h.kill ? static_cast<CloseReason>(h.kill_reason.load()) : CloseReason::Client);
     }
   }
+  if (c.wants_write_shutdown()) {
+    sock_shutdown_write(h.fd);
+    c.write_shut();
+  }
   core_.after_write(h, c);
   if (c.done()) {
     if (c.linger() && !h.kill) {

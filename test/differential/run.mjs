@@ -69,10 +69,24 @@ function recorder() {
   return { byPort, handler };
 }
 
+// CONNECT goes to 'connect' in both servers (and the socket is destroyed when nobody listens): record it like a
+// request. What follows the head is tunnel data, so its body is left empty.
+function recordConnect(r) {
+  return (req, socket) => {
+    const port = socket.remotePort;
+    if (!r.byPort.has(port)) r.byPort.set(port, []);
+    r.byPort.get(port).push({ method: req.method, target: req.url, version: req.httpVersion,
+      headers: [...req.rawHeaders], body: '', complete: true, trailers: [], answered: true, tunnel: true });
+    socket.on('error', () => {});
+    socket.end('HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok');
+  };
+}
+
 async function startNova() {
   const r = recorder();
   const server = createServer({}, r.handler);
   server.on('clientError', () => {});
+  server.on('connect', recordConnect(r));
   await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
   return { name: 'nova', server, port: server.address().port, byPort: r.byPort };
 }
@@ -83,16 +97,7 @@ async function startNode() {
   // Server policy, not parsing: node:http answers 417 to an expectation it does not know unless this is listened
   // for; nova-http ignores unknown expectations (RFC 9110 10.1.1 allows both). Compare the parsing only.
   server.on('checkExpectation', r.handler);
-  // CONNECT goes to 'connect' (and the socket is destroyed when nobody listens): record it like a request. What
-  // follows the head is tunnel data for node:http, so its body is left empty.
-  server.on('connect', (req, socket) => {
-    const port = socket.remotePort;
-    if (!r.byPort.has(port)) r.byPort.set(port, []);
-    r.byPort.get(port).push({ method: req.method, target: req.url, version: req.httpVersion,
-      headers: [...req.rawHeaders], body: '', complete: true, trailers: [], answered: true, tunnel: true });
-    socket.on('error', () => {});
-    socket.end('HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok');
-  });
+  server.on('connect', recordConnect(r));
   server.on('clientError', (err, socket) => {
     // node:http's own answer (400 / 431 / 413, see _http_server.js), noted with the parser's error code.
     const port = socket.remotePort;

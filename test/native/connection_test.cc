@@ -274,6 +274,10 @@ struct Drive {
       wire.append(c->out_data(), c->out_size());
       c->out_consumed(c->out_size(), now);
     }
+    if (c->wants_write_shutdown()) {
+      wire += "<FIN>";
+      c->write_shut();
+    }
   }
   void send(const std::string& bytes) {
     socket_in += bytes;
@@ -1513,9 +1517,32 @@ void test_upgrade_every_split() {
         expect_open(d, "after the client's FIN, JS still writes");
         d.raw(0, "bye", true);
         CHECK_EQ(d.take(), "bye", "last bytes");
-        expect_closed(d, CloseReason::Response, true, "JS ended the passthrough");
+        expect_closed(d, CloseReason::Response, false, "JS ended the passthrough after the client");
       }
     }
+  }
+}
+
+void test_passthrough_half_close() {
+  g_test = "passthrough: JS ends first";
+  for (bool blocking : {false, true}) {
+    Drive d(config(), blocking);
+    d.send(kUpgradeReq);
+    d.upgrade(0, true);
+    d.auto_write = false;
+    d.raw(0, "last", true);
+    CHECK(!d.c->wants_write_shutdown(), "not before the bytes are out");
+    d.auto_write = true;
+    d.pump();
+    CHECK_EQ(d.take(), "last<FIN>", "the bytes, then our FIN");
+    expect_open(d, "the client's side is still open");
+    d.send("more");
+    CHECK_EQ(d.sink.raw(), "more", "its bytes still reach JS");
+    d.raw(0, "after the end");
+    CHECK_EQ(d.take(), "", "nothing after our FIN");
+    d.fin();
+    CHECK(d.sink.count(Ev::RawEnd) == 1, "its end too");
+    expect_closed(d, CloseReason::Response, false, "both sides ended");
   }
 }
 
@@ -1686,6 +1713,7 @@ int main() {
   test_idle_transitions();
   test_client_gone();
   test_upgrade_every_split();
+  test_passthrough_half_close();
   test_upgrade_declined();
   test_upgrade_candidates();
   test_passthrough_behind_a_response();
