@@ -13,6 +13,9 @@
 //    response that says Connection: close (or is close-delimited, or answers a closing request) is the last one,
 //    a ready-made error response only at the end and only after on_client_error with that error;
 //  - idle() only when every dispatched request was answered;
+//  - an upgradable request (sometimes accepted, sometimes declined) holds parsing until the decision; accepted,
+//    the bytes after its head reach JS once each and in order (the tail, then Raw events, then RawEnd after EOF),
+//    and what JS writes follows the responses before it verbatim, nothing after it;
 //  - once the client's EOF is fed and the handler has answered everything, the connection is done().
 // Build and run: npm run fuzz (scripts/fuzz.js); replay one input: build-fuzz/fuzz_connection <file>.
 #include <algorithm>
@@ -48,6 +51,10 @@ struct Request {
   bool head_sent = false;
   bool done = false;          // ended or aborted
   bool aborted = false;
+  bool upgradable = false;    // dispatched with head.upgrade
+  bool decided = false;       // kUpgrade sent
+  bool upgraded = false;      // accepted: the handler writes raw bytes (raw_out) instead of a response
+  std::string raw_out;
 };
 
 class Sink : public ConnSink {
@@ -68,7 +75,13 @@ class Sink : public ConnSink {
     std::string all = str(h.method) + str(h.target);
     for (uint32_t i = 0; i < h.header_count; ++i) all += str(h.headers[i].name) + str(h.headers[i].value);
     FUZZ_CHECK(all.size() <= raw.len, "views inside the raw head");
+    FUZZ_CHECK(raw_seq < 0, "a request dispatched on an upgraded connection");
     Request r;
+    r.upgradable = h.upgrade;
+    if (h.upgrade) {
+      raw_in = str(h.tail);
+      upgrade_head = str(raw);
+    }
     r.is_head = h.is_head;
     r.minor = h.version_minor;
     r.closes = closes;
@@ -95,9 +108,19 @@ class Sink : public ConnSink {
     errors.push_back(e);
     body_seq = -1;  // a failed body gets no end event
   }
-  // The harness never accepts an upgrade (an upgradable request is answered as an ordinary one): no passthrough.
-  void on_raw(Connection&, Slice) override { FUZZ_CHECK(false, "passthrough bytes without an accepted upgrade"); }
-  void on_raw_end(Connection&) override { FUZZ_CHECK(false, "passthrough end without an accepted upgrade"); }
+  void on_raw(Connection&, Slice data) override {
+    FUZZ_CHECK(raw_seq >= 0 && !raw_ended, "passthrough bytes without an accepted upgrade, or after its end");
+    FUZZ_CHECK(data.len > 0, "no empty raw events");
+    raw_in += str(data);
+  }
+  void on_raw_end(Connection&) override {
+    FUZZ_CHECK(raw_seq >= 0 && !raw_ended, "passthrough end without an accepted upgrade, or twice");
+    raw_ended = true;
+  }
+  int raw_seq = -1;        // the accepted upgrade
+  bool raw_ended = false;  // on_raw_end came
+  std::string raw_in;      // its tail, then every Raw byte
+  std::string upgrade_head;  // the raw head of the last upgradable request
 };
 
 ConnConfig make_config(fuzz::Rng& rng) {
@@ -211,6 +234,39 @@ class Harness {
     const uint32_t seq = all ? open.front() : open[rng_.below(static_cast<uint32_t>(open.size()))];
     Request& r = sink_.reqs[seq];
     if (!r.planned) plan(r, seq);
+    if (r.upgradable && !r.decided) {
+      // lib/ decides at once, before anything else for this request.
+      ResponseCmd up;
+      up.seq = seq;
+      up.kind = ResponseCmd::kUpgrade;
+      up.status = rng_.chance(2) ? 1 : 0;
+      r.decided = true;
+      r.upgraded = up.status == 1;
+      const bool accepted = r.upgraded;  // declined, parsing resumes: sink_.reqs may grow and move `r`
+      if (accepted) sink_.raw_seq = static_cast<int>(seq);
+      call([&] { conn_.on_response(up, now_); });
+      if (accepted && conn_.close_reason() == CloseReason::Count)
+        FUZZ_CHECK(conn_.upgraded(), "accepted but not upgraded");
+      return;
+    }
+    if (r.upgraded) {
+      ResponseCmd cmd;
+      cmd.seq = seq;
+      if (r.mode == Request::AbortBefore && rng_.chance(4)) {
+        cmd.kind = ResponseCmd::kAbort;
+        r.done = r.aborted = true;
+      } else {
+        cmd.kind = ResponseCmd::kRaw;
+        cmd.data = "<" + std::to_string(seq) + ":" + std::to_string(r.raw_out.size()) + ">";
+        if (all || rng_.chance(4)) {
+          cmd.kind |= ResponseCmd::kEnd;
+          r.done = true;
+        }
+        r.raw_out += cmd.data;
+      }
+      call([&] { conn_.on_response(cmd, now_); });
+      return;
+    }
     // Usually wait for the request body before answering, as most handlers do; sometimes answer early.
     if (!all && r.has_body && !r.body_ended && !rng_.chance(4)) return;
 
@@ -314,6 +370,11 @@ class Harness {
       if (i > 100) advance(true);
     }
     FUZZ_CHECK(conn_.done(), "the connection never finished after EOF:\n" + dump());
+    if (sink_.raw_seq >= 0) {
+      // Every byte the client sent after the upgradable head reached JS once, in order (a prefix if closed early).
+      const std::string sent(reinterpret_cast<const char*>(data_), pos_);
+      FUZZ_CHECK(sent.find(sink_.upgrade_head + sink_.raw_in) != std::string::npos, "passthrough input bytes\n" + dump());
+    }
     write_out(true);
     FUZZ_CHECK(conn_.out_size() == 0, "output left after done()");
   }
@@ -372,6 +433,14 @@ class Harness {
     const bool may_cut = cut_;
     while (i < wire_.size()) {
       FUZZ_CHECK(!must_end, "bytes after a closing response at " + std::to_string(i) + "\n" + dump());
+      if (sink_.raw_seq >= 0 && next_seq == static_cast<uint32_t>(sink_.raw_seq)) {
+        // The passthrough: exactly what the handler wrote (a prefix when cut), and nothing after it.
+        const Request& u = sink_.reqs[next_seq];
+        const std::string got = wire_.substr(i);
+        FUZZ_CHECK(got == u.raw_out || ((may_cut || u.aborted) && u.raw_out.compare(0, got.size(), got) == 0),
+                   "passthrough bytes\n" + dump());
+        return;
+      }
       Resp r;
       if (!parse_head(i, &r)) {
         FUZZ_CHECK(may_cut || last_aborted(next_seq), "output ends inside a response head\n" + dump());
@@ -397,6 +466,7 @@ class Harness {
       FUZZ_CHECK(seq < sink_.reqs.size(), "response to an unknown request");
       const Request& q = sink_.reqs[seq];
       ++next_seq;
+      FUZZ_CHECK(!q.upgraded, "a response head for an upgraded request\n" + dump());
       FUZZ_CHECK(q.head_sent && r.status == q.status, "status of response " + xseq + "\n" + dump());
       FUZZ_CHECK(r.field("date") != "\x01", "Date in response " + xseq);
       const bool close = r.field("connection").find("close") != std::string::npos;
