@@ -42,6 +42,13 @@ function novaVersion() {
   return `${v ?? '?'}${rev && /^[0-9a-f]+$/.test(rev) ? ` (${rev}${dirty ? '+local changes' : ''})` : ''}`;
 }
 
+// nginx -v prints to stderr.
+function nginxVersion() {
+  const r = spawnSync('nginx', ['-v'], { encoding: 'utf8', timeout: 5000,
+    env: { ...process.env, PATH: `${process.env.PATH}:/usr/sbin:/sbin` } });
+  return `${r.stdout || ''}${r.stderr || ''}`.match(/nginx\/(\S+)/)?.[1] ?? null;
+}
+
 function readSysctl(name) {
   try {
     return fs.readFileSync(`/proc/sys/${name.replace(/\./g, '/')}`, 'utf8').trim().replace(/\s+/g, ' ');
@@ -68,6 +75,7 @@ function collect() {
       fastify: peerVersion('fastify'),
       wrk: (sh('wrk', ['-v']) || '').match(/wrk (\S+)/)?.[1] ?? null,
       ab: (sh('ab', ['-V']) || '').match(/Version (\S+)/)?.[1] ?? null,
+      nginx: nginxVersion(),
     },
     sysctl: {
       'net.core.somaxconn': readSysctl('net.core.somaxconn'),

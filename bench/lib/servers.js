@@ -40,6 +40,11 @@ function peerVersion(pkg) {
   }
 }
 
+function onPath(prog) {
+  return (process.env.PATH || '').split(path.delimiter).concat(['/usr/sbin', '/sbin'])
+    .some((d) => d && fs.existsSync(path.join(d, prog)));
+}
+
 const node = process.execPath;
 const nova = (ioModel, keepAlive, extra = {}) => ({
   usage: true,
@@ -47,7 +52,8 @@ const nova = (ioModel, keepAlive, extra = {}) => ({
   env: { NOVA_IO_MODEL: ioModel, NOVA_KEEPALIVE: keepAlive ? 'on' : 'off', ...extra },
 });
 
-// id -> definition. `nova: true` marks this project's servers; `peer` names the npm package it needs;
+// id -> definition. `nova: true` marks this project's servers; `peer` names the npm package it needs; `system` the
+// program it needs on PATH (an apt package, not an npm one);
 // `optional` ones run only when named in --servers; `usage`: a single process answering SIGUSR2 with its context
 // switches (servers/_common.js).
 const SERVERS = [
@@ -63,6 +69,8 @@ const SERVERS = [
     env: { CLUSTER_WORKERS: '2' } },
   { id: 'uws', label: 'uWebSockets.js', peer: '@trufflesuite/uws-js-unofficial', usage: true,
     argv: [node, path.join(SERVERS_DIR, 'uws.js')], env: {} },
+  { id: 'nginx', label: 'nginx (1 worker)', system: 'nginx', argv: ['bash', path.join(SERVERS_DIR, 'nginx.sh')], env: {},
+    note: 'worker_processes 1, access_log off, keepalive_requests lifted (others keep a connection for good); `return 200` from the config' },
   { id: 'bun', label: 'Bun.serve', peer: 'bun', argv: null, env: {} },
   { id: 'fastify', label: 'fastify', peer: 'fastify', usage: true, argv: [node, path.join(SERVERS_DIR, 'fastify.js')], env: {} },
 ];
@@ -72,6 +80,7 @@ function resolveServers() {
   return SERVERS.map((s) => {
     const d = { ...s, cwd: BENCH };
     if (s.peer && !peerVersion(s.peer)) d.missing = `npm package ${s.peer} is not installed in bench/node_modules`;
+    if (s.system && !onPath(s.system)) d.missing = `${s.system} is not installed (Debian: apt-get install ${s.system})`;
     if (s.id === 'bun' && !d.missing) {
       const bin = bunBinary();
       if (bin) d.argv = [bin, path.join(SERVERS_DIR, 'bun.js')];
