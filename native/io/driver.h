@@ -2,7 +2,7 @@
 #pragma once
 #include <memory>
 #include <string>
-#include "server_core.h"
+#include "registry.h"
 
 namespace nova {
 
@@ -22,21 +22,22 @@ class Driver {
   virtual ~Driver() = default;
   virtual bool listen(const std::string& host, int port, int backlog, ListenResult* out) = 0;
   // server.close(): stop accepting, close idle connections, let the rest finish with Connection: close;
-  // ServerClosed is pushed once the listener and every connection are gone.
+  // ServerClosed is reported once the listener and every connection are gone.
   virtual void close() = 0;
-  virtual void close_idle() { core().table.kill_idle(CloseReason::Shutdown); }
-  virtual void close_all() { core().table.kill_all(CloseReason::Shutdown); }
-  // Environment teardown: everything stops now; returns when no driver thread touches the core any more.
+  virtual void close_idle() { registry().table.kill_idle(CloseReason::Shutdown); }
+  virtual void close_all() { registry().table.kill_all(CloseReason::Shutdown); }
+  virtual size_t idle_count() { return registry().table.idle_count(); }
+  // Environment teardown: everything stops now; returns when no driver thread touches the registry any more.
   virtual void stop_now() = 0;
   // JS took the ServerClosed event: joins the driver's threads, which end by themselves once the server is closed
   // (a closed server keeps no thread, poller or descriptor).
   virtual void reap() {}
-  virtual ServerCore& core() = 0;
+  virtual Registry& registry() = 0;
   virtual void ref() {}
   virtual void unref() {}
 };
 
-std::shared_ptr<Driver> make_blocking_driver(std::shared_ptr<ServerCore> core);
-std::shared_ptr<Driver> make_evented_driver(std::shared_ptr<ServerCore> core);
+std::shared_ptr<Driver> make_blocking_driver(std::shared_ptr<Registry> reg);
+std::shared_ptr<Driver> make_evented_driver(std::shared_ptr<Registry> reg);
 
 }  // namespace nova

@@ -1,8 +1,9 @@
-// An event loop over one Poller: the connections it owns, their deadlines in a TimerWheel, and the mailbox
-// through which JS's responses arrive. Loop threads (server_evented.cc) and the inline driver
-// (native/node/server_inline_posix.cc) both drive it.
+// An event loop over one Poller: the connections it owns, their deadlines in a TimerWheel, their idle list, the
+// mailbox through which their responses arrive, and the writer its events go out through (one commit per turn).
+// Loop threads (server_evented.cc) and the inline driver (native/node/server_inline_posix.cc) both drive it.
 #pragma once
 #include <atomic>
+#include <memory>
 #include <mutex>
 #include <unordered_map>
 #include <vector>
@@ -12,26 +13,33 @@
 
 namespace nova {
 
+class Loop;
+
 // What a loop needs from the driver that owns it.
 class LoopHost {
  public:
   virtual ~LoopHost() = default;
   virtual void listener_released() = 0;  // this loop stopped watching the listener
   virtual void maybe_closed() = 0;       // a connection closed: the server may be fully closed now
+  // At the connection cap with nothing idle on `from`: ask another loop to evict its oldest idle connection.
+  // False when no loop has one.
+  virtual bool evict_elsewhere(Loop* from) = 0;
   std::atomic<int> starved_loops_{0};    // loops that stopped reading bodies until JS takes a batch
 };
 
 constexpr size_t kQueuedBodyCap = 8 << 20;  // bytes waiting for JS before loops stop reading request bodies
 
 struct LoopConn : TimerNode {
-  LoopConn(ServerCore& core, std::shared_ptr<ConnHandle> handle, uint64_t now)
-      : h(std::move(handle)), sink(core, h->id), c(core.opts.conn, sink, now) {}
+  LoopConn(Registry& reg, EventWriter& w, std::shared_ptr<ConnHandle> handle, uint64_t now)
+      : h(std::move(handle)), sink(reg, *h, w), c(reg.opts.conn, sink, now) {}
   std::shared_ptr<ConnHandle> h;
-  QueueSink sink;
+  HandleSink sink;
   Connection c;
+  LoopConn* idle_prev = nullptr;  // the loop's idle list, oldest first
+  LoopConn* idle_next = nullptr;
   bool reading = true;   // registered for readability
   bool writing = false;  // registered for writability
-  bool idle = false;     // as last told to the table
+  bool idle = false;     // on the loop's idle list
   bool lingering = false;
   bool starved = false;  // body reading stopped because JS is behind (kQueuedBodyCap)
   bool dirty = false;
@@ -39,9 +47,10 @@ struct LoopConn : TimerNode {
 
 class Loop {
  public:
-  Loop(LoopHost& d, ServerCore& core, std::unique_ptr<Poller> poller)
-      : d_(d), core_(core), poller_(std::move(poller)), wheel_(now_ms()) {}
+  Loop(LoopHost& d, Registry& reg, std::unique_ptr<Poller> poller);
+  ~Loop();
 
+  // Other threads: look at the connections posted (pause/resume, kill, shutdown) and the mailbox.
   void post(uint32_t id) {
     {
       std::lock_guard<std::mutex> lk(post_mu_);
@@ -50,22 +59,37 @@ class Loop {
     wake();
   }
   void wake() {
+    if (settling_.load(std::memory_order_relaxed)) return;  // inline: settle() runs right after JS anyway
     if (!wake_pending_.exchange(true)) wakeup_poller();
   }
   void stop() {
     stop_ = true;
     wakeup_poller();
   }
+  // Other threads: evict the oldest idle connection at the next turn / close every idle one.
+  void request_evict() {
+    evict_requests_.fetch_add(1);
+    wake();
+  }
+  void request_close_idle() {
+    close_idle_.store(true);
+    wake();
+  }
+  size_t idle_count() const { return idle_count_.load(std::memory_order_relaxed); }
+  const std::shared_ptr<Mailbox>& mailbox() const { return mailbox_; }
+
   // A loop thread's life: start, turns until stop() or until the server is closed and this loop owns nothing
   // any more, finish, then its poller is closed. The inline driver calls the same pieces from Node's own event
   // loop instead.
   void run(sock_t listener);
   void start(sock_t listener);
   // One turn: wait for readiness (up to timeout_ms; -1: until the next timer), read, accept, apply JS's
-  // responses, fire timers, write.
+  // responses, fire timers, write, hand the turn's events over.
   void turn(int timeout_ms);
   // Apply what JS posted and write it out, without waiting for readiness (the inline driver, right after JS).
   void settle();
+  // The inline driver: JS runs on this thread between turn() and settle(), so flushes need no wake-up.
+  void set_settling(bool on) { settling_.store(on, std::memory_order_relaxed); }
   void finish();
   // After finish(): closes the poller's descriptors; later wake-ups are ignored.
   void close_poller();
@@ -79,16 +103,20 @@ class Loop {
     std::lock_guard<std::mutex> lk(poller_mu_);
     if (poller_live_) poller_->wakeup();
   }
-  bool serving() const { return listening_ || !conns_.empty() || !core_.closing; }
+  bool serving() const { return listening_ || !conns_.empty() || !reg_.closing; }
   void pause_accepting(uint64_t now);
   void resume_accepting(uint64_t now);
-  void apply_posted();
+  static void wake_mailbox(void* self) { static_cast<Loop*>(self)->wake(); }
+  void release_listener_if_closing();
+  void apply_posted(uint64_t now);
   void service_dirty(uint64_t now);
   void accept_some(uint64_t now);
   void read_some(LoopConn* lc, uint64_t now);
   void linger_read(LoopConn* lc);
   void service(LoopConn* lc, uint64_t now);
   void close_conn(LoopConn* lc);
+  void set_idle(LoopConn* lc, bool idle);
+  bool evict_oldest(CloseReason r);
   void mark(LoopConn* lc) {
     if (!lc->dirty) {
       lc->dirty = true;
@@ -97,17 +125,26 @@ class Loop {
   }
 
   LoopHost& d_;
-  ServerCore& core_;
+  Registry& reg_;
   std::unique_ptr<Poller> poller_;
+  std::unique_ptr<EventWriter> writer_;
+  std::shared_ptr<Mailbox> mailbox_;
+  CommandBuffer commands_;  // the mailbox's last take
   TimerWheel wheel_;
   sock_t listener_ = kBadSocket;
   bool listening_ = false;
   std::unordered_map<uint32_t, LoopConn*> conns_;
   std::vector<LoopConn*> dirty_;
+  LoopConn* idle_head_ = nullptr;  // oldest idle
+  LoopConn* idle_tail_ = nullptr;
+  std::atomic<size_t> idle_count_{0};
+  std::atomic<int> evict_requests_{0};
+  std::atomic<bool> close_idle_{false};
   std::mutex post_mu_;
   std::vector<uint32_t> posted_;
   std::vector<uint32_t> taken_;
   std::atomic<bool> wake_pending_{false};
+  std::atomic<bool> settling_{false};
   std::atomic<bool> stop_{false};
   std::mutex poller_mu_;     // guards poller_live_ against the loop thread closing the poller
   bool poller_live_ = true;

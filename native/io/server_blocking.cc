@@ -29,14 +29,16 @@ void wake_blocking(ConnHandle* h) {
   if (h->wake_fd != kBadSocket) sock_wake(h->wake_fd);  // a passthrough thread sleeps in poll, not on cv
 }
 
+void wake_blocking_mailbox(void* h) { wake_blocking(static_cast<ConnHandle*>(h)); }
+
 class BlockingDriver : public Driver, public std::enable_shared_from_this<BlockingDriver> {
  public:
-  explicit BlockingDriver(std::shared_ptr<ServerCore> core) : core_(std::move(core)) {}
+  explicit BlockingDriver(std::shared_ptr<Registry> reg) : reg_(std::move(reg)) {}
   ~BlockingDriver() override {
     if (accept_thread_.joinable()) accept_thread_.join();
   }
 
-  ServerCore& core() override { return *core_; }
+  Registry& registry() override { return *reg_; }
 
   bool listen(const std::string& host, int port, int backlog, ListenResult* out) override {
     listener_ = sock_listen(host, port, backlog, false, &out->error);
@@ -48,22 +50,22 @@ class BlockingDriver : public Driver, public std::enable_shared_from_this<Blocki
   }
 
   void close() override {
-    if (core_->closing.exchange(true)) return;
+    if (reg_->closing.exchange(true)) return;
     stop_accepting();
-    core_->table.shutdown_all();
+    reg_->table.shutdown_all();
     maybe_closed();
   }
 
   void stop_now() override {
-    core_->closing = true;
+    reg_->closing = true;
     stop_accepting();
-    core_->table.kill_all(CloseReason::Shutdown);
+    reg_->table.kill_all(CloseReason::Shutdown);
     std::unique_lock<std::mutex> lk(live_mu_);
     // Bounded: a thread stuck in a system call we can't interrupt must not hang the process's exit.
     live_cv_.wait_for(lk, std::chrono::seconds(5), [&] { return live_threads_ == 0; });
     lk.unlock();
     if (accept_thread_.joinable()) accept_thread_.join();
-    core_->events.shut();
+    reg_->sink->shut();
   }
 
  private:
@@ -80,7 +82,7 @@ class BlockingDriver : public Driver, public std::enable_shared_from_this<Blocki
   }
 
   void maybe_closed() {
-    if (core_->closing && accept_done_ && core_->table.size() == 0) core_->events.push_server_closed();
+    if (reg_->closing && accept_done_ && reg_->table.size() == 0) reg_->sink->server_closed();
   }
 
   void accept_loop() {
@@ -90,24 +92,25 @@ class BlockingDriver : public Driver, public std::enable_shared_from_this<Blocki
       AcceptFail fail = AcceptFail::None;
       sock_t fd = sock_accept(listener_, &addr, &port, &fail);
       if (fd == kBadSocket) {
-        if (fail == AcceptFail::Fatal || core_->closing) break;
+        if (fail == AcceptFail::Fatal || reg_->closing) break;
         // EMFILE and friends: back off, retry (a blocking accept returns at once while the fds are out).
         if (fail == AcceptFail::NoFds) std::this_thread::sleep_for(std::chrono::milliseconds(kAcceptBackoffMs));
         continue;
       }
-      if (core_->closing) {
+      if (reg_->closing) {
         sock_close(fd);
         break;
       }
-      core_->stats.accepted.fetch_add(1);
+      reg_->stats.accepted.fetch_add(1);
       sock_set_nodelay(fd);
-      if (core_->table.size() >= core_->opts.max_connections &&
-          !core_->table.evict_oldest(CloseReason::Evicted)) {
+      if (reg_->table.size() >= reg_->opts.max_connections &&
+          !reg_->table.evict_oldest(CloseReason::Evicted)) {
         refuse(fd);
         continue;
       }
-      auto h = core_->table.add(fd, std::move(addr), port);
+      auto h = reg_->table.add(fd, std::move(addr), port);
       h->wake = wake_blocking;
+      h->mailbox = std::make_shared<Mailbox>(&wake_blocking_mailbox, h.get());
       {
         std::lock_guard<std::mutex> lk(live_mu_);
         ++live_threads_;
@@ -134,13 +137,15 @@ class BlockingDriver : public Driver, public std::enable_shared_from_this<Blocki
     while (sock_recv(fd, buf, sizeof buf) > 0) {
     }
     sock_close(fd);
-    core_->stats.closes[static_cast<int>(CloseReason::Cap)].fetch_add(1);
+    reg_->stats.closes[static_cast<int>(CloseReason::Cap)].fetch_add(1);
   }
 
   void connection_thread(std::shared_ptr<ConnHandle> h) {
-    ServerCore& core = *core_;
-    QueueSink sink(core, h->id);
-    Connection c(core.opts.conn, sink, now_ms());
+    Registry& reg = *reg_;
+    std::unique_ptr<EventWriter> w = reg.sink->writer();
+    HandleSink sink(reg, *h, *w);
+    Connection c(reg.opts.conn, sink, now_ms());
+    CommandBuffer commands;
     const sock_t fd = h->fd;
     sock_set_send_timeout(fd, kSendStallMs);
     uint32_t rcvtimeo = 0;
@@ -151,7 +156,8 @@ class BlockingDriver : public Driver, public std::enable_shared_from_this<Blocki
     auto take = [&](int64_t n) {
       if (n > 0) {
         c.on_read(static_cast<size_t>(n), now_ms());
-        core.events.wait_for_room(kQueuedBodyCap);
+        w->commit();
+        reg.sink->wait_for_room(kQueuedBodyCap);
       } else if (n == 0) {
         c.on_eof(now_ms());
       } else if (n == kSockTimeout) {
@@ -162,7 +168,13 @@ class BlockingDriver : public Driver, public std::enable_shared_from_this<Blocki
     };
     for (;;) {
       const bool shutdown_now = h->shutdown.load();
-      core.apply_mailbox(*h, c);
+      h->mailbox->take(commands);
+      const uint64_t applied = now_ms();
+      commands.for_each([&](const CommandHead& cmd, Slice reason, Slice fields, Slice data) {
+        reg.apply(*h, c, cmd, reason, fields, data, applied);
+      });
+      commands.clear();
+      reg.apply_flags(*h, c, applied);
       shutdown_seen = shutdown_now;
       while (c.out_size() > 0) {
         const int64_t n = sock_send(fd, c.out_data(), c.out_size());
@@ -173,19 +185,20 @@ class BlockingDriver : public Driver, public std::enable_shared_from_this<Blocki
           break;
         }
         c.out_consumed(static_cast<size_t>(n), now_ms());
-        core.after_write(*h, c);
+        reg.after_write(*h, c, *w);
       }
       if (c.wants_write_shutdown()) {
         sock_shutdown_write(fd);
         c.write_shut();
       }
-      core.after_write(*h, c);
+      reg.after_write(*h, c, *w);
+      w->commit();
       if (c.done()) break;
       const bool idle = c.idle();
-      core.table.set_idle(h.get(), idle);
+      reg.table.set_idle(h.get(), idle);
       // server.close() sets every shutdown flag, then kills the connections on the idle list. One that joins the
       // list just after that sweep would block in recv until keepAliveTimeout: look at the flag again (set_idle
-      // and the sweep take the same lock, so the flag is visible here) and let apply_mailbox close it now.
+      // and the sweep take the same lock, so the flag is visible here) and let apply_flags close it now.
       if (idle && !shutdown_now && h->shutdown.load()) continue;
       if (idle) c.trim();
 
@@ -196,10 +209,10 @@ class BlockingDriver : public Driver, public std::enable_shared_from_this<Blocki
         // poll on both; without one it looks at its mailbox every kMailboxSliceMs.
         if (!wake_tried) {
           wake_tried = true;
-          sock_t w = kBadSocket;
-          if (sock_wake_pair(&wake_r, &w)) {
+          sock_t wp = kBadSocket;
+          if (sock_wake_pair(&wake_r, &wp)) {
             std::lock_guard<std::mutex> lk(h->mu);
-            h->wake_fd = w;
+            h->wake_fd = wp;
           }
           continue;  // JS may have posted before the pipe existed (its wake-up went to cv): read the mailbox first
         }
@@ -228,7 +241,7 @@ class BlockingDriver : public Driver, public std::enable_shared_from_this<Blocki
         size_t avail = 0;
         char* space = c.read_space(&avail);
         const int64_t n = sock_recv(fd, space, avail);
-        if (h->kill || (n != kSockTimeout && idle && !core.table.claim(h.get()))) {
+        if (h->kill || (n != kSockTimeout && idle && !reg.table.claim(h.get()))) {
           // Killed, or taken off the idle list by an eviction before this read could claim it: nothing read
           // here may start a request (its response could never be sent).
           c.force_close(static_cast<CloseReason>(h->kill_reason.load()));
@@ -242,7 +255,7 @@ class BlockingDriver : public Driver, public std::enable_shared_from_this<Blocki
         const uint64_t until = watch ? std::min<uint64_t>(deadline, now + kPeerCheckMs) : deadline;
         std::unique_lock<std::mutex> lk(h->mu);
         auto ready = [&] {
-          return !h->inbox.empty() || h->pause != -1 || h->kill || (h->shutdown && !shutdown_seen);
+          return h->mailbox->has_pending() || h->pause != -1 || h->kill || (h->shutdown && !shutdown_seen);
         };
         bool woke = true;
         if (until == UINT64_MAX) {
@@ -271,9 +284,10 @@ class BlockingDriver : public Driver, public std::enable_shared_from_this<Blocki
       }
       sock_close(wake_r);
     }
-    core.table.set_idle(h.get(), false);
-    if (c.linger() && c.close_reason() != CloseReason::Count) linger(fd, core.opts.conn.linger_ms);
-    core.finished(*h, c.close_reason() == CloseReason::Count ? CloseReason::Error : c.close_reason());
+    reg.table.set_idle(h.get(), false);
+    if (c.linger() && c.close_reason() != CloseReason::Count) linger(fd, reg.opts.conn.linger_ms);
+    reg.finished(*h, c.close_reason() == CloseReason::Count ? CloseReason::Error : c.close_reason(), *w);
+    w->commit();
     maybe_closed();
     std::lock_guard<std::mutex> lk(live_mu_);
     if (--live_threads_ == 0) live_cv_.notify_all();
@@ -293,7 +307,7 @@ class BlockingDriver : public Driver, public std::enable_shared_from_this<Blocki
     }
   }
 
-  std::shared_ptr<ServerCore> core_;
+  std::shared_ptr<Registry> reg_;
   std::mutex listener_mu_;
   sock_t listener_ = kBadSocket;
   bool listener_stopped_ = false;
@@ -306,8 +320,8 @@ class BlockingDriver : public Driver, public std::enable_shared_from_this<Blocki
 
 }  // namespace
 
-std::shared_ptr<Driver> make_blocking_driver(std::shared_ptr<ServerCore> core) {
-  return std::make_shared<BlockingDriver>(std::move(core));
+std::shared_ptr<Driver> make_blocking_driver(std::shared_ptr<Registry> reg) {
+  return std::make_shared<BlockingDriver>(std::move(reg));
 }
 
 }  // namespace nova

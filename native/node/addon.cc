@@ -1,10 +1,13 @@
 // The addon: module init and the native Server class that lib/server.ts drives (contract: lib/contract.ts).
 // This file and its thread-safe function are the only code that touches N-API; I/O threads reach JS only
-// through EventQueue's notify, which makes one non-blocking TSFN call per batch.
+// through JsEvents' notify, which makes one non-blocking TSFN call per batch. Responses go the other way through
+// the Outbox (js_outbox.h): encoded into the owner's mailbox arena, posted once per flush.
 #include <napi.h>
 #include <cstring>
 #include <memory>
 #include "../io/driver.h"
+#include "js_events.h"
+#include "js_outbox.h"
 #include "server_inline.h"
 
 namespace nova {
@@ -23,29 +26,50 @@ uint32_t get_u32(const Napi::Object& o, const char* key, uint32_t def) {
 }
 
 // JS strings as bytes: header text as latin1 (what node:http writes), bodies as UTF-8.
-void latin1(napi_env env, napi_value v, std::string* out) {
+size_t latin1_length(napi_env env, napi_value v) {
   size_t len = 0;
   napi_get_value_string_latin1(env, v, nullptr, 0, &len);
-  out->resize(len);
-  if (len) napi_get_value_string_latin1(env, v, &(*out)[0], len + 1, &len);
+  return len;
 }
 
-void body_bytes(const Napi::Value& v, std::string* out) {
-  if (v.IsString()) {
-    size_t len = 0;
-    napi_get_value_string_utf8(v.Env(), v, nullptr, 0, &len);
-    out->resize(len);
-    if (len) napi_get_value_string_utf8(v.Env(), v, &(*out)[0], len + 1, &len);
-  } else if (v.IsTypedArray()) {
-    auto a = v.As<Napi::Uint8Array>();
-    out->assign(reinterpret_cast<const char*>(a.Data()), a.ByteLength());
-  } else if (v.IsArrayBuffer()) {
-    auto a = v.As<Napi::ArrayBuffer>();
-    out->assign(static_cast<const char*>(a.Data()), a.ByteLength());
-  } else if (!v.IsUndefined() && !v.IsNull()) {
-    throw Napi::TypeError::New(v.Env(), "The response body must be a string, Buffer or Uint8Array");
+// A response body as JS gives it: a string (sent as UTF-8) or bytes. Measured first, copied once into the
+// command arena (or, when large, into a buffer of its own) by copy_to().
+struct Body {
+  napi_env env = nullptr;
+  napi_value str = nullptr;   // a string, or nullptr
+  const char* bytes = nullptr;
+  size_t len = 0;
+
+  Body(const Napi::Value& v) : env(v.Env()) {
+    if (v.IsString()) {
+      str = v;
+      napi_get_value_string_utf8(env, v, nullptr, 0, &len);
+    } else if (v.IsTypedArray()) {
+      auto a = v.As<Napi::Uint8Array>();
+      bytes = reinterpret_cast<const char*>(a.Data());
+      len = a.ByteLength();
+    } else if (v.IsArrayBuffer()) {
+      auto a = v.As<Napi::ArrayBuffer>();
+      bytes = static_cast<const char*>(a.Data());
+      len = a.ByteLength();
+    } else if (!v.IsUndefined() && !v.IsNull()) {
+      throw Napi::TypeError::New(v.Env(), "The response body must be a string, Buffer or Uint8Array");
+    }
   }
-}
+  // Writes the len bytes at out (which has room for one more: N-API ends a string with a NUL).
+  void copy_to(char* out) const {
+    if (len == 0) return;
+    size_t n = 0;
+    if (str != nullptr) napi_get_value_string_utf8(env, str, out, len + 1, &n);
+    else std::memcpy(out, bytes, len);
+  }
+  bool big() const { return len >= CommandBuffer::kInlineDataMax; }
+  std::string* to_string() const {
+    auto* s = new std::string(len, '\0');
+    copy_to(&(*s)[0]);  // the NUL lands on the string's own terminator
+    return s;
+  }
+};
 
 uint32_t arg_u32(const Napi::CallbackInfo& info, size_t i, const char* name) {
   if (!info[i].IsNumber())
@@ -96,8 +120,9 @@ class ServerWrap : public Napi::ObjectWrap<ServerWrap> {
 
   static void ReadOptions(const Napi::Object& o, ServerOptions* out) {
     ServerOptions& opts = *out;
-    opts.io_model = static_cast<int>(get_u32(o, "ioModel", 0));
-    opts.backend = static_cast<int>(get_u32(o, "backend", 0));
+    opts.io_model = get_u32(o, "ioModel", 0) == 1 ? IoModel::Evented : IoModel::Blocking;
+    const uint32_t backend = get_u32(o, "backend", 0);
+    opts.backend = backend == 1 ? Backend::Epoll : backend == 2 ? Backend::Poll : Backend::Default;
     opts.threads = static_cast<int>(get_u32(o, "threads", 1));
     opts.conn.keep_alive_timeout_ms = get_u32(o, "keepAliveTimeout", 65000);
     opts.conn.headers_timeout_ms = get_u32(o, "headersTimeout", 60000);
@@ -126,6 +151,17 @@ class ServerWrap : public Napi::ObjectWrap<ServerWrap> {
     // A throw propagates as an uncaught exception (the TSFN runs us inside a callback scope); a failure while
     // the environment is going away is ignored.
     napi_call_function(env, undefined, fn, 3, args, &result);
+    Delivered();
+  }
+
+  // JS has seen the batch's Close records: it won't answer those connections any more. (Anything it staged was
+  // flushed at the batch's end; flushing again first costs nothing and keeps a staged command from outliving
+  // the handle it names.)
+  void Delivered() {
+    if (!outbox_) return;
+    outbox_->flush();
+    outbox_->forget(batch_.closed);
+    batch_.closed.clear();
   }
 
   // The inline driver calls this from a libuv callback: no scope is open, and nextTick/microtasks must run
@@ -140,6 +176,7 @@ class ServerWrap : public Napi::ObjectWrap<ServerWrap> {
     if (!async_context_) async_context_ = std::make_unique<Napi::AsyncContext>(env, "nova-http");
     napi_value result;
     const napi_status st = napi_make_callback(env, *async_context_, Value(), fn, 3, args, &result);
+    Delivered();
     if (st == napi_pending_exception) {
       napi_value e;
       if (napi_get_and_clear_last_exception(env, &e) == napi_ok) napi_fatal_exception(env, e);
@@ -157,10 +194,11 @@ class ServerWrap : public Napi::ObjectWrap<ServerWrap> {
   // terminated, when every call may fail and node-addon-api's error path would abort the process.
   bool TakeBatch(Napi::Env env, napi_value* args) {
     if (!driver_) return false;
-    if (!driver_->core().events.take(batch_)) return false;
+    if (!events_->take(batch_)) return false;
+    outbox_->learn(batch_.handles);
     const size_t n = batch_.meta.size();
     // After ServerClosed no I/O thread will ever call again: let the process exit, join the driver's threads
-    // (they end by themselves once closed) and let this object be collected. (Asked of the queue: the last meta
+    // (they end by themselves once closed) and let this object be collected. (Asked of the events: the last meta
     // words can't tell, a Close record for connection 7 ends in [7, reason] too.)
     if (batch_.last) Closed();
     void* data = nullptr;
@@ -175,6 +213,7 @@ class ServerWrap : public Napi::ObjectWrap<ServerWrap> {
 
   void Stop() {
     if (driver_) driver_->stop_now();
+    if (outbox_) outbox_->clear();
     ReleaseTsfn();
   }
 
@@ -204,24 +243,25 @@ class ServerWrap : public Napi::ObjectWrap<ServerWrap> {
     const int backlog = static_cast<int>(arg_u32(info, 2, "backlog"));
 
     std::shared_ptr<Driver> driver;
-    if (opts_.io_model == 1 && opts_.threads == 0 && opts_.backend != 2) {
+    std::shared_ptr<JsEvents> events;
+    if (opts_.io_model == IoModel::Evented && opts_.threads == 0 && opts_.backend != Backend::Poll) {
       struct uv_loop_s* loop = nullptr;  // opaque here: only the inline driver includes uv.h
       napi_get_uv_event_loop(env, &loop);
-      std::shared_ptr<ServerCore> core;
-      driver = make_inline_driver(&core, opts_, loop, [this] { DeliverInline(); });
+      driver = make_inline_driver(&events, opts_, loop, [this] { DeliverInline(); });
     }
     if (!driver) {
       // Threaded models (and threads: 0 where the inline driver can't run): one TSFN call per batch.
       tsfn_ = Tsfn::New(env, on_batch_.Value(), "nova-http", 0, 1, this);
       tsfn_live_ = true;
       Tsfn* tsfn = &tsfn_;
-      auto core = std::make_shared<ServerCore>(opts_, [tsfn] {
+      events = std::make_shared<JsEvents>([tsfn] {
         // One call per announced batch; napi_closing only happens after ServerClosed or teardown, when the
         // batch has nobody left to read it.
         const napi_status st = tsfn->NonBlockingCall();
         (void)st;
       });
-      driver = opts_.io_model == 1 ? make_evented_driver(core) : make_blocking_driver(core);
+      auto reg = std::make_shared<Registry>(opts_, events);
+      driver = opts_.io_model == IoModel::Evented ? make_evented_driver(reg) : make_blocking_driver(reg);
     }
     if (unref_) {
       if (tsfn_live_) tsfn_.Unref(env);
@@ -238,6 +278,8 @@ class ServerWrap : public Napi::ObjectWrap<ServerWrap> {
       throw e;
     }
     driver_ = driver;
+    events_ = events;
+    outbox_ = std::make_unique<Outbox>(opts_.high_water);
     on_batch_.Ref();
     listening_ref_ = true;
     Napi::Object out = Napi::Object::New(env);
@@ -247,97 +289,148 @@ class ServerWrap : public Napi::ObjectWrap<ServerWrap> {
     return out;
   }
 
-  ServerCore* core_or_null() { return driver_ ? &driver_->core() : nullptr; }
+  Registry* registry_or_null() { return driver_ ? &driver_->registry() : nullptr; }
 
+  // A connection's queue when JS writes to one that is gone (its Close is on its way): full, so a writer stops.
+  static constexpr double kGone = static_cast<double>(INT64_C(1) << 40);
+
+  // respond(connId, seq, status, reason, fields, userFields, responseTokens, contentLength, body, end)
   Napi::Value Respond(const Napi::CallbackInfo& info) {
-    ServerCore* core = core_or_null();
-    if (!core) return Napi::Number::New(info.Env(), 0);
-    ResponseCmd cmd;
+    Napi::Env env = info.Env();
+    if (!outbox_) return Napi::Number::New(env, 0);
     const uint32_t conn = arg_u32(info, 0, "connId");
-    cmd.seq = arg_u32(info, 1, "seq");
-    cmd.status = static_cast<uint16_t>(arg_u32(info, 2, "status"));
-    if (info[3].IsString()) latin1(info.Env(), info[3], &cmd.reason);
-    if (info[4].IsString()) latin1(info.Env(), info[4], &cmd.fields);
-    cmd.user_fields = static_cast<uint8_t>(arg_u32(info, 5, "userFields"));
-    cmd.response_tokens = static_cast<uint8_t>(arg_u32(info, 6, "responseTokens"));
-    cmd.content_length = info[7].IsNumber() ? info[7].As<Napi::Number>().Int64Value() : -1;
-    body_bytes(info[8], &cmd.data);
-    cmd.kind = ResponseCmd::kHead;
-    if (!cmd.data.empty()) cmd.kind |= ResponseCmd::kData;
-    if (info[9].ToBoolean()) cmd.kind |= ResponseCmd::kEnd;
-    return Napi::Number::New(info.Env(), static_cast<double>(core->stage(conn, std::move(cmd))));
+    const uint32_t seq = arg_u32(info, 1, "seq");
+    const uint32_t status = arg_u32(info, 2, "status");
+    const uint32_t user_fields = arg_u32(info, 5, "userFields");
+    const uint32_t tokens = arg_u32(info, 6, "responseTokens");
+    const Body body(info[8]);
+    ConnHandle* h = outbox_->find(conn);
+    if (h == nullptr) return Napi::Number::New(env, kGone);
+    const bool has_reason = info[3].IsString();
+    const bool has_fields = info[4].IsString();
+    const size_t reason_len = has_reason ? latin1_length(env, info[3]) : 0;
+    const size_t fields_len = has_fields ? latin1_length(env, info[4]) : 0;
+    char* reason;
+    char* fields;
+    char* data;
+    CommandHead* c = outbox_->stage(*h, static_cast<uint32_t>(reason_len), static_cast<uint32_t>(fields_len),
+                                    body.big() ? 0 : static_cast<uint32_t>(body.len), &reason, &fields, &data);
+    size_t n = 0;
+    if (reason_len) napi_get_value_string_latin1(env, info[3], reason, reason_len + 1, &n);
+    if (fields_len) napi_get_value_string_latin1(env, info[4], fields, fields_len + 1, &n);
+    if (body.big()) c->big = body.to_string();
+    else body.copy_to(data);
+    c->seq = seq;
+    c->status = static_cast<uint16_t>(status);
+    c->user_fields = static_cast<uint8_t>(user_fields);
+    c->response_tokens = static_cast<uint8_t>(tokens);
+    c->content_length = info[7].IsNumber() ? info[7].As<Napi::Number>().Int64Value() : -1;
+    c->kind = ResponseCmd::kHead;
+    if (body.len) c->kind |= ResponseCmd::kData;
+    if (info[9].ToBoolean()) c->kind |= ResponseCmd::kEnd;
+    return Napi::Number::New(env, static_cast<double>(outbox_->staged(*h, static_cast<int64_t>(body.len))));
   }
 
+  // write(connId, seq, chunk, end)
   Napi::Value Write(const Napi::CallbackInfo& info) {
-    ServerCore* core = core_or_null();
-    if (!core) return Napi::Number::New(info.Env(), 0);
-    ResponseCmd cmd;
+    Napi::Env env = info.Env();
+    if (!outbox_) return Napi::Number::New(env, 0);
     const uint32_t conn = arg_u32(info, 0, "connId");
-    cmd.seq = arg_u32(info, 1, "seq");
-    body_bytes(info[2], &cmd.data);
-    cmd.kind = cmd.data.empty() ? 0 : ResponseCmd::kData;
-    if (info[3].ToBoolean()) cmd.kind |= ResponseCmd::kEnd;
-    if (cmd.kind == 0) return Napi::Number::New(info.Env(), 0);
-    return Napi::Number::New(info.Env(), static_cast<double>(core->stage(conn, std::move(cmd))));
+    const uint32_t seq = arg_u32(info, 1, "seq");
+    const Body body(info[2]);
+    const bool end = info[3].ToBoolean();
+    if (body.len == 0 && !end) return Napi::Number::New(env, 0);
+    ConnHandle* h = outbox_->find(conn);
+    if (h == nullptr) return Napi::Number::New(env, kGone);
+    StageBody(*h, seq, static_cast<uint8_t>((body.len ? ResponseCmd::kData : 0) | (end ? ResponseCmd::kEnd : 0)), body);
+    return Napi::Number::New(env, static_cast<double>(outbox_->staged(*h, static_cast<int64_t>(body.len))));
   }
 
   void Abort(const Napi::CallbackInfo& info) {
-    ServerCore* core = core_or_null();
-    if (!core) return;
-    ResponseCmd cmd;
+    if (!outbox_) return;
     const uint32_t conn = arg_u32(info, 0, "connId");
-    cmd.seq = arg_u32(info, 1, "seq");
-    cmd.kind = ResponseCmd::kAbort;
-    core->stage(conn, std::move(cmd));
+    const uint32_t seq = arg_u32(info, 1, "seq");
+    ConnHandle* h = outbox_->find(conn);
+    if (h == nullptr) return;
+    StageBare(*h, seq, ResponseCmd::kAbort);
   }
 
   // JS's answer to a request dispatched with the Upgrade flag: accept (passthrough) or serve it as a request.
   void Upgrade(const Napi::CallbackInfo& info) {
-    ServerCore* core = core_or_null();
-    if (!core) return;
-    ResponseCmd cmd;
+    if (!outbox_) return;
     const uint32_t conn = arg_u32(info, 0, "connId");
-    cmd.seq = arg_u32(info, 1, "seq");
-    cmd.kind = ResponseCmd::kUpgrade;
-    cmd.status = info[2].ToBoolean() ? 1 : 0;
-    core->stage(conn, std::move(cmd));
+    const uint32_t seq = arg_u32(info, 1, "seq");
+    ConnHandle* h = outbox_->find(conn);
+    if (h == nullptr) return;
+    CommandHead* c = StageBare(*h, seq, ResponseCmd::kUpgrade);
+    c->status = info[2].ToBoolean() ? 1 : 0;
   }
 
   // Bytes written verbatim on an upgraded connection; end: nothing more will be written.
   Napi::Value RawWrite(const Napi::CallbackInfo& info) {
-    ServerCore* core = core_or_null();
-    if (!core) return Napi::Number::New(info.Env(), 0);
-    ResponseCmd cmd;
+    Napi::Env env = info.Env();
+    if (!outbox_) return Napi::Number::New(env, 0);
     const uint32_t conn = arg_u32(info, 0, "connId");
-    cmd.seq = arg_u32(info, 1, "seq");
-    body_bytes(info[2], &cmd.data);
+    const uint32_t seq = arg_u32(info, 1, "seq");
+    const Body body(info[2]);
     const bool end = info[3].ToBoolean();
-    if (cmd.data.empty() && !end) return Napi::Number::New(info.Env(), 0);
-    cmd.kind = ResponseCmd::kRaw | (end ? ResponseCmd::kEnd : 0);
-    return Napi::Number::New(info.Env(), static_cast<double>(core->stage(conn, std::move(cmd))));
+    if (body.len == 0 && !end) return Napi::Number::New(env, 0);
+    ConnHandle* h = outbox_->find(conn);
+    if (h == nullptr) return Napi::Number::New(env, kGone);
+    StageBody(*h, seq, ResponseCmd::kRaw | (end ? ResponseCmd::kEnd : 0), body);
+    return Napi::Number::New(env, static_cast<double>(outbox_->staged(*h, static_cast<int64_t>(body.len))));
+  }
+
+  // A command with no head fields and no bytes.
+  CommandHead* StageBare(ConnHandle& h, uint32_t seq, uint8_t kind) {
+    char* reason;
+    char* fields;
+    char* data;
+    CommandHead* c = outbox_->stage(h, 0, 0, 0, &reason, &fields, &data);
+    c->seq = seq;
+    c->status = 0;
+    c->user_fields = 0;
+    c->response_tokens = 0;
+    c->content_length = -1;
+    c->kind = kind;
+    return c;
+  }
+
+  // A command carrying body bytes only (write(), rawWrite()).
+  void StageBody(ConnHandle& h, uint32_t seq, uint8_t kind, const Body& body) {
+    char* reason;
+    char* fields;
+    char* data;
+    CommandHead* c =
+        outbox_->stage(h, 0, 0, body.big() ? 0 : static_cast<uint32_t>(body.len), &reason, &fields, &data);
+    if (body.big()) c->big = body.to_string();
+    else body.copy_to(data);
+    c->seq = seq;
+    c->status = 0;
+    c->user_fields = 0;
+    c->response_tokens = 0;
+    c->content_length = -1;
+    c->kind = kind;
   }
 
   void Flush(const Napi::CallbackInfo&) {
-    if (ServerCore* core = core_or_null()) core->flush();
+    if (outbox_) outbox_->flush();
   }
 
   void PauseBody(const Napi::CallbackInfo& info) {
-    if (ServerCore* core = core_or_null()) core->set_pause(arg_u32(info, 0, "connId"), true);
+    if (outbox_) outbox_->set_pause(arg_u32(info, 0, "connId"), true);
   }
 
   void ResumeBody(const Napi::CallbackInfo& info) {
-    if (ServerCore* core = core_or_null()) core->set_pause(arg_u32(info, 0, "connId"), false);
+    if (outbox_) outbox_->set_pause(arg_u32(info, 0, "connId"), false);
   }
 
   Napi::Value WantDrain(const Napi::CallbackInfo& info) {
-    ServerCore* core = core_or_null();
-    return Napi::Boolean::New(info.Env(), core == nullptr || core->want_drain(arg_u32(info, 0, "connId")));
+    return Napi::Boolean::New(info.Env(), !outbox_ || outbox_->want_drain(arg_u32(info, 0, "connId")));
   }
 
   Napi::Value RemoteAddress(const Napi::CallbackInfo& info) {
-    ServerCore* core = core_or_null();
-    if (!core) return info.Env().Undefined();
-    std::shared_ptr<ConnHandle> h = core->table.find(arg_u32(info, 0, "connId"));
+    ConnHandle* h = outbox_ ? outbox_->find(arg_u32(info, 0, "connId")) : nullptr;
     if (!h) return info.Env().Undefined();
     Napi::Array a = Napi::Array::New(info.Env(), 2);
     a.Set(0u, Napi::String::New(info.Env(), h->remote_address));
@@ -364,13 +457,13 @@ class ServerWrap : public Napi::ObjectWrap<ServerWrap> {
                                      "maxRequests", "response", "error"};
     static_assert(sizeof kReasons / sizeof kReasons[0] == static_cast<size_t>(CloseReason::Count),
                   "one name per CloseReason");
-    ServerCore* core = core_or_null();
-    o.Set("accepted", core ? static_cast<double>(core->stats.accepted.load()) : 0.0);
-    o.Set("active", core ? static_cast<double>(core->table.size()) : 0.0);
-    o.Set("idle", core ? static_cast<double>(core->table.idle_count()) : 0.0);
-    o.Set("requests", core ? static_cast<double>(core->stats.requests.load()) : 0.0);
+    Registry* reg = registry_or_null();
+    o.Set("accepted", reg ? static_cast<double>(reg->stats.accepted.load()) : 0.0);
+    o.Set("active", reg ? static_cast<double>(reg->table.size()) : 0.0);
+    o.Set("idle", reg ? static_cast<double>(driver_->idle_count()) : 0.0);
+    o.Set("requests", reg ? static_cast<double>(reg->stats.requests.load()) : 0.0);
     for (int i = 0; i < static_cast<int>(CloseReason::Count); ++i)
-      closes.Set(kReasons[i], core ? static_cast<double>(core->stats.closes[i].load()) : 0.0);
+      closes.Set(kReasons[i], reg ? static_cast<double>(reg->stats.closes[i].load()) : 0.0);
     o.Set("closes", closes);
     return o;
   }
@@ -381,7 +474,7 @@ class ServerWrap : public Napi::ObjectWrap<ServerWrap> {
     if (!info[0].IsObject()) throw Napi::TypeError::New(info.Env(), "The \"options\" argument must be an object");
     ServerOptions next = opts_;
     ReadOptions(info[0].As<Napi::Object>(), &next);
-    for (ServerOptions* o : {&opts_, driver_ ? &driver_->core().opts : nullptr}) {
+    for (ServerOptions* o : {&opts_, driver_ ? &driver_->registry().opts : nullptr}) {
       if (o == nullptr) continue;
       o->conn.keep_alive_timeout_ms = next.conn.keep_alive_timeout_ms.get();
       o->conn.headers_timeout_ms = next.conn.headers_timeout_ms.get();
@@ -411,8 +504,10 @@ class ServerWrap : public Napi::ObjectWrap<ServerWrap> {
   bool torn_down_ = false;
   bool listening_ref_ = false;  // on_batch_ is held strongly (listening, ServerClosed not delivered yet)
   std::shared_ptr<Driver> driver_;
+  std::shared_ptr<JsEvents> events_;
+  std::unique_ptr<Outbox> outbox_;
   std::unique_ptr<Napi::AsyncContext> async_context_;
-  Batch batch_;
+  JsBatch batch_;
 };
 
 void call_js(Napi::Env env, Napi::Function fn, ServerWrap* self, void*) {

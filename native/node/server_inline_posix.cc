@@ -13,12 +13,18 @@ namespace {
 
 class InlineDriver : public Driver, public LoopHost, public std::enable_shared_from_this<InlineDriver> {
  public:
-  InlineDriver(std::shared_ptr<ServerCore> core, uv_loop_t* uv, std::function<void()> deliver)
-      : core_(std::move(core)), uv_(uv), deliver_(std::move(deliver)) {}
+  InlineDriver(std::shared_ptr<Registry> reg, uv_loop_t* uv, std::function<void()> deliver)
+      : reg_(std::move(reg)), uv_(uv), deliver_(std::move(deliver)) {}
 
   ~InlineDriver() override = default;
 
-  ServerCore& core() override { return *core_; }
+  Registry& registry() override { return *reg_; }
+
+  size_t idle_count() override { return loop_ ? loop_->idle_count() : 0; }
+
+  void close_idle() override {
+    if (loop_) loop_->request_close_idle();
+  }
 
   bool listen(const std::string& host, int port, int backlog, ListenResult* out) override {
     std::unique_ptr<Poller> p = make_epoll_poller();
@@ -26,7 +32,7 @@ class InlineDriver : public Driver, public LoopHost, public std::enable_shared_f
       out->error = "ENOSYS";
       return false;
     }
-    loop_ = std::make_unique<Loop>(*this, *core_, std::move(p));
+    loop_ = std::make_unique<Loop>(*this, *reg_, std::move(p));
     listener_ = sock_listen(host, port, backlog, false, &out->error);
     if (listener_ == kBadSocket) return false;
     sock_set_nonblocking(listener_);
@@ -52,15 +58,19 @@ class InlineDriver : public Driver, public LoopHost, public std::enable_shared_f
   }
 
   void close() override {
-    if (core_->closing.exchange(true)) return;
+    if (reg_->closing.exchange(true)) return;
     loop_->wake();
-    core_->table.shutdown_all();
+    reg_->table.shutdown_all();
+    close_idle();
     maybe_closed();
   }
 
+  // One loop: nobody else to evict from.
+  bool evict_elsewhere(Loop*) override { return false; }
+
   void stop_now() override {
-    core_->closing = true;
-    core_->events.shut();
+    reg_->closing = true;
+    reg_->sink->shut();
     if (loop_ && !finished_) {
       finished_ = true;
       loop_->finish();
@@ -76,7 +86,7 @@ class InlineDriver : public Driver, public LoopHost, public std::enable_shared_f
   }
 
   void maybe_closed() override {
-    if (core_->closing && accept_done_ && core_->table.size() == 0) core_->events.push_server_closed();
+    if (reg_->closing && accept_done_ && reg_->table.size() == 0) reg_->sink->server_closed();
   }
 
   void ref() override {
@@ -109,11 +119,13 @@ class InlineDriver : public Driver, public LoopHost, public std::enable_shared_f
     loop_->turn(0);
     while (pending_ && !finished_) {
       pending_ = false;
+      loop_->set_settling(true);  // JS's flushes land in the mailbox; settle() takes them without a wake-up
       deliver_();  // JS handlers run here and flush into the loop's mailbox
+      loop_->set_settling(false);
       loop_->settle();
     }
     in_turn_ = false;
-    if (core_->events.pending_bytes() == 0 && core_->closing && accept_done_ && core_->table.size() == 0) {
+    if (reg_->sink->pending_bytes() == 0 && reg_->closing && accept_done_ && reg_->table.size() == 0) {
       // ServerClosed has been delivered: nothing will happen on this server again.
       if (!finished_) {
         finished_ = true;
@@ -152,7 +164,7 @@ class InlineDriver : public Driver, public LoopHost, public std::enable_shared_f
     uv_close(reinterpret_cast<uv_handle_t*>(&h->timer), done);
   }
 
-  std::shared_ptr<ServerCore> core_;
+  std::shared_ptr<Registry> reg_;
   uv_loop_t* uv_;
   std::function<void()> deliver_;
   std::unique_ptr<Loop> loop_;
@@ -167,17 +179,19 @@ class InlineDriver : public Driver, public LoopHost, public std::enable_shared_f
 
 }  // namespace
 
-std::shared_ptr<Driver> make_inline_driver(std::shared_ptr<ServerCore>* core_out, const ServerOptions& opts,
+std::shared_ptr<Driver> make_inline_driver(std::shared_ptr<JsEvents>* events_out, const ServerOptions& opts,
                                            void* uv_loop, std::function<void()> deliver) {
   if (!make_epoll_poller()) return nullptr;  // no epoll here (macOS, BSD): the caller uses a loop thread
-  // The core's notify must reach the driver, which needs the core first: tie them through a shared slot.
+  // The events' notify must reach the driver, which needs the registry (and so the events) first: tie them
+  // through a shared slot.
   auto slot = std::make_shared<InlineDriver*>(nullptr);
-  auto core = std::make_shared<ServerCore>(opts, [slot] {
+  auto events = std::make_shared<JsEvents>([slot] {
     if (*slot) (*slot)->notify();
   });
-  auto d = std::make_shared<InlineDriver>(core, static_cast<uv_loop_t*>(uv_loop), std::move(deliver));
+  auto reg = std::make_shared<Registry>(opts, events);
+  auto d = std::make_shared<InlineDriver>(reg, static_cast<uv_loop_t*>(uv_loop), std::move(deliver));
   *slot = d.get();
-  *core_out = core;
+  *events_out = events;
   return d;
 }
 

@@ -4,7 +4,7 @@
 
 namespace nova {
 
-std::shared_ptr<Driver> make_inline_driver(std::shared_ptr<ServerCore>*, const ServerOptions&, void*,
+std::shared_ptr<Driver> make_inline_driver(std::shared_ptr<JsEvents>*, const ServerOptions&, void*,
                                            std::function<void()>) {
   return nullptr;
 }

@@ -1,5 +1,5 @@
-// The connection table, the stats and the JS mailbox shared by every I/O model (see server_core.h).
-#include "server_core.h"
+// The connection table, the stats and what the owning threads do with posted commands (see registry.h).
+#include "registry.h"
 #include <chrono>
 #if defined(__GLIBC__)
 #include <malloc.h>
@@ -48,6 +48,7 @@ std::shared_ptr<ConnHandle> ConnTable::add(sock_t fd, std::string address, int p
     if (next_id_ == 0) next_id_ = 1;  // ids wrap after 4 billion connections; 0 is never used
   } while (by_id_.count(h->id) != 0);
   by_id_.emplace(h->id, h);
+  size_.store(by_id_.size(), std::memory_order_relaxed);
   if (by_id_.size() > peak_) peak_ = by_id_.size();
   return h;
 }
@@ -59,15 +60,10 @@ bool ConnTable::remove(ConnHandle* h) {
     h->idle = false;
   }
   by_id_.erase(h->id);
+  size_.store(by_id_.size(), std::memory_order_relaxed);
   if (peak_ < kSurge || by_id_.size() > peak_ / 2) return false;
   peak_ = by_id_.size();
   return true;
-}
-
-std::shared_ptr<ConnHandle> ConnTable::find(uint32_t id) {
-  std::lock_guard<std::mutex> lk(mu_);
-  auto it = by_id_.find(id);
-  return it == by_id_.end() ? nullptr : it->second;
 }
 
 void ConnTable::set_idle(ConnHandle* h, bool idle) {
@@ -89,11 +85,6 @@ bool ConnTable::claim(ConnHandle* h) {
     h->idle = false;
   }
   return true;
-}
-
-size_t ConnTable::size() {
-  std::lock_guard<std::mutex> lk(mu_);
-  return by_id_.size();
 }
 
 size_t ConnTable::idle_count() {
@@ -166,115 +157,88 @@ void ConnTable::shutdown_all() {
   kill_idle(CloseReason::Shutdown);  // idle ones may be blocked in recv: they close now
 }
 
-// ---------------------------------------------------------------- QueueSink
+// ---------------------------------------------------------------- HandleSink
 
-void QueueSink::on_request(Connection&, uint32_t seq, const RequestHead& head, Slice raw, bool /*closes*/) {
-  core_.stats.requests.fetch_add(1, std::memory_order_relaxed);
-  core_.events.push_request(id_, seq, head, raw);
+void HandleSink::on_request(Connection&, uint32_t seq, const RequestHead& head, Slice raw, bool /*closes*/) {
+  reg_.stats.requests.fetch_add(1, std::memory_order_relaxed);
+  w_.request(h_, seq, head, raw);
 }
 
-void QueueSink::on_body(Connection&, uint32_t seq, Slice data) { core_.events.push_body(id_, seq, data); }
+void HandleSink::on_body(Connection&, uint32_t seq, Slice data) { w_.body(h_, seq, data); }
 
-void QueueSink::on_body_end(Connection&, uint32_t seq, const Header* trailers, uint32_t n) {
-  core_.events.push_body_end(id_, seq, trailers, n);
+void HandleSink::on_body_end(Connection&, uint32_t seq, const Header* trailers, uint32_t n) {
+  w_.body_end(h_, seq, trailers, n);
 }
 
-void QueueSink::on_client_error(Connection&, HttpError e) { core_.events.push_client_error(id_, error_status(e)); }
+void HandleSink::on_client_error(Connection&, HttpError e) { w_.client_error(h_, error_status(e)); }
 
-void QueueSink::on_raw(Connection&, Slice data) { core_.events.push_raw(id_, data); }
+void HandleSink::on_raw(Connection&, Slice data) { w_.raw(h_, data); }
 
-void QueueSink::on_raw_end(Connection&) { core_.events.push_raw_end(id_); }
+void HandleSink::on_raw_end(Connection&) { w_.raw_end(h_); }
+
 
 // ---------------------------------------------------------------- owning thread side
 
-void ServerCore::apply_mailbox(ConnHandle& h, Connection& c) {
-  thread_local std::vector<ResponseCmd> cmds;
+void Registry::apply(ConnHandle& h, Connection& c, const CommandHead& head, Slice reason, Slice fields, Slice data,
+                     uint64_t now) {
+  // One command object per thread, reused: its strings keep their capacity, so applying a response allocates
+  // nothing once warm. A large body arrives in its own string and is swapped in (and the empty one freed with
+  // the command buffer).
+  thread_local ResponseCmd cmd;
+  cmd.seq = head.seq;
+  cmd.kind = head.kind;
+  cmd.status = head.status;
+  cmd.user_fields = head.user_fields;
+  cmd.response_tokens = head.response_tokens;
+  cmd.content_length = head.content_length;
+  cmd.reason.assign(reason.p, reason.len);
+  cmd.fields.assign(fields.p, fields.len);
+  int64_t size = data.len;
+  if (head.big != nullptr) {
+    cmd.data.swap(*head.big);
+    size = static_cast<int64_t>(cmd.data.size());
+  } else {
+    cmd.data.assign(data.p, data.len);
+  }
+  h.js_bytes.fetch_sub(size, std::memory_order_relaxed);
+  c.on_response(cmd, now);
+  if (cmd.data.capacity() > CommandBuffer::kInlineDataMax) std::string().swap(cmd.data);  // don't keep big ones
+}
+
+void Registry::apply_flags(ConnHandle& h, Connection& c, uint64_t now) {
   int pause;
   {
     std::lock_guard<std::mutex> lk(h.mu);
-    cmds.swap(h.inbox);
     pause = h.pause;
     h.pause = -1;
   }
-  const uint64_t now = now_ms();
   if (pause != -1) c.set_body_paused(pause == 1, now);
-  for (ResponseCmd& cmd : cmds) {
-    h.js_bytes.fetch_sub(static_cast<int64_t>(cmd.data.size()));
-    c.on_response(cmd, now);
-  }
-  cmds.clear();
   if (h.shutdown.load()) c.begin_shutdown(now);
   if (h.kill.load()) c.force_close(static_cast<CloseReason>(h.kill_reason.load()));
 }
 
-void ServerCore::after_write(ConnHandle& h, Connection& c) {
+void Registry::after_write(ConnHandle& h, Connection& c, EventWriter& w) {
   if (c.take_freed_large()) release_after_large_free();
   h.unsent.store(static_cast<int64_t>(c.queued_bytes()));
   h.writable.store(static_cast<int64_t>(c.out_size()));
   if (h.want_drain.load() && h.queued_writable() < static_cast<int64_t>(opts.high_water) &&
       h.want_drain.exchange(false))
-    events.push_drain(h.id);
+    w.drain(h);
 }
 
-void ServerCore::finished(ConnHandle& h, CloseReason r) {
+void Registry::finished(ConnHandle& h, CloseReason r, EventWriter& w) {
   {
     std::lock_guard<std::mutex> lk(h.mu);
     sock_close(h.fd);
     h.closed = true;
   }
   stats.closes[static_cast<int>(r)].fetch_add(1);
+  w.close(h, r);
+  // While the server closes, whoever sees the table empty pushes ServerClosed: every Close must be handed over
+  // before this connection leaves the table, or ServerClosed could overtake it.
+  if (closing.load()) w.commit();
   const bool surge_over = table.remove(&h);
-  events.push_close(h.id, static_cast<uint32_t>(r));
   if (surge_over) release_free_memory();
-}
-
-// ---------------------------------------------------------------- JS thread side
-
-int64_t ServerCore::stage(uint32_t conn, ResponseCmd&& cmd) {
-  if (!last_ || last_->id != conn) last_ = table.find(conn);
-  // The connection is gone (its Close event is on its way to JS): report it as full, so a writer stops.
-  if (!last_) return INT64_C(1) << 40;
-  last_->js_bytes.fetch_add(static_cast<int64_t>(cmd.data.size()));
-  const int64_t q = last_->queued();
-  staged_.emplace_back(last_, std::move(cmd));
-  return q;
-}
-
-void ServerCore::flush() {
-  if (staged_.empty()) return;
-  thread_local std::vector<ConnHandle*> touched;
-  touched.clear();
-  size_t i = 0;
-  while (i < staged_.size()) {
-    ConnHandle* h = staged_[i].first.get();
-    {
-      std::lock_guard<std::mutex> lk(h->mu);
-      for (; i < staged_.size() && staged_[i].first.get() == h; ++i) h->inbox.push_back(std::move(staged_[i].second));
-    }
-    if (touched.empty() || touched.back() != h) touched.push_back(h);
-  }
-  for (ConnHandle* h : touched) h->wake(h);  // handles stay alive: staged_ still holds them
-  staged_.clear();
-  last_.reset();
-}
-
-void ServerCore::set_pause(uint32_t conn, bool paused) {
-  std::shared_ptr<ConnHandle> h = table.find(conn);
-  if (!h) return;
-  {
-    std::lock_guard<std::mutex> lk(h->mu);
-    h->pause = paused ? 1 : 0;
-  }
-  h->wake(h.get());
-}
-
-bool ServerCore::want_drain(uint32_t conn) {
-  std::shared_ptr<ConnHandle> h = table.find(conn);
-  if (!h) return true;
-  h->want_drain.store(true);
-  // Either we see the output below the mark here, or the owning thread sees want_drain after it writes.
-  if (h->queued_writable() < static_cast<int64_t>(opts.high_water)) return h->want_drain.exchange(false);
-  return false;
 }
 
 }  // namespace nova

@@ -1,5 +1,7 @@
-// What every I/O model shares: the options, the table of live connections (by id, with the idle LRU and the
-// cap), the stats, the event queue to JS, and the mailbox through which JS's responses reach a connection.
+// What every I/O model shares: the options, the registry of live connections (ids, the connection cap, and for
+// the blocking model the idle LRU), the stats, and the handle through which other threads reach a connection
+// (its mailbox, flow control, kill, shutdown). Events go up through an EventSink (events.h); this layer knows
+// nothing of JavaScript.
 #pragma once
 #include <atomic>
 #include <condition_variable>
@@ -11,32 +13,38 @@
 #include <unordered_map>
 #include <vector>
 #include "../core/connection.h"
-#include "event_queue.h"
+#include "events.h"
+#include "mailbox.h"
 #include "socket.h"
 
 namespace nova {
 
 uint64_t now_ms();
 
+enum class IoModel : uint8_t { Blocking = 0, Evented = 1 };
+enum class Backend : uint8_t { Default = 0, Epoll = 1, Poll = 2 };
+
 struct ServerOptions {
   ConnConfig conn;
   LiveU32 max_connections = 10000;
-  int io_model = 0;  // 0 blocking, 1 evented
-  int backend = 0;   // 0 default, 1 epoll, 2 poll
-  int threads = 1;
+  IoModel io_model = IoModel::Evented;
+  Backend backend = Backend::Default;
+  int threads = 1;                 // evented: loop threads; 0 = the inline driver on Node's own loop
   size_t high_water = 64 * 1024;  // response bytes queued for one connection before write() says false
 };
 
 // The part of a connection that other threads touch. The connection itself belongs to its I/O thread.
-struct ConnHandle {
+struct ConnHandle : std::enable_shared_from_this<ConnHandle> {
   uint32_t id = 0;
   sock_t fd = kBadSocket;
   std::string remote_address;
   int remote_port = 0;
 
-  std::mutex mu;                    // guards inbox, pause, closed, and fd against reuse after close
+  // Where responses for this connection are posted (its loop's, or its own in the blocking model).
+  std::shared_ptr<Mailbox> mailbox;
+
+  std::mutex mu;                    // guards pause, closed, and fd against reuse after close
   std::condition_variable cv;       // blocking model: the connection's thread waits here for JS
-  std::vector<ResponseCmd> inbox;   // responses from JS, applied in order by the owning thread
   int pause = -1;                   // pending body flow-control change: -1 none, 0 resume, 1 pause
   bool closed = false;              // fd is closed: never touch it again
   std::atomic<bool> kill{false};    // close now (closeAllConnections, eviction, env teardown)
@@ -51,13 +59,16 @@ struct ConnHandle {
   std::atomic<int64_t> writable{0};
   std::atomic<bool> want_drain{false};
 
-  // Idle LRU (guarded by ConnTable::mu_).
+  // Owning thread only: the consumer of events has been given this handle (with the first event about it).
+  bool announced = false;
+
+  // Blocking model: the idle LRU (guarded by ConnTable::mu_).
   bool idle = false;
   // Taken off the idle LRU to be closed (eviction, closeIdleConnections, shutdown): it must not start a request.
   bool reaped = false;
   std::list<ConnHandle*>::iterator lru_pos;
 
-  void (*wake)(ConnHandle*) = nullptr;  // the driver's way to make the owning thread look at its mailbox
+  void (*wake)(ConnHandle*) = nullptr;  // the driver's way to make the owning thread look at pause/kill/shutdown
   sock_t wake_fd = kBadSocket;          // blocking model, passthrough: written to wake the thread from its poll (mu)
   void* driver = nullptr;
 
@@ -65,31 +76,35 @@ struct ConnHandle {
   int64_t queued_writable() const { return js_bytes.load() + writable.load(); }
 };
 
+// The live connections by id. The evented model keeps its idle lists per loop (loop.h) and uses only the ids;
+// the blocking model, whose connections each have a thread, uses the shared idle LRU here.
 class ConnTable {
  public:
   std::shared_ptr<ConnHandle> add(sock_t fd, std::string address, int port);
   // True when a surge of connections is over: at least kSurge were open at once since the last true, and half of
-  // them are gone (ServerCore::finished then gives the memory they freed back to the OS).
+  // them are gone (Registry::finished then gives the memory they freed back to the OS).
   bool remove(ConnHandle* h);
-  std::shared_ptr<ConnHandle> find(uint32_t id);
+  size_t size() const { return size_.load(std::memory_order_relaxed); }
+  // Blocking model: the idle LRU.
   void set_idle(ConnHandle* h, bool idle);
   // The owning thread got bytes on a connection it had marked idle: takes it off the LRU before anything is parsed,
   // so that no eviction can close it once a request has gone to JS. False when an eviction (or closeIdle) took it
   // first: the bytes must be dropped and the connection closed with h->kill_reason (the kill itself may still be
   // on its way from the other thread).
   bool claim(ConnHandle* h);
-  size_t size();
   size_t idle_count();
   // Closes the oldest idle connection; false if none is idle.
   bool evict_oldest(CloseReason r);
   void kill_idle(CloseReason r);
   void kill_all(CloseReason r);
+  // Sets every connection's shutdown flag and wakes its thread.
   void shutdown_all();
   static void kill(ConnHandle* h, CloseReason r);
 
  private:
   std::mutex mu_;
   std::unordered_map<uint32_t, std::shared_ptr<ConnHandle>> by_id_;
+  std::atomic<size_t> size_{0};
   std::list<ConnHandle*> lru_;  // idle connections, oldest first
   uint32_t next_id_ = 1;
   size_t peak_ = 0;  // most connections open at once since remove() last returned true
@@ -102,12 +117,31 @@ struct Stats {
   std::atomic<uint64_t> closes[static_cast<int>(CloseReason::Count)] = {};
 };
 
-class ServerCore;
-
-// Forwards one connection's events to the event queue with its id.
-class QueueSink : public ConnSink {
+// The shared state of one listening server: options, connections, stats, where events go.
+class Registry {
  public:
-  QueueSink(ServerCore& core, uint32_t id) : core_(core), id_(id) {}
+  Registry(const ServerOptions& o, std::shared_ptr<EventSink> sink) : opts(o), sink(std::move(sink)) {}
+  ServerOptions opts;  // fixed after listen(), except the LiveU32 fields (configure())
+  std::shared_ptr<EventSink> sink;
+  ConnTable table;
+  Stats stats;
+  std::atomic<bool> closing{false};
+
+  // Owning thread: apply one posted response command to the connection.
+  void apply(ConnHandle& h, Connection& c, const CommandHead& cmd, Slice reason, Slice fields, Slice data,
+             uint64_t now);
+  // Owning thread: pause/resume, shutdown and kill requested by other threads.
+  void apply_flags(ConnHandle& h, Connection& c, uint64_t now);
+  // Owning thread: after writing, publish the unsent count and report Drain if the consumer waits for it.
+  void after_write(ConnHandle& h, Connection& c, EventWriter& w);
+  // Owning thread: the connection is gone (socket closed): count, report, drop from the table.
+  void finished(ConnHandle& h, CloseReason r, EventWriter& w);
+};
+
+// A connection's events, forwarded to its thread's writer with its handle.
+class HandleSink : public ConnSink {
+ public:
+  HandleSink(Registry& reg, ConnHandle& h, EventWriter& w) : reg_(reg), h_(h), w_(w) {}
   void on_request(Connection& c, uint32_t seq, const RequestHead& head, Slice raw, bool closes) override;
   void on_body(Connection& c, uint32_t seq, Slice data) override;
   void on_body_end(Connection& c, uint32_t seq, const Header* trailers, uint32_t n) override;
@@ -116,35 +150,9 @@ class QueueSink : public ConnSink {
   void on_raw_end(Connection& c) override;
 
  private:
-  ServerCore& core_;
-  uint32_t id_;
-};
-
-class ServerCore {
- public:
-  ServerCore(const ServerOptions& o, std::function<void()> notify) : opts(o), events(std::move(notify)) {}
-  ServerOptions opts;  // fixed after listen(), except the LiveU32 fields (configure())
-  EventQueue events;
-  ConnTable table;
-  Stats stats;
-  std::atomic<bool> closing{false};
-
-  // Owning thread: apply JS's mailbox to the connection (responses, flow control, kill, shutdown).
-  void apply_mailbox(ConnHandle& h, Connection& c);
-  // Owning thread: after writing, publish the unsent count and send Drain if JS waits for it.
-  void after_write(ConnHandle& h, Connection& c);
-  // Owning thread: the connection is gone (socket closed): count, drop from the table, tell JS.
-  void finished(ConnHandle& h, CloseReason r);
-
-  // ---- JS thread: responses are staged here and handed over in flush().
-  int64_t stage(uint32_t conn, ResponseCmd&& cmd);
-  void flush();
-  void set_pause(uint32_t conn, bool paused);
-  bool want_drain(uint32_t conn);
-
- private:
-  std::vector<std::pair<std::shared_ptr<ConnHandle>, ResponseCmd>> staged_;
-  std::shared_ptr<ConnHandle> last_;  // most recent lookup: responses come in runs per connection
+  Registry& reg_;
+  ConnHandle& h_;
+  EventWriter& w_;
 };
 
 }  // namespace nova

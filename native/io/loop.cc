@@ -1,0 +1,384 @@
+// The event loop (see loop.h): readiness in, requests out to the loop's EventWriter (one commit per turn), posted
+// responses in from its Mailbox (one take per wake-up), each connection's output written with one send.
+#include "loop.h"
+
+namespace nova {
+
+namespace {
+constexpr int kAcceptBurst = 64;            // accepts per readiness event, so one loop can't starve its clients
+constexpr size_t kReadBurst = 256 * 1024;   // bytes read from one connection per turn (fairness)
+}  // namespace
+
+void wake_evented(ConnHandle* h) { static_cast<Loop*>(h->driver)->post(h->id); }
+
+Loop::Loop(LoopHost& d, Registry& reg, std::unique_ptr<Poller> poller)
+    : d_(d),
+      reg_(reg),
+      poller_(std::move(poller)),
+      writer_(reg.sink->writer()),
+      mailbox_(std::make_shared<Mailbox>(&Loop::wake_mailbox, this)),
+      wheel_(now_ms()) {}
+
+Loop::~Loop() {
+  // Staged commands may still name this mailbox (the JS thread holds it): make their wake-ups harmless.
+  mailbox_->set_wake([](void*) {}, nullptr);
+}
+
+void Loop::run(sock_t listener) {
+  start(listener);
+  while (!stop_ && serving()) turn(-1);
+  finish();
+  // The thread ends: close the poller (its epoll fd and wake-up descriptors) now, not when the driver is freed.
+  close_poller();
+}
+
+void Loop::close_poller() {
+  std::unique_ptr<Poller> p;
+  std::lock_guard<std::mutex> lk(poller_mu_);
+  poller_live_ = false;
+  p = std::move(poller_);
+}
+
+int64_t Loop::next_timeout() {
+  const uint64_t now = now_ms();
+  int64_t t = wheel_.next_timeout(now);
+  if (accept_paused_until_ != 0) {
+    const int64_t a = accept_paused_until_ > now ? static_cast<int64_t>(accept_paused_until_ - now) : 0;
+    if (t < 0 || a < t) t = a;
+  }
+  return t;
+}
+
+// Out of descriptors: the listener stays readable (level-triggered) while the connection waits in the backlog,
+// so leave it out of the poller for a while instead of being woken for it at every turn.
+void Loop::pause_accepting(uint64_t now) {
+  if (accept_paused_until_ != 0) return;
+  poller_->remove(listener_);
+  accept_paused_until_ = now + kAcceptBackoffMs;
+}
+
+void Loop::resume_accepting(uint64_t now) {
+  if (accept_paused_until_ == 0 || now < accept_paused_until_) return;
+  accept_paused_until_ = 0;
+  if (listening_ && !poller_->add(listener_, &listener_token_, true, false)) accept_paused_until_ = now + kAcceptBackoffMs;
+}
+
+void Loop::start(sock_t listener) {
+  listener_ = listener;
+  listening_ = poller_->add(listener_, &listener_token_, true, false);
+}
+
+// server.close(): this loop stops watching the listener (the last loop to do so closes it).
+void Loop::release_listener_if_closing() {
+  if (listening_ && reg_.closing) {
+    if (accept_paused_until_ == 0) poller_->remove(listener_);
+    accept_paused_until_ = 0;
+    listening_ = false;
+    d_.listener_released();
+  }
+}
+
+void Loop::turn(int timeout_ms) {
+  PollEvent events[256];
+  release_listener_if_closing();
+  if (!serving()) return;  // closed, and this loop owns nothing any more: its thread ends (run())
+  if (accept_paused_until_ != 0) resume_accepting(now_ms());
+  if (timeout_ms < 0) {
+    const int64_t t = next_timeout();
+    timeout_ms = t < 0 ? -1 : static_cast<int>(t > 60000 ? 60000 : t);
+  }
+  const int n = poller_->wait(events, 256, timeout_ms);
+  const uint64_t now = now_ms();
+  for (int i = 0; i < n; ++i) {
+    if (events[i].data == &listener_token_) {
+      if (listening_ && accept_paused_until_ == 0) accept_some(now);
+      continue;
+    }
+    LoopConn* lc = static_cast<LoopConn*>(events[i].data);
+    if (lc->lingering) {
+      linger_read(lc);
+      continue;
+    }
+    if (events[i].hangup && !lc->reading && !lc->writing) {
+      // A hang-up or error on a socket registered for nothing (reading stopped: a closing request, the pipeline
+      // cap, a paused body; nothing to write yet). epoll and poll report it anyway, level-triggered, so left
+      // alone it comes back at every wait and the loop spins a core. Nothing can be read from or written to
+      // such a socket again: close it (as a reset found by recv would), so its request's response gets 'close'.
+      lc->c.force_close(lc->h->kill ? static_cast<CloseReason>(lc->h->kill_reason.load()) : CloseReason::Client);
+      mark(lc);
+      continue;
+    }
+    if (events[i].readable || events[i].hangup) read_some(lc, now);
+    if (events[i].writable || events[i].hangup) mark(lc);
+  }
+  apply_posted(now);
+  if (starved_ > 0 && reg_.sink->pending_bytes() + writer_->bytes() < kQueuedBodyCap) {
+    for (auto& kv : conns_)
+      if (kv.second->starved) {
+        kv.second->starved = false;
+        mark(kv.second);
+      }
+    starved_ = 0;
+    d_.starved_loops_.fetch_sub(1);
+  }
+  wheel_.advance(now, [&](TimerNode* node) {
+    LoopConn* lc = static_cast<LoopConn*>(node);
+    if (lc->lingering) {
+      close_conn(lc);
+      return;
+    }
+    lc->c.on_timer(now);
+    mark(lc);
+  });
+  service_dirty(now);
+  writer_->commit();
+}
+
+void Loop::settle() {
+  release_listener_if_closing();  // close() called from a handler: no wake-up reached the loop
+  const uint64_t now = now_ms();
+  apply_posted(now);
+  service_dirty(now);
+  writer_->commit();
+}
+
+// JS's responses (one take brought all of them), then the rarer requests of other threads.
+void Loop::apply_posted(uint64_t now) {
+  wake_pending_.store(false);
+  mailbox_->take(commands_);
+  if (!commands_.empty()) {
+    // Responses come in runs per connection: look each connection up once per run.
+    uint32_t last_id = 0;
+    LoopConn* lc = nullptr;
+    commands_.for_each([&](const CommandHead& cmd, Slice reason, Slice fields, Slice data) {
+      if (cmd.conn != last_id || lc == nullptr) {
+        last_id = cmd.conn;
+        auto it = conns_.find(cmd.conn);
+        lc = it == conns_.end() ? nullptr : it->second;
+      }
+      if (lc == nullptr || lc->lingering) return;  // closed since: its Close is on its way to JS
+      reg_.apply(*lc->h, lc->c, cmd, reason, fields, data, now);
+      mark(lc);
+    });
+    commands_.clear();
+  }
+  {
+    std::lock_guard<std::mutex> lk(post_mu_);
+    taken_.swap(posted_);
+  }
+  for (uint32_t id : taken_) {
+    auto it = conns_.find(id);
+    if (it == conns_.end()) continue;
+    LoopConn* lc = it->second;
+    if (lc->lingering) continue;
+    reg_.apply_flags(*lc->h, lc->c, now);
+    mark(lc);
+  }
+  taken_.clear();
+  if (close_idle_.exchange(false)) {
+    while (evict_oldest(CloseReason::Shutdown)) {
+    }
+  }
+  for (int k = evict_requests_.exchange(0); k > 0; --k) evict_oldest(CloseReason::Evicted);
+}
+
+void Loop::service_dirty(uint64_t now) {
+  for (size_t i = 0; i < dirty_.size(); ++i) {
+    LoopConn* lc = dirty_[i];
+    if (lc == nullptr) continue;  // closed earlier in this turn
+    lc->dirty = false;
+    service(lc, now);
+  }
+  dirty_.clear();
+}
+
+void Loop::finish() {
+  // Teardown: close everything this loop owns.
+  for (auto& kv : conns_) {
+    LoopConn* lc = kv.second;
+    poller_->remove(lc->h->fd);
+    reg_.finished(*lc->h, CloseReason::Shutdown, *writer_);
+    delete lc;
+  }
+  conns_.clear();
+  idle_head_ = idle_tail_ = nullptr;
+  idle_count_.store(0);
+  writer_->commit();
+  if (listening_) {
+    poller_->remove(listener_);
+    listening_ = false;
+    d_.listener_released();
+  }
+}
+
+void Loop::set_idle(LoopConn* lc, bool idle) {
+  if (idle == lc->idle) return;
+  lc->idle = idle;
+  if (idle) {
+    lc->idle_prev = idle_tail_;
+    lc->idle_next = nullptr;
+    if (idle_tail_) idle_tail_->idle_next = lc;
+    else idle_head_ = lc;
+    idle_tail_ = lc;
+    idle_count_.fetch_add(1, std::memory_order_relaxed);
+  } else {
+    if (lc->idle_prev) lc->idle_prev->idle_next = lc->idle_next;
+    else idle_head_ = lc->idle_next;
+    if (lc->idle_next) lc->idle_next->idle_prev = lc->idle_prev;
+    else idle_tail_ = lc->idle_prev;
+    lc->idle_prev = lc->idle_next = nullptr;
+    idle_count_.fetch_sub(1, std::memory_order_relaxed);
+  }
+}
+
+// Closes the oldest idle connection of this loop (eviction at the cap, closeIdleConnections, shutdown).
+bool Loop::evict_oldest(CloseReason r) {
+  LoopConn* lc = idle_head_;
+  if (lc == nullptr) return false;
+  set_idle(lc, false);
+  lc->c.force_close(r);
+  mark(lc);
+  return true;
+}
+
+void Loop::accept_some(uint64_t now) {
+  for (int i = 0; i < kAcceptBurst; ++i) {
+    std::string addr;
+    int port = 0;
+    AcceptFail fail = AcceptFail::None;
+    sock_t fd = sock_accept(listener_, &addr, &port, &fail);
+    if (fd == kBadSocket) {
+      if (fail == AcceptFail::NoFds) pause_accepting(now);
+      return;  // else EAGAIN: another loop took it, or nothing left
+    }
+    reg_.stats.accepted.fetch_add(1, std::memory_order_relaxed);
+    sock_set_nonblocking(fd);
+    sock_set_nodelay(fd);
+    bool refuse = false;
+    // At the cap the oldest idle connection makes room: this loop's own, else another loop's.
+    if (reg_.table.size() >= reg_.opts.max_connections && !evict_oldest(CloseReason::Evicted) &&
+        !d_.evict_elsewhere(this))
+      refuse = true;
+    auto h = reg_.table.add(fd, std::move(addr), port);
+    h->driver = this;
+    h->wake = wake_evented;
+    h->mailbox = mailbox_;
+    LoopConn* lc = new LoopConn(reg_, *writer_, h, now);
+    conns_.emplace(h->id, lc);
+    if (!poller_->add(fd, lc, true, false)) {
+      lc->c.force_close(CloseReason::Error);
+    } else if (refuse) {
+      lc->c.refuse(HttpError::ServiceUnavailable, CloseReason::Cap);
+    }
+    mark(lc);
+  }
+}
+
+void Loop::read_some(LoopConn* lc, uint64_t now) {
+  Connection& c = lc->c;
+  set_idle(lc, false);  // off the idle list before a request can reach JS (evictions happen on this thread)
+  size_t total = 0;
+  while (c.wants_read() && total < kReadBurst) {
+    if (c.reading_body() && reg_.sink->pending_bytes() + writer_->bytes() >= kQueuedBodyCap) {
+      if (!lc->starved) {
+        lc->starved = true;
+        if (starved_++ == 0) d_.starved_loops_.fetch_add(1);
+      }
+      break;
+    }
+    size_t avail = 0;
+    char* space = c.read_space(&avail);
+    const int64_t n = sock_recv(lc->h->fd, space, avail);
+    if (n > 0) {
+      c.on_read(static_cast<size_t>(n), now);
+      total += static_cast<size_t>(n);
+      if (static_cast<size_t>(n) < avail) break;  // drained the socket for now
+    } else if (n == 0) {
+      c.on_eof(now);
+      break;
+    } else if (n == kSockTimeout) {
+      break;  // would block
+    } else {
+      c.force_close(n == kSockReset ? CloseReason::Client : CloseReason::Error);
+      break;
+    }
+  }
+  // Every complete request went to JS: a connection with no partial request left gives its read buffer back to
+  // the loop's pool at once (not only when idle), so only connections in the middle of a request hold one.
+  c.trim();
+  mark(lc);
+}
+
+// Graceful close in progress: discard what the client still sends until it closes or the linger time ends.
+void Loop::linger_read(LoopConn* lc) {
+  char buf[16384];
+  for (;;) {
+    const int64_t n = sock_recv(lc->h->fd, buf, sizeof buf);
+    if (n > 0) continue;
+    if (n == kSockTimeout) return;  // would block: keep lingering
+    close_conn(lc);                 // EOF or error: done
+    return;
+  }
+}
+
+void Loop::service(LoopConn* lc, uint64_t now) {
+  if (lc->lingering) return;
+  Connection& c = lc->c;
+  ConnHandle& h = *lc->h;
+  if (c.out_size() > 0) {
+    const int64_t n = sock_send(h.fd, c.out_data(), c.out_size());
+    if (n > 0) {
+      c.out_consumed(static_cast<size_t>(n), now);
+    } else if (n != kSockTimeout) {
+      c.force_close(h.kill ? static_cast<CloseReason>(h.kill_reason.load()) : CloseReason::Client);
+    }
+  }
+  if (c.wants_write_shutdown()) {
+    sock_shutdown_write(h.fd);
+    c.write_shut();
+  }
+  reg_.after_write(h, c, *writer_);
+  if (c.done()) {
+    if (c.linger() && !h.kill) {
+      // Stop writing, keep reading (and discarding) for a while, so the client reads our last response.
+      sock_shutdown_write(h.fd);
+      lc->lingering = true;
+      if (!lc->reading || lc->writing) poller_->modify(h.fd, lc, true, false);
+      wheel_.schedule(lc, now + reg_.opts.conn.linger_ms);
+      set_idle(lc, false);
+      linger_read(lc);
+      return;
+    }
+    close_conn(lc);
+    return;
+  }
+  const bool want_read = c.wants_read() && !lc->starved;
+  const bool want_write = c.out_size() > 0;
+  if (want_read != lc->reading || want_write != lc->writing) {
+    poller_->modify(h.fd, lc, want_read, want_write);
+    lc->reading = want_read;
+    lc->writing = want_write;
+  }
+  const bool idle = c.idle();
+  set_idle(lc, idle);
+  if (idle) c.trim();  // an idle keep-alive connection holds no read buffer
+  wheel_.schedule(lc, c.deadline());
+}
+
+void Loop::close_conn(LoopConn* lc) {
+  poller_->remove(lc->h->fd);
+  wheel_.cancel(lc);
+  conns_.erase(lc->h->id);
+  set_idle(lc, false);
+  const CloseReason r = lc->c.close_reason() == CloseReason::Count ? CloseReason::Error : lc->c.close_reason();
+  reg_.finished(*lc->h, r, *writer_);
+  if (lc->dirty) {
+    // Still listed for service this turn: blank its entry so the service pass skips it.
+    for (auto& p : dirty_)
+      if (p == lc) p = nullptr;
+  }
+  delete lc;
+  d_.maybe_closed();
+}
+
+}  // namespace nova
