@@ -31,9 +31,11 @@ const root = path.resolve(args['nova-root'] ?? path.join(__dirname, '..', '..'))
 // No addon: the loader's override (NOVA_HTTP_ADDON) points at a stub; the server below injects its own native.
 process.env.NOVA_HTTP_ADDON = path.join(__dirname, 'no-addon.js');
 const { Server } = require(path.join(root, 'dist', 'server.js'));
+const contract = require(path.join(root, 'dist', 'contract.js'));
 
-// The batch layout of lib/binding.ts (Ev.Request): [1, connId, seq, flags, methodOff, methodLen, urlOff, urlLen,
-// headerCount, (nameOff, nameLen, valueOff, valueLen) x headerCount]; flags: HTTP/1.1 = 1.
+// The batch layout of lib/contract.ts (Ev.Request, RequestRec; its enums are erased at compile time, so the values
+// are restated here and checked against the contract's recordEnd() below): [1, connId, seq, flags, methodOff,
+// methodLen, urlOff, urlLen, headerCount, (nameOff, nameLen, valueOff, valueLen) x headerCount]; HTTP/1.1 = 1.
 const EV_REQUEST = 1;
 const V11 = 1;
 
@@ -68,7 +70,11 @@ function makeBatch(head, n, seqBase) {
     parts.push(head);
     off += head.length;
   }
-  return { bytes: Buffer.from(parts.join(''), 'latin1'), meta: Uint32Array.from(meta) };
+  const batch = { bytes: Buffer.from(parts.join(''), 'latin1'), meta: Uint32Array.from(meta) };
+  let i = 0;
+  for (let r = 0; r < n; r++) i = contract.recordEnd(batch.meta, i);
+  if (i !== batch.meta.length) throw new Error('bench/dispatch: the batch layout disagrees with lib/contract.ts');
+  return batch;
 }
 
 const BODY = 'Hello World';
