@@ -1,4 +1,4 @@
-// The contract between lib/ and the addon (native/node/addon.cc, native/io/event_queue.cc): the event records of
+// The contract between lib/ and the addon (native/node/addon.cc, native/node/js_events.cc): the event records of
 // a batch with their field offsets, request flags, close reasons, respond()'s field bits, and the native Server's
 // methods. Types and constants only; lib/binding.ts loads the addon. The C++ side of each enum is named beside it.
 
@@ -6,7 +6,7 @@
 // A batch is (bytes: Buffer, meta: Uint32Array, count). `meta` holds variable-length records one after another;
 // word 0 of every record is its kind (Ev); offsets/lengths in a record point into `bytes`.
 
-/** Record kinds (meta[i]); native: EventType in native/io/event_queue.h. */
+/** Record kinds (meta[i]); native: EventType in native/node/js_events.h. */
 export const enum Ev {
   /** A request head (RequestRec); a body follows as Body records and one BodyEnd when ReqFlag.HasBody is set. */
   Request = 1,
@@ -84,7 +84,7 @@ export function recordEnd(meta: Uint32Array, i: number): number {
   }
 }
 
-/** Bits of a Request record's Flags word; native: RequestFlag in native/io/event_queue.h. */
+/** Bits of a Request record's Flags word; native: RequestFlag in native/node/js_events.h. */
 export const enum ReqFlag {
   VersionMinorMask = 0x3,  // 0 = HTTP/1.0, 1 = HTTP/1.1
   Head = 0x4,              // HEAD request: the response has no body
