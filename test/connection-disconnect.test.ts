@@ -40,8 +40,9 @@ function slowHandler(seen: Seen[], started: () => void, onClose: () => void, wor
 }
 
 describe.each(ioModels)('a client that leaves while the handler awaits (%o)', (model) => {
-  for (const how of ['close', 'reset', 'half-close'] as const) {
-    test(`${how}: 'close' within 100 ms, aborted, later writes dropped, the work stops`, async () => {
+  // After 0 ms and after 150 ms of waiting (the blocking model watches the socket differently once a wait is long).
+  for (const [how, after] of [['close', 0], ['reset', 0], ['half-close', 0], ['close', 150], ['half-close', 150]] as const) {
+    test(`${how} after ${after} ms: 'close' within 100 ms, aborted, later writes dropped, the work stops`, async () => {
       const seen: Seen[] = [];
       const started = deferred();
       const closed = deferred();
@@ -51,6 +52,7 @@ describe.each(ioModels)('a client that leaves while the handler awaits (%o)', (m
       const c = await RawClient.connect(port);
       await c.write(get('/slow'));
       await withTimeout(started.promise, 3000, 'the handler to start');
+      if (after > 0) await sleep(after);
       const t0 = Date.now();
       if (how === 'close') c.socket.destroy();
       else if (how === 'reset') c.resetNow();

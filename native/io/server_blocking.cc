@@ -19,9 +19,17 @@ constexpr uint32_t kRejectLingerMs = 50;      // how long the accept thread wait
 // that waits for the response before sending its body, or a handler that ignores the body). A blocked recv
 // can't be woken portably, so such reads wait at most this long before the thread looks at its mailbox.
 constexpr uint32_t kMailboxSliceMs = 10;
-// While the thread waits for JS, how often it looks whether the client left (a handler may await for long, and
-// must hear of it at once): a readiness check with no wait, so an answer from JS is never delayed by it.
+// While the thread waits for JS it must also see a client that leaves (a handler may await for long, and must
+// hear of it at once). A first wait of this long is spent on cv (JS usually answers within it); then the thread
+// looks at the socket and from then on waits in poll on the socket and a wake pipe (where there is one; else it
+// keeps looking every kPeerCheckMs).
 constexpr uint32_t kPeerCheckMs = 20;
+
+// ms until deadline for poll (-1: none), at least 1.
+int wait_ms(uint64_t deadline, uint64_t now) {
+  if (deadline == UINT64_MAX) return -1;
+  return deadline > now ? static_cast<int>(std::min<uint64_t>(deadline - now + 1, 1u << 30)) : 1;
+}
 
 void wake_blocking(ConnHandle* h) {
   std::lock_guard<std::mutex> lk(h->mu);
@@ -150,8 +158,16 @@ class BlockingDriver : public Driver, public std::enable_shared_from_this<Blocki
     sock_set_send_timeout(fd, kSendStallMs);
     uint32_t rcvtimeo = 0;
     bool shutdown_seen = false;  // server.close() reached this connection (begin_shutdown ran)
-    sock_t wake_r = kBadSocket;  // passthrough: the read end of the pipe wake_blocking writes to
+    // The pipe wake_blocking also writes to once the thread waits in poll (passthrough, long waits for JS).
+    sock_t wake_r = kBadSocket;
     bool wake_tried = false;
+    auto open_wake = [&] {
+      wake_tried = true;
+      sock_t wfd = kBadSocket;
+      if (!sock_wake_pair(&wake_r, &wfd)) return;
+      std::lock_guard<std::mutex> lk(h->mu);
+      h->wake_fd = wfd;
+    };
     // One recv's outcome, fed to the connection.
     auto take = [&](int64_t n) {
       if (n > 0) {
@@ -165,6 +181,12 @@ class BlockingDriver : public Driver, public std::enable_shared_from_this<Blocki
       } else {
         c.force_close(n == kSockReset ? CloseReason::Client : CloseReason::Error);
       }
+    };
+    // The socket is readable: one recv (it returns at once).
+    auto read_once = [&] {
+      size_t avail = 0;
+      char* space = c.read_space(&avail);
+      take(sock_recv(fd, space, avail));
     };
     for (;;) {
       const bool shutdown_now = h->shutdown.load();
@@ -208,24 +230,16 @@ class BlockingDriver : public Driver, public std::enable_shared_from_this<Blocki
         // Passthrough: the client's bytes and JS's writes come at any time. With a wake pipe the thread sleeps in
         // poll on both; without one it looks at its mailbox every kMailboxSliceMs.
         if (!wake_tried) {
-          wake_tried = true;
-          sock_t wp = kBadSocket;
-          if (sock_wake_pair(&wake_r, &wp)) {
-            std::lock_guard<std::mutex> lk(h->mu);
-            h->wake_fd = wp;
-          }
+          open_wake();
           continue;  // JS may have posted before the pipe existed (its wake-up went to cv): read the mailbox first
         }
-        int ms = -1;
-        if (deadline != UINT64_MAX) ms = deadline > now ? static_cast<int>(std::min<uint64_t>(deadline - now + 1, 1u << 30)) : 1;
+        int ms = wait_ms(deadline, now);
         if (wake_r == kBadSocket && (ms < 0 || ms > static_cast<int>(kMailboxSliceMs))) ms = kMailboxSliceMs;
         const int ready = sock_wait(fd, c.wants_read(), wake_r, ms);
         if (ready & kWaitWake) sock_wake_drain(wake_r);  // before the mailbox is read at the top of the loop
         if (h->kill) continue;
         if (ready & kWaitSocket) {
-          size_t avail = 0;
-          char* space = c.read_space(&avail);
-          take(sock_recv(fd, space, avail));  // readable: returns at once
+          read_once();
         } else if (ready == 0 && now_ms() >= deadline) {
           c.on_timer(now_ms());
         }
@@ -249,9 +263,17 @@ class BlockingDriver : public Driver, public std::enable_shared_from_this<Blocki
           take(n);
         }
       } else {
-        // Waiting for JS. Unless reading is paused (or held), look at the socket every kPeerCheckMs: a client
+        // Waiting for JS. Unless reading is paused (or held), the socket is watched too (kPeerCheckMs): a client
         // that leaves is reported at once (on_eof/force_close), and pipelined bytes are read meanwhile.
         const bool watch = c.wants_read();
+        if (watch && wake_r != kBadSocket) {
+          const int ready = sock_wait(fd, true, wake_r, wait_ms(deadline, now));
+          if (ready & kWaitWake) sock_wake_drain(wake_r);  // before the mailbox is read at the top of the loop
+          if (h->kill) continue;  // the kill's shutdown makes the socket readable: its reason, not the client's
+          if (ready & kWaitSocket) read_once();
+          else if (ready == 0 && now_ms() >= deadline) c.on_timer(now_ms());
+          continue;
+        }
         const uint64_t until = watch ? std::min<uint64_t>(deadline, now + kPeerCheckMs) : deadline;
         std::unique_lock<std::mutex> lk(h->mu);
         auto ready = [&] {
@@ -269,20 +291,22 @@ class BlockingDriver : public Driver, public std::enable_shared_from_this<Blocki
           if (now_ms() >= deadline) {
             c.on_timer(now_ms());
           } else if (watch && (sock_wait(fd, true, kBadSocket, 0) & kWaitSocket)) {
-            size_t avail = 0;
-            char* space = c.read_space(&avail);
-            take(sock_recv(fd, space, avail));  // readable: returns at once
+            read_once();
+          } else if (watch && !wake_tried) {
+            open_wake();  // a long wait: from now on in poll, woken by JS or the client
           }
         }
       }
     }
     if (wake_r != kBadSocket) {
+      sock_t wfd;
       {
         std::lock_guard<std::mutex> lk(h->mu);
-        sock_close(h->wake_fd);
+        wfd = h->wake_fd;
         h->wake_fd = kBadSocket;
       }
-      sock_close(wake_r);
+      sock_close(wfd);
+      if (wake_r != wfd) sock_close(wake_r);  // an eventfd is both ends
     }
     reg.table.set_idle(h.get(), false);
     if (c.linger() && c.close_reason() != CloseReason::Count) linger(fd, reg.opts.conn.linger_ms);

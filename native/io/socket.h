@@ -55,8 +55,9 @@ void sock_close(sock_t s);
 // is readable. Returns kWaitSocket | kWaitWake for what is ready; 0 when the time ran out.
 enum WaitResult : int { kWaitSocket = 1, kWaitWake = 2 };
 int sock_wait(sock_t s, bool want_read, sock_t wake, int ms);
-// A wake-up channel for a thread that waits in sock_wait: *r turns readable after sock_wake(w). A pipe on POSIX;
-// false where there is none (Windows: such a thread looks at its mailbox between short waits instead).
+// A wake-up channel for a thread that waits in sock_wait: *r turns readable after sock_wake(w). An eventfd on Linux
+// (*r == *w: close it once), a pipe elsewhere on POSIX; false where there is none (Windows: such a thread looks at
+// its mailbox between short waits instead).
 bool sock_wake_pair(sock_t* r, sock_t* w);
 void sock_wake(sock_t w);
 void sock_wake_drain(sock_t r);

@@ -8,6 +8,9 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#ifdef __linux__
+#include <sys/eventfd.h>
+#endif
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <unistd.h>
@@ -193,6 +196,14 @@ int sock_wait(sock_t s, bool want_read, sock_t wake, int ms) {
 }
 
 bool sock_wake_pair(sock_t* r, sock_t* w) {
+#ifdef __linux__
+  // One descriptor for both ends.
+  const int e = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  if (e >= 0) {
+    *r = *w = e;
+    return true;
+  }
+#endif
   int fds[2];
   if (pipe(fds) != 0) return false;
   for (int fd : fds) {
@@ -205,13 +216,18 @@ bool sock_wake_pair(sock_t* r, sock_t* w) {
 }
 
 void sock_wake(sock_t w) {
+#ifdef __linux__
+  const uint64_t one = 1;  // an eventfd takes 8 bytes; a pipe takes them too
+  ssize_t n = write(w, &one, sizeof one);  // full (pipe) or saturated (eventfd): a wake-up is already pending
+#else
   const char b = 1;
   ssize_t n = write(w, &b, 1);  // a full pipe is already a pending wake-up
+#endif
   (void)n;
 }
 
 void sock_wake_drain(sock_t r) {
-  char buf[64];
+  uint64_t buf[8];  // an eventfd is read 8 bytes at a time
   while (read(r, buf, sizeof buf) > 0) {
   }
 }
