@@ -23,7 +23,7 @@ describe.each(ioModels)('socket.io on nova-http (%o)', (model) => {
     ['websocket only', ['websocket'], 'websocket'],
   ] as const)('%s: 200 acknowledged events each way, plain HTTP beside it, disconnect seen', async (_, transports,
     finalTransport) => {
-    const server = createServer({ ...model }, (req: any, res: any) => res.end('plain'));
+    const server: any = createServer({ ...model } as any, (req: any, res: any) => res.end('plain'));
     const io = new IoServer(server);
     const entry = { server, io, clients: [] as ClientSocket[] };
     open.push(entry);

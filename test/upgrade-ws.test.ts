@@ -56,7 +56,7 @@ function open(port: number, path = '/socket'): Promise<WebSocket> {
 describe.each(ioModels)('ws on nova-http (%o)', (model) => {
   describe.each(['handleUpgrade', 'server option'] as Style[])('%s', (style) => {
     test('1,000 text and 1,000 binary messages echoed in order, plain HTTP still served', async () => {
-      const server = createServer({ ...model }, (req: any, res: any) => res.end('plain'));
+      const server = createServer({ ...model } as any, (req: any, res: any) => res.end('plain'));
       const { port, wss } = await echoServer(server, style);
       if (style === 'server option') expect(wss.address()).toEqual(server.address());
       const ws = await open(port);
@@ -93,7 +93,7 @@ describe.each(ioModels)('ws on nova-http (%o)', (model) => {
     });
 
     test('ping/pong both ways, close codes both ways, a client that disappears', async () => {
-      const server = createServer({ ...model }, (req: any, res: any) => res.end());
+      const server = createServer({ ...model } as any, (req: any, res: any) => res.end());
       const { port, wss } = await echoServer(server, style);
       const serverSide: any[] = [];
       const serverCloses: [number, string][] = [];
@@ -164,13 +164,13 @@ describe.each(ioModels)('ws on nova-http (%o)', (model) => {
       return c.text;
     };
     const nodeBytes = await run(http.createServer());
-    const novaBytes = await run(createServer({ ...model }, () => {}));
+    const novaBytes = await run(createServer({ ...model } as any, () => {}));
     expect(nodeBytes).toBe(expected);
     expect(novaBytes).toBe(expected);
   });
 
   test("a refused handshake: ws's own 400, exact bytes, then the connection closes", async () => {
-    const server = createServer({ ...model }, () => {});
+    const server = createServer({ ...model } as any, () => {});
     const { port } = await echoServer(server, 'handleUpgrade');
     const c = await RawClient.connect(port);
     await c.write('GET / HTTP/1.1\r\nHost: t\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
