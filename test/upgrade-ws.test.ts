@@ -148,6 +148,22 @@ describe.each(ioModels)('ws on nova-http (%o)', (model) => {
     });
   });
 
+  test('100 clients at once, 100 messages each both ways, interleaved: every echo to its own client, in order', async () => {
+    const server = createServer({ ...model } as any, () => {});
+    const { port, wss } = await echoServer(server, 'server option');
+    const clients = await Promise.all(Array.from({ length: 100 }, () => open(port)));
+    expect(wss.clients.size).toBe(100);
+    await withTimeout(Promise.all(clients.map((ws, k) => new Promise<void>((resolve, reject) => {
+      let next = 0;
+      ws.on('message', (data: Buffer) => {
+        if (data.toString() !== `c${k} m${next}`) reject(new Error(`client ${k} got ${data} for m${next}`));
+        if (++next === 100) resolve();
+      });
+      for (let i = 0; i < 100; i++) ws.send(`c${k} m${i}`);
+    }))), 20000, 'every echo');
+    for (const ws of clients) ws.terminate();
+  });
+
   test('the 101 handshake and a frame pipelined after the head: the same bytes as ws on node:http', async () => {
     // RFC 6455 1.3's key and 5.7's masked "Hello" frame, sent in the same write as the handshake (ws gets it as head).
     const request = 'GET /chat HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
