@@ -3,7 +3,7 @@
 // CMakeLists.txt + cmake/mingw-w64-x86_64.cmake, then checks the DLL: it must export napi_register_module_v1 and
 // import nothing but node.exe and Windows' own DLLs (the C++ runtime is linked statically).
 //   node scripts/build-win.js [--clean] [--no-prebuild]
-// Output: build-win/nova_http.node, copied to prebuilds/win32-x64/nova_http.node (unless --no-prebuild).
+// Output: build-win/nova_http.node, stripped into prebuilds/win32-x64/nova_http.node (unless --no-prebuild).
 'use strict';
 
 const { spawnSync } = require('child_process');
@@ -46,6 +46,7 @@ function checkDll(file) {
   if (unexpected.length) throw new Error(`${file} needs DLLs that Windows does not have: ${unexpected.join(', ')}`);
   if (!/^Magic\s+020b\s+\(PE32\+\)/m.test(dump)) throw new Error(`${file} is not a PE32+ (x64) image`);
   console.log(`build-win: ${path.relative(ROOT, file)} exports napi_register_module_v1; imports ${imports.join(', ')}`);
+  return imports;
 }
 
 function main() {
@@ -75,14 +76,19 @@ function main() {
 
   if (copyPrebuild) {
     fs.mkdirSync(path.dirname(PREBUILD), { recursive: true });
-    fs.copyFileSync(ADDON, PREBUILD);
-    console.log(`build-win: copied to ${path.relative(ROOT, PREBUILD)}`);
+    // stripped: what ships carries no symbol table or debug info
+    run(`${PREFIX}-strip`, ['--strip-unneeded', '-o', PREBUILD, ADDON]);
+    console.log(`build-win: stripped into ${path.relative(ROOT, PREBUILD)} (${fs.statSync(PREBUILD).size} bytes)`);
   }
 }
 
-try {
-  main();
-} catch (e) {
-  console.error(`build-win: ${e.message}`);
-  process.exit(1);
+module.exports = { checkDll };
+
+if (require.main === module) {
+  try {
+    main();
+  } catch (e) {
+    console.error(`build-win: ${e.message}`);
+    process.exit(1);
+  }
 }
