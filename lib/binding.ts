@@ -2,6 +2,7 @@
 // lib/contract.ts; nothing but lib/server.ts touches the loaded addon.
 import * as path from 'node:path';
 import type { Binding } from './contract';
+import { loadErrorMessage } from './load-error';
 
 function load(): Binding {
   const root = path.join(__dirname, '..');
@@ -11,17 +12,16 @@ function load(): Binding {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     return require(path.resolve(override)) as Binding;
   }
+  // Two steps, so that the error can tell "no binary for this host" from "its binary would not load".
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const gypBuild = require('node-gyp-build') as { resolve(dir: string): string };
+  let file: string | undefined;
   try {
+    file = gypBuild.resolve(root);
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    return require('node-gyp-build')(root) as Binding;
+    return require(file) as Binding;
   } catch (err) {
-    const e = err as Error;
-    throw new Error(
-      `nova-http: could not load the native addon for ${process.platform}-${process.arch} ` +
-        `(Node ${process.version}). No prebuilt binary matched and no local build was found; ` +
-        `run "npm rebuild nova-http" with a C++17 compiler and Python installed. Cause: ${e.message}`,
-      { cause: err },
-    );
+    throw new Error(loadErrorMessage(root, file, err), { cause: err });
   }
 }
 

@@ -3,7 +3,11 @@
 // test/native/*_test.cc as a standalone program with ASan + UBSan into test/native/bin/, runs each from the repo
 // root, and exits non-zero if any build or test fails.
 //
-//   node scripts/native-tests.js [--rebuild] [name ...]      e.g. `node scripts/native-tests.js parser`
+//   node scripts/native-tests.js [--rebuild] [--target=<zig triple>] [name ...]   e.g. `... parser`
+//
+// --target=x86_64-linux-musl / aarch64-linux-musl (CI's musl step): the same tests as static musl executables built
+// with Zig (scripts/zig.js; no sanitizers there), into test/native/bin/<target>/; aarch64 ones run under
+// qemu-aarch64 (apt: qemu-user). They check that native/core builds and behaves with musl and libc++ on each CPU.
 //
 // A test names the native/core files it links on a line near its top: `// deps: parser keep_alive`. Linking only
 // those (not every native/core/*.cc) keeps a half-written, unrelated core file from breaking every test.
@@ -18,12 +22,17 @@ const path = require('path');
 
 const ROOT = path.resolve(__dirname, '..');
 const TEST_DIR = path.join(ROOT, 'test', 'native');
-const BIN_DIR = path.join(TEST_DIR, 'bin');
 const CORE_DIR = path.join(ROOT, 'native', 'core');
-const CXX = process.env.CXX || 'g++';
+const TARGET = (process.argv.find((a) => a.startsWith('--target=')) || '').slice('--target='.length);
+const BIN_DIR = path.join(TEST_DIR, 'bin', ...(TARGET ? [TARGET] : []));
+// With --target: `zig c++ -target T -static`, run directly (x86_64) or under qemu-aarch64.
+const CXX = TARGET ? require('./zig').zig() : process.env.CXX || 'g++';
+const CXX_PREFIX = TARGET ? ['c++', '-target', TARGET, '-static'] : [];
+const RUNNER = TARGET.startsWith('aarch64') ? ['qemu-aarch64'] : [];
+const CXX_ENV = TARGET ? require('./zig').zigEnv() : process.env;
 // -fno-sanitize-recover: UBSan only prints by default; a finding must fail the test.
-const FLAGS = ['-std=c++17', '-O1', '-g', '-fsanitize=address,undefined', '-fno-sanitize-recover=all',
-  '-fno-omit-frame-pointer', '-Wall', '-Wextra', '-I', CORE_DIR];
+const SANITIZE = ['-fsanitize=address,undefined', '-fno-sanitize-recover=all', '-fno-omit-frame-pointer', '-g'];
+const FLAGS = ['-std=c++17', '-O1', ...(TARGET ? [] : SANITIZE), '-Wall', '-Wextra', '-I', CORE_DIR];
 const TEST_TIMEOUT_MS = 300_000;
 const JOBS = Math.max(1, os.cpus().length);
 
@@ -100,7 +109,7 @@ async function build(test, force) {
   if (missing.length) {
     return { ok: false, output: `${rel(test.src)}: deps not found: ${missing.map(rel).join(', ')}\n` };
   }
-  const args = [...FLAGS, test.src, ...depFiles, '-o', test.bin];
+  const args = [...CXX_PREFIX, ...FLAGS, test.src, ...depFiles, '-o', test.bin];
   const stamp = `${test.bin}.cmd`;
   const command = [CXX, ...args].join(' ');
   const inputs = [test.src, ...depFiles, ...headers()];
@@ -109,7 +118,7 @@ async function build(test, force) {
     fs.existsSync(stamp) && fs.readFileSync(stamp, 'utf8') === command;
   if (fresh) return { ok: true, output: '', cached: true };
   const t0 = Date.now();
-  const r = await run(CXX, args);
+  const r = await run(CXX, args, { env: CXX_ENV });
   if (r.code !== 0) {
     try { fs.unlinkSync(test.bin); } catch { /* not built */ }
     return { ok: false, output: `$ ${command}\n${r.output}` };
@@ -122,6 +131,7 @@ async function main() {
   const argv = process.argv.slice(2);
   const force = argv.includes('--rebuild');
   const names = argv.filter((a) => !a.startsWith('--'));
+  if (TARGET) console.log(`native-tests: static ${TARGET} executables (zig c++)${RUNNER.length ? `, run under ${RUNNER[0]}` : ''}`);
   let tests = fs.readdirSync(TEST_DIR)
     .filter((n) => n.endsWith('_test.cc'))
     .sort()
@@ -154,7 +164,8 @@ async function main() {
     }
     if (b.output.trim()) process.stdout.write(`${t.name}: compiler output\n${b.output}\n`);
     const s = Date.now();
-    const r = await run(t.bin, [], { env, timeout: TEST_TIMEOUT_MS });
+    const r = RUNNER.length ? await run(RUNNER[0], [...RUNNER.slice(1), t.bin], { env, timeout: TEST_TIMEOUT_MS })
+      : await run(t.bin, [], { env, timeout: TEST_TIMEOUT_MS });
     const secs = ((Date.now() - s) / 1000).toFixed(1);
     const built = b.cached ? 'cached' : `built in ${b.seconds.toFixed(1)} s`;
     if (r.code === 0) {
@@ -166,7 +177,7 @@ async function main() {
     }
   });
   const total = ((Date.now() - t0) / 1000).toFixed(1);
-  console.log(`native-tests: ${tests.length - failed}/${tests.length} passed in ${total} s`);
+  console.log(`native-tests: ${tests.length - failed}/${tests.length} passed in ${total} s${TARGET ? ` (${TARGET})` : ''}`);
   return failed ? 1 : 0;
 }
 

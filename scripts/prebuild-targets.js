@@ -9,16 +9,17 @@ const path = require('path');
 const ROOT = path.resolve(__dirname, '..');
 const NAME = 'nova_http';
 
-// compiler: 'zig' (zig c++ -target <zig>) or 'mingw' (scripts/build-win.js). Why which: docs/prebuilds.md.
+// Every target is built with Zig's clang (zig c++ -target <zig>); why, and why not mingw-w64 for Windows or
+// Debian's cross compilers: docs/prebuilds.md.
 // glibc targets name their floor in the triple: Zig links against stubs of that glibc version.
 const TARGETS = [
-  { id: 'linux-x64-glibc', platform: 'linux', arch: 'x64', libc: 'glibc', compiler: 'zig', zig: 'x86_64-linux-gnu.2.17' },
-  { id: 'linux-x64-musl', platform: 'linux', arch: 'x64', libc: 'musl', compiler: 'zig', zig: 'x86_64-linux-musl' },
-  { id: 'linux-arm64-glibc', platform: 'linux', arch: 'arm64', libc: 'glibc', compiler: 'zig', zig: 'aarch64-linux-gnu.2.17' },
-  { id: 'linux-arm64-musl', platform: 'linux', arch: 'arm64', libc: 'musl', compiler: 'zig', zig: 'aarch64-linux-musl' },
-  { id: 'darwin-x64', platform: 'darwin', arch: 'x64', compiler: 'zig', zig: 'x86_64-macos' },
-  { id: 'darwin-arm64', platform: 'darwin', arch: 'arm64', compiler: 'zig', zig: 'aarch64-macos' },
-  { id: 'win32-x64', platform: 'win32', arch: 'x64', compiler: 'mingw' },
+  { id: 'linux-x64-glibc', platform: 'linux', arch: 'x64', libc: 'glibc', zig: 'x86_64-linux-gnu.2.17' },
+  { id: 'linux-x64-musl', platform: 'linux', arch: 'x64', libc: 'musl', zig: 'x86_64-linux-musl' },
+  { id: 'linux-arm64-glibc', platform: 'linux', arch: 'arm64', libc: 'glibc', zig: 'aarch64-linux-gnu.2.17' },
+  { id: 'linux-arm64-musl', platform: 'linux', arch: 'arm64', libc: 'musl', zig: 'aarch64-linux-musl' },
+  { id: 'darwin-x64', platform: 'darwin', arch: 'x64', zig: 'x86_64-macos' },
+  { id: 'darwin-arm64', platform: 'darwin', arch: 'arm64', zig: 'aarch64-macos' },
+  { id: 'win32-x64', platform: 'win32', arch: 'x64', zig: 'x86_64-windows-gnu' },
 ].map((t) => ({
   ...t,
   // relative to the package root, forward slashes (as npm pack lists files)

@@ -3,9 +3,9 @@
 // package ships (scripts/prebuild-targets.js) into prebuilds/<platform>-<arch>/, stripped, with NAPI_VERSION=8 (one
 // binary for every Node from 18 on), then checks them (scripts/check-prebuilds.js).
 //   node scripts/prebuilds-all.js [target-id ...]      e.g. linux-arm64-musl darwin-x64; default: all seven
-// Linux and macOS: Zig's clang (`zig c++ -target ...`, libc++ linked statically; the toolchain is fetched from the
-// npm registry into ~/.cache/nova-http on first use, never a dependency). Windows: mingw-w64 (scripts/build-win.js).
-// Why which compiler for which target: docs/prebuilds.md. The defines come from binding.gyp, so all routes agree.
+// Every target with Zig's clang (`zig c++ -target ...`, libc++ linked in; the toolchain is fetched from the npm
+// registry into ~/.cache/nova-http on first use, never a dependency). Why Zig for each target: docs/prebuilds.md.
+// The defines come from binding.gyp, so every build route agrees.
 'use strict';
 
 const { spawnSync } = require('child_process');
@@ -26,11 +26,25 @@ function run(cmd, args, opts = {}) {
   if (r.status !== 0) throw new Error(`${path.basename(cmd)} exited with ${r.status}${r.signal ? ` (${r.signal})` : ''}`);
 }
 
-// binding.gyp's defines (NAPI_VERSION=8, ...): the node-gyp build is the reference for every route.
-function gypDefines() {
+// binding.gyp's defines (NAPI_VERSION=8, ...) and, for Windows, those of its OS=='win' condition: the node-gyp
+// build is the reference for every route.
+function gypDefines(platform) {
   const text = fs.readFileSync(path.join(ROOT, 'binding.gyp'), 'utf8').replace(/^\s*#.*$/gm, '');
   const target = JSON.parse(text).targets[0];
-  return target.defines.map((d) => `-D${d}`);
+  const defines = [...target.defines];
+  if (platform === 'win32') {
+    const win = (target.conditions || []).find((c) => c[0] === "OS=='win'");
+    defines.push(...((win && win[1].defines) || []));
+  }
+  return defines.map((d) => `-D${d}`);
+}
+
+// Windows: node.exe's N-API exports as an import library (from node-api-headers' def file), to link against.
+function nodeImportLib(zigBin) {
+  const lib = path.join(WORK, 'libnode_api.a');
+  const def = path.join(path.dirname(require.resolve('node-api-headers/package.json')), 'def', 'node_api.def');
+  run(zigBin, ['dlltool', '-d', def, '-l', lib, '-D', 'node.exe', '-m', 'i386:x86-64'], { env: zigEnv() });
+  return lib;
 }
 
 // libuv's headers (server_inline_posix.cc watches the loop's descriptor through uv_poll): copied out of Node's own
@@ -54,41 +68,39 @@ function uvInclude() {
 function buildZig(t, zigBin, common) {
   const out = targetPath(t);
   const triple = t.platform === 'darwin' ? `${t.zig}.${MACOS_MIN[t.arch]}` : t.zig;
-  const args = ['c++', '-target', triple, ...common, ...sources(t.platform)];
+  const args = ['c++', '-target', triple, ...common, ...gypDefines(t.platform), ...sources(t.platform)];
   if (t.platform === 'darwin') {
     // N-API symbols come from the node binary that loads the addon
-    args.push('-Wl,-undefined,dynamic_lookup');
+    args.push('-fPIC', '-pthread', '-Wl,-undefined,dynamic_lookup');
+  } else if (t.platform === 'win32') {
+    args.push(nodeImportLib(zigBin), '-lws2_32');
   } else {
-    args.push('-ffunction-sections', '-fdata-sections', '-Wl,--gc-sections', '-Wl,-z,noexecstack');
+    args.push('-fPIC', '-pthread', '-ffunction-sections', '-fdata-sections', '-Wl,--gc-sections', '-Wl,-z,noexecstack');
   }
   fs.mkdirSync(path.dirname(out), { recursive: true });
   fs.rmSync(out, { force: true });
   args.push('-s', '-o', out);
   run(zigBin, args, { env: zigEnv() });
-  // zig leaves the linker's object next to the output for Mach-O
-  fs.rmSync(`${out}.o`, { force: true });
+  // zig leaves linker by-products next to the output (Mach-O: <out>.o; Windows: an import library)
+  for (const f of fs.readdirSync(path.dirname(out))) {
+    if (!f.endsWith('.node')) fs.rmSync(path.join(path.dirname(out), f), { force: true });
+  }
 }
 
 function main() {
   const targets = selectTargets(process.argv.slice(2).filter((a) => !a.startsWith('--')));
   fs.mkdirSync(WORK, { recursive: true });
-  const zigTargets = targets.filter((t) => t.compiler === 'zig');
-  let zigBin;
-  let common;
-  if (zigTargets.length) {
-    zigBin = zig();
-    common = [
-      '-shared', '-fPIC', '-O2', '-std=c++17', '-fexceptions', '-fvisibility=hidden', '-pthread', ...gypDefines(),
-      '-I', require('node-api-headers').include_dir, '-I', require('node-addon-api').include_dir,
-      '-I', uvInclude(), '-I', 'native',
-    ];
-  }
+  const zigBin = zig();
+  const common = [
+    '-shared', '-O2', '-std=c++17', '-fexceptions', '-fvisibility=hidden',
+    '-I', require('node-api-headers').include_dir, '-I', require('node-addon-api').include_dir,
+    '-I', uvInclude(), '-I', 'native',
+  ];
   const times = [];
   for (const t of targets) {
     const t0 = Date.now();
-    console.log(`\n== ${t.id} (${t.compiler}${t.zig ? ` ${t.zig}` : ''})`);
-    if (t.compiler === 'zig') buildZig(t, zigBin, common);
-    else run(process.execPath, [path.join(__dirname, 'build-win.js')]);
+    console.log(`\n== ${t.id} (zig c++ -target ${t.zig})`);
+    buildZig(t, zigBin, common);
     times.push(`${t.id} ${((Date.now() - t0) / 1000).toFixed(0)} s`);
   }
   console.log(`\nprebuilds-all: built ${times.join(', ')}`);

@@ -7,6 +7,7 @@
 //   split    splitResponses: received bytes into responses by their own framing
 //   wire     the expected response bytes of docs/architecture.md, normalize (Date), get()
 //   child    runChild (an ES module in a new node process), distPath
+//   keep-alive-cases  the keep-alive matrix (HTTP version x Connection field -> persists or not)
 //   hostile  the hostile-client tests' server child, well-behaved client and baseline check (imported directly)
 export * from './helpers/models.js';
 export * from './helpers/async.js';
@@ -15,3 +16,4 @@ export * from './helpers/client.js';
 export * from './helpers/split.js';
 export * from './helpers/wire.js';
 export * from './helpers/child.js';
+export * from './helpers/keep-alive-cases.js';
