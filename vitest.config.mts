@@ -8,7 +8,8 @@ export default defineConfig({
   test: {
     pool: 'forks',
     include: ['test/**/*.test.ts'],
-    exclude: ['test/stress/**', 'node_modules/**', 'dist/**', ...heavyFiles],
+    // test/win/: node:test files for Windows under wine (scripts/win-test.js)
+    exclude: ['test/stress/**', 'test/win/**', 'node_modules/**', 'dist/**', ...heavyFiles],
     testTimeout: 20000,
     hookTimeout: 20000,
     teardownTimeout: 10000,
