@@ -41,6 +41,8 @@ const HELP = `usage: npm run bench [-- options]   (or: node bench/run.js [option
   --warmup-seconds=S   (default 2)
   --nova-root=DIR      load nova-http from DIR instead of this repository (e.g. a copy of another build)
   --no-snapshot        load nova-http from the live tree (default: a copy of its build taken at the start)
+  --baseline-root=DIR  also run 'nova-evented-baseline': nova-http evented loaded from DIR (a build from before a
+                       change), so before and after are measured in the same interleaved run
   --no-install         don't run npm install --prefix bench when peers are missing
   --out=DIR            where to write results (default bench/results, or bench/results/tmp for partial runs)
   --parser             run the parser micro-benchmark instead (bench/parser/run.js)
@@ -54,7 +56,7 @@ function parseArgs(argv) {
     const a = argv[i];
     if (!a.startsWith('--')) throw new Error(`unexpected argument ${a}`);
     let [k, v] = a.slice(2).split(/=(.*)/s);
-    if (v === undefined && ['servers', 'loads', 'rounds', 'duration', 'ab-seconds', 'warmup', 'warmup-seconds', 'out', 'nova-root'].includes(k)) {
+    if (v === undefined && ['servers', 'loads', 'rounds', 'duration', 'ab-seconds', 'warmup', 'warmup-seconds', 'out', 'nova-root', 'baseline-root'].includes(k)) {
       v = argv[++i];
     }
     o[k] = v === undefined ? true : v;
@@ -210,8 +212,15 @@ async function main() {
     }
   }
   for (const s of servers) if (s.nova) s.env = { ...s.env, NOVA_ROOT: novaSource };
+  if (args['baseline-root']) {
+    const evented = resolveServers().find((s) => s.id === 'nova-evented');
+    const root = path.resolve(String(args['baseline-root']));
+    servers.push({ ...evented, id: 'nova-evented-baseline', label: 'nova-http evented, baseline', nova: false,
+      env: { ...evented.env, NOVA_ROOT: root }, note: `baseline build loaded from ${root}` });
+  }
   const loads = pickList(LOADS, wantedLoads, 'load');
-  const partial = mode !== 'full' || args.servers || args.loads || args.rounds || args.duration || args['nova-root'];
+  const partial = mode !== 'full' || args.servers || args.loads || args.rounds || args.duration || args['nova-root'] ||
+    args['baseline-root'];
   const outDir = path.resolve(args.out ?? path.join(__dirname, 'results', partial ? 'tmp' : ''));
   const info = { ...meta.collect(), mode, ...opts, installNote, novaSource, novaSnapshot: snapNote };
   const t0 = Date.now();

@@ -1,7 +1,11 @@
-// Conn: one live connection as JS sees it (its socket stand-in, its unfinished responses oldest first, the request
-// whose body is arriving, who waits for 'drain'), and the two interfaces that let requests and responses reach
-// their connection and dispatcher without importing lib/dispatch.ts.
+// Conn: one live connection as JS sees it (its socket, its unfinished responses oldest first, the request whose
+// body is arriving, who waits for 'drain'), and the interface that lets requests and responses reach their
+// connection and dispatcher without importing lib/dispatch.ts. Requests and responses are reached through plain
+// functions of request.ts/response.ts, never their methods: a framework may have swapped their prototypes.
 import type { NativeServer } from './contract';
+import type { IncomingMessage } from './request';
+import { emitDrain } from './response';
+import type { ServerResponse } from './response';
 import { NovaSocket } from './socket';
 import type { SocketOwner } from './socket';
 import type { UpgradeSocket } from './upgrade-socket';
@@ -11,42 +15,26 @@ export interface ConnOwner extends SocketOwner {
   readonly native: NativeServer;
   /** Something was handed to native: flush at the end of this batch, or in one microtask outside batches. */
   queued(): void;
-  /** A response's end was handed to native: its _finish() runs after the flush. */
-  ended(res: ConnResponse): void;
+  /** A response's end was handed to native: 'finish' and 'close' follow the flush. */
+  ended(res: ServerResponse): void;
+  /** node's own end() ran on a response fed through its _send hook: checked before the next flush. */
+  checkEnd(res: ServerResponse): void;
   /** Runs cb after the next flush (write() callbacks). */
   afterFlush(cb: () => void): void;
   /** Closes the connection once the responses before `seq` are out (works before any response too). */
   abortExchange(conn: Conn, seq: number): void;
 }
 
-/** A request whose Body records are arriving, as the dispatcher feeds it (IncomingMessage). */
-export interface ConnRequest {
-  readonly _seq: number;
-  /** A Body record: bytes of this request's body, in order. */
-  _push(chunk: Buffer): void;
-  /** The BodyEnd record, with the raw trailer fields (null when there are none). */
-  _end(rawTrailers: string[] | null): void;
-  /** The connection is gone. */
-  _connectionGone(): void;
-}
-
-/** An unfinished response, as its connection and the dispatcher see it (ServerResponse). */
-export interface ConnResponse {
-  /** Links in the connection's list of unfinished responses. */
-  _prev: ConnResponse | null;
-  _next: ConnResponse | null;
-  /** The flush that carried end() is done. */
-  _finish(): void;
-  /** The connection is gone (Close record). */
-  _connectionGone(): void;
-  /** Native's output for this connection is below the low-water mark. */
-  _drain(): void;
-}
+/** A request whose Body records are arriving. */
+export type ConnRequest = IncomingMessage;
+/** An unfinished response, linked in its connection's list. */
+export type ConnResponse = ServerResponse;
 
 export class Conn {
   readonly d: ConnOwner;
   readonly id: number;
-  socket: NovaSocket | null = null;
+  /** req.socket / res.socket: one per connection. */
+  readonly socket: NovaSocket;
   /** The request whose Body records are arriving (bodies are sequential on the wire). */
   bodyReq: ConnRequest | null = null;
   /** Unfinished responses, oldest first (doubly linked through _prev/_next). */
@@ -61,15 +49,7 @@ export class Conn {
   constructor(d: ConnOwner, id: number) {
     this.d = d;
     this.id = id;
-  }
-
-  getSocket(): NovaSocket {
-    let s = this.socket;
-    if (s === null) {
-      s = this.socket = new NovaSocket(this.d, this.id);
-      if (this.gone) s.destroyed = true;
-    }
-    return s;
+    this.socket = new NovaSocket(d, id);
   }
 
   link(res: ConnResponse): void {
@@ -116,6 +96,6 @@ export class Conn {
     if (i < 0) return;
     if (waiters.length === 1) this.drainWaiters = null;
     else waiters.splice(i, 1);
-    front._drain();
+    emitDrain(front);
   }
 }

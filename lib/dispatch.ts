@@ -7,10 +7,11 @@ import {
 } from './contract';
 import type { NativeServer, OnBatch } from './contract';
 import { Conn } from './conn';
-import type { ConnOwner, ConnResponse } from './conn';
-import { IncomingMessage, methodString, rawFields, urlString } from './request';
+import type { ConnOwner } from './conn';
+import { HeadText, IncomingMessage, endBody, endIfBodiless, methodString, pushBody, rawFields, requestGone,
+  resumeForDrain, urlString } from './request';
 import type { BatchBytes } from './request';
-import { ServerResponse } from './response';
+import { ServerResponse, endIfFinished, finishResponse, responseGone } from './response';
 import { NovaSocket } from './socket';
 import { UpgradeSocket } from './upgrade-socket';
 import type { UpgradeOwner } from './upgrade-socket';
@@ -29,6 +30,9 @@ export interface DispatchHost {
   _onUpgrade(event: 'upgrade' | 'connect', req: IncomingMessage, socket: UpgradeSocket, head: Buffer): void;
   _localAddress(): { address: string; family: string; port: number } | null;
   listenerCount(event: string): number;
+  emit(event: string, ...args: unknown[]): boolean;
+  /** server.setTimeout(): every new connection's idle timeout in ms (0: none). */
+  readonly timeout: number;
 }
 
 // The 'clientError' codes, after what node:http reports for the same failures.
@@ -68,9 +72,12 @@ export class Dispatcher implements ConnOwner, UpgradeOwner {
   /** Responses were handed to native since the last flush(). */
   private dirty = false;
   private scheduled = false;
+  /** Responses fed by node's own write()/end(): checked for node's `finished` before the next flush. */
+  private endChecks: ServerResponse[] = [];
   /** Ended responses ('finish' pending) and write() callbacks, run after the next flush. */
-  private after: (ConnResponse | (() => void))[] = [];
-  private spare: (ConnResponse | (() => void))[] = [];
+  private after: (ServerResponse | (() => void))[] = [];
+  private spare: (ServerResponse | (() => void))[] = [];
+  private readonly heads = new HeadText();
 
   constructor(host: DispatchHost) {
     this.host = host;
@@ -102,8 +109,13 @@ export class Dispatcher implements ConnOwner, UpgradeOwner {
   }
 
   /** A response's end was handed to native: 'finish' follows the flush. */
-  ended(res: ConnResponse): void {
+  ended(res: ServerResponse): void {
     this.after.push(res);
+    this.queued();
+  }
+
+  checkEnd(res: ServerResponse): void {
+    this.endChecks.push(res);
     this.queued();
   }
 
@@ -137,20 +149,53 @@ export class Dispatcher implements ConnOwner, UpgradeOwner {
     if (conn !== undefined) this.abortExchange(conn, conn.lastSeq);
   }
 
+  resumeConnection(connId: number): void {
+    const conn = this.conns.get(connId);
+    if (conn === undefined) return;
+    if (conn.bodyReq !== null && conn.bodyReq._paused) resumeForDrain(conn.bodyReq);
+    for (let res = conn.head; res !== null; res = res._next) endIfBodiless(res.req);
+  }
+
+  socketTimeout(connId: number): boolean {
+    const conn = this.conns.get(connId);
+    const res = conn?.head ?? null;
+    let heard = false;
+    if (res !== null) {
+      if (!res.req.complete && res.req.emit('timeout', conn!.socket)) heard = true;
+      if (res.emit('timeout', conn!.socket)) heard = true;
+    }
+    if (this.host.emit('timeout', conn?.socket)) heard = true;
+    return heard;
+  }
+
   flushNow(): void {
     for (;;) {
+      const checks = this.endChecks;
+      if (checks.length !== 0) {
+        this.endChecks = [];
+        for (let i = 0; i < checks.length; i++) {
+          try {
+            endIfFinished(checks[i]);
+          } catch (err) {
+            throwLater(err);
+          }
+        }
+      }
       if (this.dirty) {
         this.dirty = false;
         this.native.flush();
       }
       const list = this.after;
-      if (list.length === 0) return;
+      if (list.length === 0) {
+        if (this.endChecks.length === 0 && !this.dirty) return;
+        continue;
+      }
       this.after = this.spare;
       for (let i = 0; i < list.length; i++) {
         const item = list[i];
         try {
           if (typeof item === 'function') item();
-          else item._finish();
+          else finishResponse(item);
         } catch (err) {
           throwLater(err);
         }
@@ -171,6 +216,7 @@ export class Dispatcher implements ConnOwner, UpgradeOwner {
         if (conn !== undefined) conn.gone = true;
       }
     }
+    this.heads.reset(bytes);
     for (let i = 0; i < end;) {
       const type = meta[i];
       const next = recordEnd(meta, i);
@@ -201,13 +247,17 @@ export class Dispatcher implements ConnOwner, UpgradeOwner {
     if (conn === undefined) {
       conn = new Conn(this, connId);
       this.conns.set(connId, conn);
+      if (this.host.timeout > 0) conn.socket.setTimeout(this.host.timeout);
+      this.host.emit('connection', conn.socket);
+    } else if (conn.socket._timer !== null) {
+      conn.socket._active();
     }
     const seq = meta[i + RequestRec.Seq];
     conn.lastSeq = seq;
     const req = new IncomingMessage(conn, seq, meta[i + RequestRec.Flags],
       methodString(bytes, meta[i + RequestRec.MethodOff], meta[i + RequestRec.MethodLen]),
       urlString(bytes, meta[i + RequestRec.UrlOff], meta[i + RequestRec.UrlLen]),
-      bytes, meta, i + RequestRec.Fields, meta[i + RequestRec.FieldCount]);
+      this.heads.fields(meta, i + RequestRec.Fields, meta[i + RequestRec.FieldCount]));
     if ((req._flags & ReqFlag.Upgrade) !== 0 &&
         this.upgrade(conn, req, bytes, meta, recordEnd(meta, i) - UpgradeTail.Size)) return;
     const res = new ServerResponse(conn, req);
@@ -235,7 +285,7 @@ export class Dispatcher implements ConnOwner, UpgradeOwner {
     const socket = new UpgradeSocket(this, conn.id, req._seq);
     conn.upgraded = socket;
     req.upgrade = true;
-    req._socket = socket;
+    req.socket = socket as unknown as typeof req.socket;  // the listener's socket, as in node:http
     const off = meta[tailAt + UpgradeTail.Off];
     // A copy: ws unshift()s it into the socket, and the batch buffer holds everything else of this batch.
     const head = Buffer.from(bytes.subarray(off, off + meta[tailAt + UpgradeTail.Len]));
@@ -254,7 +304,9 @@ export class Dispatcher implements ConnOwner, UpgradeOwner {
     const req = this.conns.get(meta[i + BodyRec.ConnId])?.bodyReq;
     if (req == null || req._seq !== meta[i + BodyRec.Seq]) return;
     const off = meta[i + BodyRec.Off];
-    req._push(bytes.subarray(off, off + meta[i + BodyRec.Len]));
+    const socket = req._conn.socket;
+    if (socket._timer !== null) socket._active();
+    pushBody(req, bytes.subarray(off, off + meta[i + BodyRec.Len]));
   }
 
   private bodyEnd(bytes: BatchBytes, meta: Uint32Array, i: number): void {
@@ -263,7 +315,7 @@ export class Dispatcher implements ConnOwner, UpgradeOwner {
     if (req == null || req._seq !== meta[i + BodyEndRec.Seq]) return;
     conn!.bodyReq = null;
     const trailerCount = meta[i + BodyEndRec.TrailerCount];
-    req._end(trailerCount === 0 ? null : rawFields(bytes, meta, i + BodyEndRec.Trailers, trailerCount));
+    endBody(req, trailerCount === 0 ? null : rawFields(bytes, meta, i + BodyEndRec.Trailers, trailerCount));
   }
 
   private close(connId: number): void {
@@ -272,6 +324,8 @@ export class Dispatcher implements ConnOwner, UpgradeOwner {
     this.conns.delete(connId);
     conn.gone = true;
     conn.drainWaiters = null;
+    // The socket first: node's IncomingMessage#_destroy (a swapped prototype) must find it destroyed already.
+    conn.socket._closed();
     const bodyReq = conn.bodyReq;
     conn.bodyReq = null;
     let res = conn.head;
@@ -280,15 +334,14 @@ export class Dispatcher implements ConnOwner, UpgradeOwner {
       const next = res._next;
       res._prev = res._next = null;
       try {
-        res._connectionGone();
+        responseGone(res);
       } catch (err) {
         throwLater(err);
       }
       res = next;
     }
     // A body still being read after its response finished.
-    if (bodyReq !== null) bodyReq._connectionGone();
-    conn.socket?._closed();
+    if (bodyReq !== null) requestGone(bodyReq);
     conn.upgraded?._closed();
   }
 
@@ -306,6 +359,6 @@ export class Dispatcher implements ConnOwner, UpgradeOwner {
   private clientError(connId: number, status: number): void {
     if (this.host.listenerCount('clientError') === 0) return;
     const conn = this.conns.get(connId);
-    this.host._onClientError(clientError(status), conn ? conn.getSocket() : new NovaSocket(this, connId));
+    this.host._onClientError(clientError(status), conn ? conn.socket : new NovaSocket(this, connId));
   }
 }

@@ -1,7 +1,7 @@
 // Errors thrown or emitted by the TypeScript layer, shaped like Node's internal ones: a TypeError/RangeError/Error
 // with a `code` (ERR_INVALID_ARG_TYPE, ERR_OUT_OF_RANGE, ...) and a stack that starts "TypeError [CODE]: ...",
 // so code written against node:http that checks err.code keeps working.
-import { inspect } from 'node:util';
+import { getSystemErrorMap, inspect } from 'node:util';
 
 export type ErrorWithCode = Error & { code: string };
 
@@ -60,6 +60,28 @@ export function badPort(value: unknown): ErrorWithCode {
 }
 
 // --- server lifecycle ----------------------------------------------------------------------------------------
+
+/** A failed bind as node's listen() reports it: `listen EADDRINUSE: address already in use 127.0.0.1:3000`, with
+ *  code, errno (negative, as libuv's), syscall, address and port. */
+export function listenError(code: string, host: string, port: number): ErrorWithCode {
+  let errno: number | undefined;
+  let description = code;
+  for (const [n, [name, text]] of getSystemErrorMap()) {
+    if (name === code) {
+      errno = n;
+      description = text;
+      break;
+    }
+  }
+  const address = host === '' ? '::' : host;
+  const err = new Error(`listen ${code}: ${description} ${address}:${port}`) as ErrorWithCode & Record<string, unknown>;
+  err.code = code;
+  err.errno = errno;
+  err.syscall = 'listen';
+  err.address = address;
+  err.port = port;
+  return err;
+}
 
 export function serverNotRunning(): ErrorWithCode {
   return codedError(Error, 'ERR_SERVER_NOT_RUNNING', 'Server is not running.');

@@ -1,67 +1,18 @@
-// IncomingMessage: one request as node:http presents it. The body is a Readable fed by the dispatcher (Body and
-// BodyEnd records) with flow control back to native (pauseBody/resumeBody); headers and rawHeaders are made from
-// the batch buffer only when first read, so a handler that never looks at them never pays for them.
+// IncomingMessage: one request, a real http.IncomingMessage. Its state lives where node's own methods look for
+// it (own properties, node's header symbols), so it keeps working when a framework (Express) swaps its prototype
+// for one that inherits from http.IncomingMessage.prototype. The body is fed by the dispatcher (Body and BodyEnd
+// records) through the functions below, never through prototype methods, with flow control back to native.
+import * as http from 'node:http';
+import type { Socket } from 'node:net';
 import { Readable } from 'node:stream';
 import { FieldQuad, ReqFlag } from './contract';
 import type { Conn, ConnRequest } from './conn';
 import { connectionReset } from './errors';
-import type { NovaSocket } from './socket';
-import type { UpgradeSocket } from './upgrade-socket';
 
 /** Buffer has these (undocumented, stable since Node 0.x) one-call decoders; latin1 is what node:http uses. */
 export type BatchBytes = Buffer & { latin1Slice(start: number, end: number): string };
 
-export type IncomingHttpHeaders = Record<string, string | string[] | undefined> & {
-  'set-cookie'?: string[];
-};
-
-// How duplicates of a field are joined in req.headers (node:http's matchKnownFields): the singletons keep the
-// first value, set-cookie becomes an array, cookie joins with "; ", every other field joins with ", ".
-const enum Join { Comma = 0, First = 1, Array = 2, Semicolon = 3 }
-const joinRule = new Map<string, Join>([
-  ['age', Join.First], ['authorization', Join.First], ['content-length', Join.First],
-  ['content-type', Join.First], ['etag', Join.First], ['expires', Join.First], ['from', Join.First],
-  ['host', Join.First], ['if-modified-since', Join.First], ['if-unmodified-since', Join.First],
-  ['last-modified', Join.First], ['location', Join.First], ['max-forwards', Join.First],
-  ['proxy-authorization', Join.First], ['referer', Join.First], ['retry-after', Join.First],
-  ['server', Join.First], ['user-agent', Join.First],
-  ['set-cookie', Join.Array], ['cookie', Join.Semicolon],
-]);
-
-/** req.headers from rawHeaders: lower-case names, duplicates joined as node:http joins them. */
-export function joinHeaders(raw: readonly string[]): IncomingHttpHeaders {
-  // A plain object like node's (code calls req.headers.hasOwnProperty), so the typeof checks below matter.
-  const dest: Record<string, string | string[]> = {};
-  for (let i = 0; i < raw.length; i += 2) {
-    const name = raw[i].toLowerCase();
-    const value = raw[i + 1];
-    const rule = joinRule.get(name);
-    const prev = dest[name];
-    if (rule === undefined || rule === Join.Comma) {
-      dest[name] = typeof prev === 'string' ? `${prev}, ${value}` : value;
-    } else if (rule === Join.First) {
-      if (prev === undefined) dest[name] = value;
-    } else if (rule === Join.Array) {
-      if (Array.isArray(prev)) prev.push(value);
-      else dest[name] = [value];
-    } else {
-      dest[name] = typeof prev === 'string' ? `${prev}; ${value}` : value;
-    }
-  }
-  return dest as IncomingHttpHeaders;
-}
-
-/** req.headersDistinct: every value of every field, in order, under the lower-case name. */
-export function distinctHeaders(raw: readonly string[]): Record<string, string[]> {
-  const dest: Record<string, string[]> = {};
-  for (let i = 0; i < raw.length; i += 2) {
-    const name = raw[i].toLowerCase();
-    const prev = dest[name];
-    if (Array.isArray(prev)) prev.push(raw[i + 1]);
-    else dest[name] = [raw[i + 1]];
-  }
-  return dest;
-}
+export type IncomingHttpHeaders = http.IncomingHttpHeaders;
 
 /** [name, value, name, value, ...] from `count` field quads (FieldQuad) at meta[at]. */
 export function rawFields(bytes: BatchBytes, meta: Uint32Array, at: number, count: number): string[] {
@@ -87,6 +38,56 @@ export function rawFields(bytes: BatchBytes, meta: Uint32Array, at: number, coun
   }
   return raw;
 }
+
+/**
+ * The request heads of one batch as latin1 text, decoded a window at a time: req.rawHeaders is built eagerly (node's
+ * getters read it as an own property, also after a framework swaps the prototype), and one native decode for the
+ * pipelined heads that follow each other keeps that cheap. A window reads up to HEAD_WINDOW bytes ahead (body bytes
+ * included, so the bound stays small); a head outside it starts a new one.
+ */
+export class HeadText {
+  bytes: BatchBytes | null = null;
+  text = '';
+  lo = 0;           // text covers bytes [lo, hi)
+  hi = 0;
+
+  reset(bytes: BatchBytes): void {
+    this.bytes = bytes;
+    this.text = '';
+    this.lo = this.hi = 0;
+  }
+
+  /** [name, value, ...] from `count` field quads (FieldQuad) at meta[at]. */
+  fields(meta: Uint32Array, at: number, count: number): string[] {
+    const raw = new Array<string>(count * 2);
+    if (count === 0) return raw;
+    let start = meta[at + FieldQuad.NameOff];
+    let end = start;
+    for (let k = 0, j = at; k < count; k++, j += FieldQuad.Size) {
+      const nameOff = meta[j + FieldQuad.NameOff];
+      const valueEnd = meta[j + FieldQuad.ValueOff] + meta[j + FieldQuad.ValueLen];
+      if (nameOff < start) start = nameOff;
+      if (valueEnd > end) end = valueEnd;
+    }
+    if (start < this.lo || end > this.hi) {
+      const hi = Math.max(end, Math.min(this.bytes!.length, start + HEAD_WINDOW));
+      this.text = this.bytes!.latin1Slice(start, hi);
+      this.lo = start;
+      this.hi = hi;
+    }
+    const text = this.text;
+    const lo = this.lo;
+    for (let k = 0; k < count; k++, at += FieldQuad.Size) {
+      const n = meta[at + FieldQuad.NameOff] - lo;
+      const v = meta[at + FieldQuad.ValueOff] - lo;
+      raw[2 * k] = text.substring(n, n + meta[at + FieldQuad.NameLen]);
+      raw[2 * k + 1] = text.substring(v, v + meta[at + FieldQuad.ValueLen]);
+    }
+    return raw;
+  }
+}
+
+const HEAD_WINDOW = 4096;
 
 function is(bytes: Uint8Array, off: number, lit: string): boolean {
   for (let k = 1; k < lit.length; k++) if (bytes[off + k] !== lit.charCodeAt(k)) return false;
@@ -124,119 +125,78 @@ export function urlString(bytes: BatchBytes, off: number, len: number): string {
   return bytes.latin1Slice(off, off + len);
 }
 
-export class IncomingMessage extends Readable implements ConnRequest {
-  method: string;
-  url: string;
-  httpVersion: string;
-  httpVersionMajor = 1;
-  httpVersionMinor: number;
-  /** The whole body has arrived (true at once for a request without a body). */
-  complete: boolean;
-  /** The connection went away (or the request was destroyed) before the exchange finished. */
-  aborted = false;
-  /** The request switched protocols: its connection went to an 'upgrade' or 'connect' listener. */
-  upgrade = false;
-  statusCode = null;
-  statusMessage = null;
+/** node's own symbol (a module-private Symbol('description')) as found on an instance of its class. */
+export function nodeSymbol(instance: object, description: string): symbol {
+  const found = Object.getOwnPropertySymbols(instance).find((s) => s.description === description);
+  if (found === undefined) {
+    throw new Error(`nova-http: node:http ${process.version} has no ${description} symbol (unsupported Node version)`);
+  }
+  return found;
+}
 
-  /** @internal */ _conn: Conn;
-  /** @internal */ _seq: number;
-  /** @internal */ _flags: number;
-  // Where the head's fields are in the batch; dropped once rawHeaders exists.
-  /** @internal */ _bytes: BatchBytes | null;
-  /** @internal */ _meta: Uint32Array | null;
-  /** @internal */ _fieldsAt: number;
-  /** @internal */ _fieldCount: number;
-  /** @internal */ _raw: string[] | null = null;
-  /** @internal */ _headers: IncomingHttpHeaders | null = null;
-  /** @internal */ _rawTrailers: string[] | null = null;
-  /** @internal */ _trailers: Record<string, string | string[] | undefined> | null = null;
-  /** @internal */ _paused = false;     // native was asked to stop reading this body
-  /** @internal */ _consuming = false;  // read() was called (node's heuristic for "the handler reads the body")
-  /** @internal */ _dumped = false;     // the exchange finished while nobody read the body: drop what comes
-  /** @internal */ _done = false;       // the response finished
-  /** @internal */ _socket: UpgradeSocket | null = null;  // an upgrade request's socket (the listener's `socket`)
+const probe = new http.IncomingMessage(undefined as unknown as Socket);
+const kHeadersCount = nodeSymbol(probe, 'kHeadersCount');
+const kTrailersCount = nodeSymbol(probe, 'kTrailersCount');
+const NO_TRAILERS: string[] = Object.freeze([]) as unknown as string[];
 
-  constructor(conn: Conn, seq: number, flags: number, method: string, url: string, bytes: BatchBytes,
-              meta: Uint32Array, fieldsAt: number, fieldCount: number) {
+// The class is typed as node's (so handlers typed with @types/node's http.IncomingMessage accept it), and its
+// prototype chain goes through http.IncomingMessage.prototype, so instanceof holds and node's getters (headers,
+// trailers, ...) and methods run. The constructor is not node's (which sets up state for node's own parser) nor
+// Readable's: only the readable state is made. EventEmitter.init is skipped because an emitter without its
+// listener table is valid (EventEmitter makes it on the first on(); emit() without it finds no listener), and
+// making it costs about as much as the rest of the request (~75 ns, most requests never get a listener).
+const { ReadableState } = Readable as unknown as {
+  ReadableState?: new (options: undefined, stream: object, isDuplex: boolean) => object;
+};
+function IncomingBase(this: { _readableState: object }): void {
+  if (ReadableState !== undefined) this._readableState = new ReadableState(undefined, this, false);
+  else Readable.call(this as unknown as Readable);
+}
+IncomingBase.prototype = http.IncomingMessage.prototype;
+const Base = IncomingBase as unknown as new () => http.IncomingMessage;
+
+export class IncomingMessage extends Base implements ConnRequest {
+  declare method: string;
+  declare url: string;
+  /** The request switched protocols: its connection went to an 'upgrade' or 'connect' listener (and req.socket
+   *  is the listener's socket). Without such a listener it is served as an ordinary request, as node does. */
+  declare upgrade: boolean;
+  /** @internal */ declare _conn: Conn;
+  /** @internal */ declare _seq: number;
+  /** @internal */ declare _flags: number;
+  /** @internal native was asked to stop reading this body */ declare _paused: boolean;
+  /** @internal the response finished */ declare _done: boolean;
+
+  constructor(conn: Conn, seq: number, flags: number, method: string, url: string, rawHeaders: string[]) {
     super();
-    this._conn = conn;
-    this._seq = seq;
-    this._flags = flags;
-    this.method = method;
-    this.url = url;
+    const self = this as unknown as Record<string | symbol, unknown>;
+    // node's own fields, in the order its constructor sets them. (node's kHeaders/kTrailers caches and
+    // kTrailersCount start undefined, which its getters read as empty.)
+    this.socket = conn.socket as unknown as Socket;
+    this.httpVersionMajor = 1;
     const minor = flags & ReqFlag.VersionMinorMask;
     this.httpVersionMinor = minor;
     this.httpVersion = minor === 0 ? '1.0' : '1.1';
     this.complete = (flags & ReqFlag.HasBody) === 0;
-    this._bytes = bytes;
-    this._meta = meta;
-    this._fieldsAt = fieldsAt;
-    this._fieldCount = fieldCount;
-  }
-
-  get rawHeaders(): string[] {
-    let raw = this._raw;
-    if (raw === null) {
-      raw = this._raw = this._bytes === null ? []
-        : rawFields(this._bytes, this._meta!, this._fieldsAt, this._fieldCount);
-      this._bytes = null;
-      this._meta = null;
-    }
-    return raw;
-  }
-
-  set rawHeaders(value: string[]) {
-    this._raw = value;
-    this._bytes = null;
-    this._meta = null;
-  }
-
-  get headers(): IncomingHttpHeaders {
-    return (this._headers ??= joinHeaders(this.rawHeaders));
-  }
-
-  set headers(value: IncomingHttpHeaders) {
-    this._headers = value;
-  }
-
-  get headersDistinct(): Record<string, string[]> {
-    return distinctHeaders(this.rawHeaders);
-  }
-
-  get rawTrailers(): string[] {
-    return (this._rawTrailers ??= []);
-  }
-
-  get trailers(): Record<string, string | string[] | undefined> {
-    return (this._trailers ??= joinHeaders(this.rawTrailers));
-  }
-
-  set trailers(value: Record<string, string | string[] | undefined>) {
-    this._trailers = value;
-  }
-
-  get trailersDistinct(): Record<string, string[]> {
-    return distinctHeaders(this.rawTrailers);
-  }
-
-  get socket(): NovaSocket {
-    // An upgrade request's socket is the one its listener got, as in node:http.
-    return this._socket !== null ? this._socket as unknown as NovaSocket : this._conn.getSocket();
-  }
-
-  /** Deprecated alias of socket, as in node:http. */
-  get connection(): NovaSocket {
-    return this.socket;
-  }
-
-  /** Deadlines are native (headersTimeout, requestTimeout); kept so that node code calling it runs. */
-  setTimeout(_ms: number, _cb?: () => void): this {
-    return this;
+    self[kHeadersCount] = rawHeaders.length;
+    this.rawHeaders = rawHeaders;
+    this.rawTrailers = NO_TRAILERS;
+    this.aborted = false;
+    this.upgrade = false;
+    this.url = url;
+    this.method = method;
+    self._consuming = false;
+    self._dumped = false;
+    // nova-http's own.
+    this._conn = conn;
+    this._seq = seq;
+    this._flags = flags;
+    this._paused = false;
+    this._done = false;
   }
 
   override read(size?: number): any {
-    this._consuming = true;
+    (this as unknown as { _consuming: boolean })._consuming = true;
     return super.read(size);
   }
 
@@ -244,7 +204,7 @@ export class IncomingMessage extends Readable implements ConnRequest {
     if ((this._flags & ReqFlag.HasBody) === 0) {
       this.push(null);  // no body: it ends as soon as someone reads it
     } else if (this._paused) {
-      this._resumeForDrain();
+      resumeForDrain(this);
     }
   }
 
@@ -254,64 +214,77 @@ export class IncomingMessage extends Readable implements ConnRequest {
       this.aborted = true;
       this.emit('aborted');
       if (!this._done) this._conn.d.abortExchange(this._conn, this._seq);
-      else if (this._paused) this._resumeForDrain();
+      else if (this._paused) resumeForDrain(this);
     }
     // node:http emits the error only to existing listeners (an aborted upload must not crash the process).
     cb(err && this.listenerCount('error') > 0 ? err : null);
   }
+}
 
-  /** @internal a Body record: bytes of this request's body, in order. */
-  _push(chunk: Buffer): void {
-    if (this._dumped || this.destroyed) return;
-    if (!this.push(chunk) && !this._paused && !this.complete) {
-      this._paused = true;
-      this._conn.d.native.pauseBody(this._conn.id);
-    }
-  }
+// The dispatcher's side. Plain functions, not methods: a framework may have swapped the prototype.
+type Req = IncomingMessage & { _consuming: boolean; _dumped: boolean };
 
-  /** @internal a BodyEnd record. */
-  _end(rawTrailers: string[] | null): void {
-    this.complete = true;
-    // The whole body has arrived: the connection's reader must not stay paused for the next request's body.
-    if (this._paused) this._resumeForDrain();
-    if (rawTrailers !== null) this._rawTrailers = rawTrailers;
-    if (this._dumped || this.destroyed) return;
-    this.push(null);
+/** a Body record: bytes of this request's body, in order. */
+export function pushBody(req: IncomingMessage, chunk: Buffer): void {
+  if ((req as Req)._dumped || req.destroyed) return;
+  if (!req.push(chunk) && !req._paused && !req.complete) {
+    req._paused = true;
+    req._conn.d.native.pauseBody(req._conn.id);
   }
+}
 
-  /** @internal the response finished: close now unless the handler is still reading the body. */
-  _exchangeDone(): void {
-    this._done = true;
-    if (this.destroyed) return;
-    if (this._consuming || this.readableFlowing === true) return;  // closes after 'end' (autoDestroy)
-    if (!this.complete) {
-      // Nobody reads the rest: let native drain it (or close) instead of buffering it here.
-      this._dumped = true;
-      if (this._paused) this._resumeForDrain();
-    }
-    // What Readable.destroy() would do, without its per-request nextTicks: the exchange is over.
-    const state = (this as unknown as { _readableState: Record<string, boolean> })._readableState;
-    const endNow = this.complete && !state.endEmitted;
-    if (endNow) {
-      state.ended = true;
-      state.endEmitted = true;
-    }
-    state.destroyed = true;
-    state.closed = true;
-    state.closeEmitted = true;
-    if (endNow) this.emit('end');
-    this.emit('close');
+/** a BodyEnd record. */
+export function endBody(req: IncomingMessage, rawTrailers: string[] | null): void {
+  req.complete = true;
+  // The whole body has arrived: the connection's reader must not stay paused for the next request's body.
+  if (req._paused) resumeForDrain(req);
+  if (rawTrailers !== null) {
+    req.rawTrailers = rawTrailers;
+    (req as unknown as Record<symbol, unknown>)[kTrailersCount] = rawTrailers.length;
   }
+  if ((req as Req)._dumped || req.destroyed) return;
+  req.push(null);
+}
 
-  /** @internal the connection is gone. */
-  _connectionGone(): void {
-    this._done = true;
-    if (!this.destroyed) this.destroy(connectionReset());
+/** A request without a body that someone started reading through node's _read (socket.resume()): end it. */
+export function endIfBodiless(req: IncomingMessage): void {
+  if ((req._flags & ReqFlag.HasBody) === 0 && (req as Req)._consuming && !req.readableEnded && !req.destroyed) {
+    req.push(null);
   }
+}
 
-  /** @internal native may read this connection's body again. */
-  _resumeForDrain(): void {
-    this._paused = false;
-    if (!this._conn.gone) this._conn.d.native.resumeBody(this._conn.id);
+/** the response finished: close now unless the handler is still reading the body. */
+export function exchangeDone(req: IncomingMessage): void {
+  req._done = true;
+  if (req.destroyed) return;
+  if ((req as Req)._consuming || req.readableFlowing === true) return;  // closes after 'end' (autoDestroy)
+  if (!req.complete) {
+    // Nobody reads the rest: let native drain it (or close) instead of buffering it here.
+    (req as Req)._dumped = true;
+    if (req._paused) resumeForDrain(req);
   }
+  // What Readable.destroy() would do, without its per-request nextTicks: the exchange is over.
+  const state = (req as unknown as { _readableState: Record<string, boolean> })._readableState;
+  const endNow = req.complete && !state.endEmitted;
+  if (endNow) {
+    state.ended = true;
+    state.endEmitted = true;
+  }
+  state.destroyed = true;
+  state.closed = true;
+  state.closeEmitted = true;
+  if (endNow) req.emit('end');
+  req.emit('close');
+}
+
+/** the connection is gone while this request's exchange was not over: 'aborted', then 'close'. */
+export function requestGone(req: IncomingMessage): void {
+  req._done = true;
+  if (!req.destroyed) req.destroy(connectionReset());
+}
+
+/** native may read this connection's body again. */
+export function resumeForDrain(req: IncomingMessage): void {
+  req._paused = false;
+  if (!req._conn.gone) req._conn.d.native.resumeBody(req._conn.id);
 }

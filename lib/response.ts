@@ -1,8 +1,11 @@
-// ServerResponse: the node:http response API over the native respond()/write() calls. The head is serialized
-// once ("Name: value\r\n" lines + UserField bits + Connection tokens) when it is stored (writeHead, or the first
+// ServerResponse: a real http.ServerResponse over the native respond()/write() calls. The head is serialized once
+// ("Name: value\r\n" lines + UserField bits + Connection tokens) when it is stored (writeHead, or the first
 // write/end); end(body) with nothing written before is one respond() call carrying head, body and length.
+// Its state lives where node's own methods look for it (node's header store, _header, finished, destroyed...), and
+// node's hooks _storeHeader/_send/_writeRaw are own properties, so when a framework (Express) swaps the prototype
+// for one inheriting from http.ServerResponse.prototype, node's own writeHead/write/end still answer through native.
 // 'finish' and 'close' are emitted by the dispatcher after the flush that hands the response to native.
-import { Stream } from 'node:stream';
+import * as http from 'node:http';
 import { STATUS_CODES, validateHeaderName, validateHeaderValue } from 'node:http';
 import { ReqFlag, UserField } from './contract';
 import { ConnToken, parseConnectionTokens } from './keep-alive';
@@ -10,9 +13,9 @@ import {
   alreadyFinished, headersSent, invalidArgType, invalidArgValue, invalidChar, invalidHeaderValue,
   invalidStatusCode, nullValues, streamDestroyed, unknownEncoding, writeAfterEnd,
 } from './errors';
-import type { Conn, ConnOwner, ConnResponse } from './conn';
+import type { Conn, ConnOwner } from './conn';
+import { exchangeDone, nodeSymbol, requestGone } from './request';
 import type { IncomingMessage } from './request';
-import type { NovaSocket } from './socket';
 
 export type OutgoingHeaderValue = string | number | readonly string[];
 export type OutgoingHeaders = Record<string, OutgoingHeaderValue | undefined>;
@@ -31,6 +34,8 @@ const enum S {
   Closed = 16,     // 'close' emitted
   Aborted = 32,    // destroy() or a handler failure after the head: the connection closes
   Failed = 64,     // the handler failed: nova-http answered 500; later write()/end() calls do nothing
+  NodePath = 128,  // node's own write()/end() feed this response (through _send): node emits its 'finish'
+  EndCheck = 256,  // queued for the dispatcher's check of node's `finished` before the next flush
 }
 
 // The same bytes as native's ready-made error responses (native/core/http_errors.cc): no Date, Connection: close.
@@ -106,14 +111,6 @@ function lineFor(name: string, value: string | number, validate: boolean): Line 
   if (lineCache.size >= LINE_CACHE_MAX) lineCache.clear();
   lineCache.set(name, e);
   return e;
-}
-
-/** setHeader()'s check: a name/value pair serialized before is known valid. */
-function validateField(name: string, value: unknown): void {
-  const e = lineCache.get(name);
-  if (e !== undefined && e.value === value) return;
-  validateHeaderName(name);
-  validateHeaderValue(name, value as string);
 }
 
 function addLine(name: string, value: string | number, validate: boolean): void {
@@ -203,9 +200,7 @@ function byteLength(body: string | Uint8Array | undefined): number {
 }
 
 function emitDrainNT(res: ServerResponse): void {
-  if (!res._needDrain) return;
-  res._needDrain = false;
-  res.emit('drain');
+  emitDrain(res);
 }
 
 function writeAfterEndNT(res: ServerResponse, err: Error, cb: ((err?: Error | null) => void) | undefined): void {
@@ -216,246 +211,175 @@ function writeAfterEndNT(res: ServerResponse, err: Error, cb: ((err?: Error | nu
 
 type Callback = (err?: Error | null) => void;
 
-export class ServerResponse extends Stream implements ConnResponse {
-  statusCode = 200;
-  /** undefined until the head is stored; then the reason phrase sent (node's STATUS_CODES when not set). */
-  statusMessage: string | undefined = undefined;
-  /** false: no Date header (native is told the handler took care of it). */
-  sendDate = true;
-  readonly req: IncomingMessage;
+// node's own symbols: its header store, the drain flag, the cork count, the error, the high-water mark.
+const probe = new http.OutgoingMessage();
+const kOutHeaders = nodeSymbol(probe, 'kOutHeaders');
+const kNeedDrain = nodeSymbol(probe, 'kNeedDrain');
+const kCorked = nodeSymbol(probe, 'corked');
+const kErrored = nodeSymbol(probe, 'errored');
+/** node's queue for a response without a socket; never used here (native queues), so one shared empty array. */
+const NO_OUTPUT: unknown[] = Object.freeze([]) as unknown as unknown[];
 
-  /** @internal */ _d: ConnOwner;
-  /** @internal */ _conn: Conn;
-  /** @internal */ _state = 0;
-  /** @internal [lower-case name, name as given, value] triples in the order set (a scan beats a map here) */
-  _headers: unknown[] | null = null;
-  /** @internal */ _fields = '';
-  /** @internal */ _userFields = 0;
-  /** @internal */ _tokens = 0;
-  /** @internal */ _length = -1;
-  /** @internal */ _reason: string | undefined = undefined;
-  /** @internal */ _needDrain = false;
+type HeaderStore = Record<string, [string, OutgoingHeaderValue]>;
+
+/** node's ServerResponse#_implicitHeader(): this.writeHead(this.statusCode), so that hooks on writeHead fire. */
+function implicitHeader(res: ServerResponse): void {
+  (res as unknown as { _implicitHeader(): void })._implicitHeader();
+}
+
+/** Node's fields and nova's, as one record type for the functions below. */
+type Res = Omit<ServerResponse, 'writable' | 'socket' | 'req'> & {
+  writable: boolean;
+  socket: unknown;
+  req: IncomingMessage;
+  _header: string | null;
+  _headerSent: boolean;
+  _hasBody: boolean;
+  _contentLength: number | null;
+  _removedContLen: boolean;
+  _closed: boolean;
+  chunkedEncoding: boolean;
+  outputData: unknown[];
+  outputSize: number;
+  [key: symbol]: unknown;
+};
+
+// Typed as node's class (handlers typed with @types/node accept it), with a prototype chain through
+// http.ServerResponse.prototype, so instanceof holds and node's header methods and getters run on the state set
+// here. The constructor is neither node's (state for its own socket handling) nor Stream's: as for requests
+// (request.ts), EventEmitter's listener table is made on the first on(), not for every response.
+function ResponseBase(): void {}
+ResponseBase.prototype = http.ServerResponse.prototype;
+const Base = ResponseBase as unknown as new () => http.ServerResponse<IncomingMessage>;
+
+export class ServerResponse extends Base {
+  /** @internal */ declare _d: ConnOwner;
+  /** @internal */ declare _conn: Conn;
+  /** @internal */ declare _state: number;
+  /** @internal */ declare _fields: string;
+  /** @internal */ declare _userFields: number;
+  /** @internal */ declare _tokens: number;
+  /** @internal */ declare _length: number;
+  /** @internal */ declare _reason: string | undefined;
   // Links in the connection's list of unfinished responses.
-  /** @internal */ _prev: ConnResponse | null = null;
-  /** @internal */ _next: ConnResponse | null = null;
+  /** @internal */ declare _prev: ServerResponse | null;
+  /** @internal */ declare _next: ServerResponse | null;
 
   constructor(conn: Conn, req: IncomingMessage) {
     super();
+    const self = this as unknown as Res;
+    // node's OutgoingMessage + ServerResponse fields that node's own methods and getters read.
+    self.outputData = NO_OUTPUT;
+    self.outputSize = 0;
+    // (undefined reads as node's default for the rest: chunkedEncoding, kErrored, kHighWaterMark...)
+    self.writable = true;
+    this.destroyed = false;
+    this.sendDate = true;
+    self._hasBody = (req._flags & ReqFlag.Head) === 0;
+    self[kNeedDrain] = false;
+    this.finished = false;
+    self._headerSent = false;
+    self[kCorked] = 0;
+    self._closed = false;
+    self.socket = conn.socket;
+    self._header = null;
+    self[kOutHeaders] = null;
+    self.req = req;
+    this.statusCode = 200;
+    this.statusMessage = undefined as unknown as string;
+    // node's hooks, own so that they survive a prototype swap: node's writeHead/write/end call these.
+    const hooks = this as unknown as Record<string, unknown>;
+    hooks._storeHeader = storeHeader;
+    hooks._send = sendBody;
+    hooks._writeRaw = writeRaw;
+    // nova-http's own.
     this._d = conn.d;
     this._conn = conn;
-    this.req = req;
+    this._state = 0;
+    this._fields = '';
+    this._userFields = 0;
+    this._tokens = 0;
+    this._length = -1;
+    this._reason = undefined;
+    this._prev = null;
+    this._next = null;
   }
 
-  // --- state, as node:http names it ---
-  get headersSent(): boolean { return (this._state & S.HeadStored) !== 0; }
-  get writableEnded(): boolean { return (this._state & S.Ended) !== 0; }
-  get writableFinished(): boolean { return (this._state & S.Finished) !== 0; }
-  /** Deprecated in node:http: true once end() was called. */
-  get finished(): boolean { return (this._state & S.Ended) !== 0; }
-  get destroyed(): boolean { return (this._state & (S.Closed | S.Aborted)) !== 0 || this._conn.gone; }
-  get writable(): boolean { return (this._state & (S.Ended | S.Closed | S.Aborted | S.Failed)) === 0; }
-  get writableNeedDrain(): boolean { return this._needDrain; }
-  get writableHighWaterMark(): number { return HIGH_WATER_MARK; }
-  get writableLength(): number { return 0; }
-  get writableCorked(): number { return 0; }
-  get writableObjectMode(): boolean { return false; }
-  get socket(): NovaSocket { return this._conn.getSocket(); }
-  get connection(): NovaSocket { return this._conn.getSocket(); }
-
-  // --- headers ---
-  /** @internal index of the triple for a lower-case name, or -1 */
-  _find(lower: string): number {
-    const h = this._headers;
-    if (h !== null) for (let i = 0; i < h.length; i += 3) if (h[i] === lower) return i;
-    return -1;
-  }
-
-  setHeader(name: string, value: OutgoingHeaderValue): this {
-    if (this._state & S.HeadStored) throw headersSent('set');
-    validateField(name, value);
-    const lower = name.toLowerCase();
-    const i = this._find(lower);
-    if (i >= 0) {
-      this._headers![i + 1] = name;
-      this._headers![i + 2] = value;
-    } else if (this._headers === null) {
-      this._headers = [lower, name, value];
-    } else {
-      this._headers.push(lower, name, value);
-    }
-    return this;
-  }
-
-  appendHeader(name: string, value: OutgoingHeaderValue): this {
-    if (this._state & S.HeadStored) throw headersSent('append');
-    validateHeaderName(name);
-    validateHeaderValue(name, value as string);
-    const i = this._find(name.toLowerCase());
-    if (i < 0) return this.setHeader(name, value);
-    const prev = this._headers![i + 2] as OutgoingHeaderValue;
-    const values = Array.isArray(prev) ? [...prev] : [String(prev)];
-    if (Array.isArray(value)) values.push(...value);
-    else values.push(String(value));
-    this._headers![i + 2] = values;
-    return this;
-  }
-
-  getHeader(name: string): OutgoingHeaderValue | undefined {
-    if (typeof name !== 'string') throw invalidArgType('name', 'of type string', name);
-    const i = this._find(name.toLowerCase());
-    return i < 0 ? undefined : this._headers![i + 2] as OutgoingHeaderValue;
-  }
-
-  getHeaders(): OutgoingHeaders {
-    const out = Object.create(null) as OutgoingHeaders;
-    const h = this._headers;
-    if (h !== null) for (let i = 0; i < h.length; i += 3) out[h[i] as string] = h[i + 2] as OutgoingHeaderValue;
-    return out;
-  }
-
-  getHeaderNames(): string[] {
-    const h = this._headers;
-    const out: string[] = [];
-    if (h !== null) for (let i = 0; i < h.length; i += 3) out.push(h[i] as string);
-    return out;
-  }
-
-  getRawHeaderNames(): string[] {
-    const h = this._headers;
-    const out: string[] = [];
-    if (h !== null) for (let i = 0; i < h.length; i += 3) out.push(h[i + 1] as string);
-    return out;
-  }
-
-  hasHeader(name: string): boolean {
-    if (typeof name !== 'string') throw invalidArgType('name', 'of type string', name);
-    return this._find(name.toLowerCase()) >= 0;
-  }
-
-  removeHeader(name: string): void {
-    if (typeof name !== 'string') throw invalidArgType('name', 'of type string', name);
-    if (this._state & S.HeadStored) throw headersSent('remove');
-    const i = this._find(name.toLowerCase());
-    if (i >= 0) this._headers!.splice(i, 3);
-  }
-
-  writeHead(statusCode: number, reason?: string | HeadersArgument, headers?: HeadersArgument): this {
-    if (this._state & S.HeadStored) throw headersSent('write');
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  override writeHead(statusCode: number, reason?: any, headers?: any): this {
+    if ((this as unknown as Res)._header) throw headersSent('write');
     const status = statusCode | 0;
     if (status < 100 || status > 999) throw invalidStatusCode(statusCode);
-    let direct: HeadersArgument | undefined = headers;
+    let direct = headers as HeadersArgument | undefined;
     if (typeof reason === 'string') this.statusMessage = reason;
-    else if (reason !== undefined && reason !== null) direct = reason;
+    else if (reason !== undefined && reason !== null) direct = reason as HeadersArgument;
     this.statusCode = status;
-    if (direct !== undefined && direct !== null && this._headers !== null) {
-      // Mixed with setHeader(): the argument overrides same-named fields (node's rule), keeping its duplicates.
-      if (Array.isArray(direct)) {
-        const flat = Array.isArray(direct[0])
-          ? (direct as readonly (readonly [string, OutgoingHeaderValue])[]).flat() : direct as unknown[];
-        if (flat.length % 2 !== 0) throw invalidArgValue('headers', 'a list of name, value pairs', direct);
-        for (let i = 0; i < flat.length; i += 2) this.removeHeader(flat[i] as string);
-        for (let i = 0; i < flat.length; i += 2) {
-          if (flat[i]) this.appendHeader(flat[i] as string, flat[i + 1] as OutgoingHeaderValue);
-        }
-      } else {
-        for (const key of Object.keys(direct)) {
-          const value = (direct as OutgoingHeaders)[key];
-          if (key) this.setHeader(key, value as OutgoingHeaderValue);
+    const store = (this as unknown as Res)[kOutHeaders] as HeaderStore | null;
+    if (store !== null) {
+      // Mixed with setHeader(): the argument's fields are set over the stored ones (node's rule).
+      if (direct !== undefined && direct !== null) {
+        if (Array.isArray(direct)) {
+          const flat = Array.isArray(direct[0])
+            ? (direct as readonly (readonly [string, OutgoingHeaderValue])[]).flat() : direct as unknown[];
+          if (flat.length % 2 !== 0) throw invalidArgValue('headers', 'a list of name, value pairs', direct);
+          for (let i = 0; i < flat.length; i += 2) {
+            if (flat[i]) this.setHeader(flat[i] as string, flat[i + 1] as OutgoingHeaderValue);
+          }
+        } else {
+          for (const key of Object.keys(direct)) {
+            if (key) this.setHeader(key, (direct as OutgoingHeaders)[key] as OutgoingHeaderValue);
+          }
         }
       }
-      direct = undefined;
+      direct = store as unknown as HeadersArgument;
     }
-    this._storeHead(direct ?? undefined);
+    if (status === 204 || status === 304 || status < 200) (this as unknown as Res)._hasBody = false;
+    storeHeader.call(this as unknown as Res, undefined, direct ?? null);
     return this;
-  }
-
-  /** @internal freezes the head: status, reason, field lines, UserField bits, Connection tokens, length. */
-  _storeHead(direct: HeadersArgument | undefined): void {
-    const status = this.statusCode | 0;
-    if (status < 100 || status > 999) throw invalidStatusCode(this.statusCode);
-    const reason = this.statusMessage;
-    if (reason !== undefined && (typeof reason !== 'string' || invalidReasonChar.test(reason))) {
-      throw invalidChar('statusMessage');
-    }
-    const h = this._headers;
-    if (h === null && direct === undefined) {
-      this._fields = '';
-      this._userFields = this.sendDate ? 0 : UserField.Date;
-    } else {
-      fLines = '';
-      fBits = this.sendDate ? 0 : UserField.Date;
-      fTokens = 0;
-      fLength = -1;
-      fHttp10 = this.req.httpVersionMinor === 0;
-      if (h !== null) {
-        for (let i = 0; i < h.length; i += 3) addField(h[i + 1] as string, h[i + 2] as OutgoingHeaderValue, false);
-      } else {
-        addDirect(direct!);
-      }
-      if ((fBits & (UserField.TransferEncoding | UserField.ContentLength)) ===
-          (UserField.TransferEncoding | UserField.ContentLength)) {
-        throw invalidHeaderValue('Content-Length', fLength, 'a response cannot have both Content-Length and ' +
-          'Transfer-Encoding (RFC 9112 section 6.2)');
-      }
-      this._fields = fLines;
-      this._userFields = fBits;
-      this._tokens = fTokens;
-      this._length = fLength;
-      fLines = '';
-    }
-    this.statusCode = status;
-    this._reason = reason;
-    if (reason === undefined) this.statusMessage = STATUS_CODES[status] ?? 'unknown';
-    this._state |= S.HeadStored;
   }
 
   // --- body ---
-  write(chunk: string | Uint8Array, encoding?: BufferEncoding | Callback, cb?: Callback): boolean {
+  override write(chunk: string | Uint8Array, encoding?: BufferEncoding | Callback, cb?: Callback): boolean {
     if (typeof encoding === 'function') {
       cb = encoding;
       encoding = undefined;
     }
     const body = toBody(chunk, encoding);
-    const state = this._state;
-    if (state & (S.Closed | S.Aborted | S.Failed) || this._conn.gone) {
-      if (cb) process.nextTick(cb, streamDestroyed('write'));
-      return false;
-    }
-    if (state & S.Ended) {
+    const self = this as unknown as Res;
+    if (this.finished) {
       process.nextTick(writeAfterEndNT, this, writeAfterEnd(), cb);
       return false;
     }
+    if (this.destroyed || this._state & S.Failed || this._conn.gone) {
+      if (cb) process.nextTick(cb, streamDestroyed('write'));
+      return false;
+    }
+    if (!self._header) implicitHeader(this);
+    const state = this._state;
     const empty = typeof body === 'string' ? body.length === 0 : body.byteLength === 0;
-    const req = this.req;
-    const noBody = (req._flags & ReqFlag.Head) !== 0;
+    const noBody = !self._hasBody;
     const d = this._d;
     let queued = 0;
     if (!(state & S.HeadSent)) {
-      if (!(state & S.HeadStored)) this._storeHead(undefined);
       this._state |= S.HeadSent;
-      queued = d.native.respond(this._conn.id, req._seq, this.statusCode, this._reason, this._fields,
+      queued = d.native.respond(this._conn.id, this.req._seq, this.statusCode, this._reason, this._fields,
         this._userFields, this._tokens, this._length, empty || noBody ? undefined : body, false);
       d.queued();
     } else if (!empty && !noBody) {
-      queued = d.native.write(this._conn.id, req._seq, body, false);
+      queued = d.native.write(this._conn.id, this.req._seq, body, false);
       d.queued();
     }
     if (cb) d.afterFlush(cb);
+    const socket = this._conn.socket;
+    if (socket._timer !== null) socket._active();
     if (queued > HIGH_WATER_MARK) {
-      this._needDrain = true;
-      // Drain hand-off (bounded): only the front response asks native. Native keeps one Drain request per
-      // connection, and its output below the mark says nothing about a response pipelined behind the front (its
-      // bytes cannot leave before the front ends): such a response asking would take the wake-up the front waits
-      // for, and be told to write on while its bytes pile up. It waits in the connection's list instead;
-      // Conn.unlink() asks for it when it becomes the front.
-      if (this._conn.head === this && d.native.wantDrain(this._conn.id)) process.nextTick(emitDrainNT, this);
-      else this._conn.waitDrain(this);
+      needDrain(this);
       return false;
     }
     return true;
   }
 
-  end(chunk?: string | Uint8Array | Callback, encoding?: BufferEncoding | Callback, cb?: Callback): this {
+  override end(chunk?: string | Uint8Array | Callback, encoding?: BufferEncoding | Callback, cb?: Callback): this {
     if (typeof chunk === 'function') {
       cb = chunk;
       chunk = undefined;
@@ -463,45 +387,46 @@ export class ServerResponse extends Stream implements ConnResponse {
       cb = encoding;
       encoding = undefined;
     }
-    let state = this._state;
-    if (this._conn.gone && !(state & S.Ended)) {
-      // The connection is already closed: 'close' comes with its Close record, never 'finish'.
-      state = this._state = state | S.Ended | S.Aborted;
-    }
-    if (state & (S.Ended | S.Closed | S.Aborted | S.Failed)) {
+    const self = this as unknown as Res;
+    if (this.finished) {
       if (cb) {
-        if ((state & (S.Ended | S.Finished | S.Closed | S.Aborted)) === S.Ended) this.once('finish', cb);
-        else process.nextTick(cb, state & S.Finished ? alreadyFinished('end') : streamDestroyed('end'));
+        if (!(this._state & (S.Finished | S.Closed))) this.once('finish', cb);
+        else process.nextTick(cb, this._state & S.Finished ? alreadyFinished('end') : streamDestroyed('end'));
       }
       return this;
     }
+    if (this.destroyed || this._state & S.Failed || this._conn.gone) {
+      // The connection is already closed: 'close' comes with its Close record, never 'finish'.
+      this.finished = true;
+      if (cb) process.nextTick(cb, streamDestroyed('end'));
+      return this;
+    }
     const body = chunk === undefined || chunk === null || chunk === '' ? undefined : toBody(chunk, encoding);
-    const req = this.req;
     const d = this._d;
-    if (!(state & S.HeadSent)) {
+    if (!(this._state & S.HeadSent)) {
       // The hot path: head and whole body in one native call. Length -1 with end=true: native counts the body's
       // bytes itself (no byteLength here); a HEAD response sends no body, so its length is counted here.
-      if (!(state & S.HeadStored)) this._storeHead(undefined);
+      if (!self._header) implicitHeader(this);
       let length = this._length;
-      const noBody = (req._flags & ReqFlag.Head) !== 0;
+      const noBody = !self._hasBody;
       if (noBody && length < 0 && !(this._userFields & UserField.TransferEncoding)) length = byteLength(body);
       this._state |= S.HeadSent | S.Ended;
-      d.native.respond(this._conn.id, req._seq, this.statusCode, this._reason, this._fields, this._userFields,
-        this._tokens, length, noBody ? undefined : body, true);
+      d.native.respond(this._conn.id, this.req._seq, this.statusCode, this._reason, this._fields,
+        this._userFields, this._tokens, length, noBody ? undefined : body, true);
     } else {
-      this._state = state | S.Ended;
-      d.native.write(this._conn.id, req._seq, (req._flags & ReqFlag.Head) !== 0 ? undefined : body, true);
+      this._state |= S.Ended;
+      d.native.write(this._conn.id, this.req._seq, self._hasBody ? body : undefined, true);
     }
+    this.finished = true;
     if (cb) this.once('finish', cb);
     d.ended(this);
     return this;
   }
 
   /** Sends the head now (with no length known, so the body is chunked, or close-delimited for HTTP/1.0). */
-  flushHeaders(): void {
-    const state = this._state;
-    if (state & (S.HeadSent | S.Closed | S.Aborted | S.Failed) || this._conn.gone) return;
-    if (!(state & S.HeadStored)) this._storeHead(undefined);
+  override flushHeaders(): void {
+    if (this._state & (S.HeadSent | S.Failed) || this.destroyed || this._conn.gone) return;
+    if (!(this as unknown as Res)._header) implicitHeader(this);
     this._state |= S.HeadSent;
     const d = this._d;
     d.native.respond(this._conn.id, this.req._seq, this.statusCode, this._reason, this._fields, this._userFields,
@@ -510,67 +435,220 @@ export class ServerResponse extends Stream implements ConnResponse {
   }
 
   /** Closes the connection (after the responses before this one are out); 'close' follows. */
-  destroy(_error?: Error): this {
-    if (this._state & (S.Closed | S.Aborted)) return this;
-    this._state |= S.Aborted;
-    this._needDrain = false;
+  override destroy(error?: Error): this {
+    if (this.destroyed) return this;
+    this.destroyed = true;
+    (this as unknown as Res)[kErrored] = error ?? null;
+    (this as unknown as Res)[kNeedDrain] = false;
     this._d.abortExchange(this._conn, this.req._seq);
     return this;
   }
 
-  // Accepted for node:http compatibility; native owns corking (one write per batch) and deadlines.
-  cork(): void {}
-  uncork(): void {}
-  setTimeout(_ms: number, _cb?: () => void): this { return this; }
   /** native already answered Expect: 100-continue before the request reached JS. */
-  writeContinue(): void {}
+  override writeContinue(cb?: () => void): void {
+    if (cb) process.nextTick(cb);
+  }
 
-  addTrailers(_headers: OutgoingHeaders | readonly [string, string][]): void {
+  override addTrailers(_headers: OutgoingHeaders | readonly [string, string][]): void {
     throw Object.assign(new Error('nova-http does not send response trailers yet'),
       { code: 'ERR_METHOD_NOT_IMPLEMENTED' });
   }
+}
+// true once 'finish' was emitted (node's own getter says so as soon as end() ran with nothing buffered in JS).
+Object.defineProperty(ServerResponse.prototype, 'writableFinished', {
+  configurable: true,
+  enumerable: false,
+  get(this: ServerResponse): boolean { return (this._state & S.Finished) !== 0; },
+});
 
-  // --- called by the dispatcher ---
+// --- node's hooks (own properties of every response) -----------------------------------------------------------
 
-  /** @internal the handler threw or rejected: 500 + close if nothing was sent yet, else close the connection. */
-  _fail(): void {
-    const state = this._state;
-    if (state & (S.Closed | S.Aborted | S.Failed)) return;
-    if (!(state & S.HeadSent)) {
-      this._state = state | S.HeadStored | S.HeadSent | S.Ended | S.Failed;
-      this.statusCode = 500;
-      this.statusMessage = STATUS_CODES[500];
-      this._d.native.respond(this._conn.id, this.req._seq, 500, undefined, INTERNAL_ERROR_FIELDS,
-        INTERNAL_ERROR_USER_FIELDS, ConnToken.Close, INTERNAL_ERROR_BODY.length, INTERNAL_ERROR_BODY, true);
-      this._d.ended(this);
-    } else if (!(state & S.Ended)) {
-      this.destroy();
-      this._state |= S.Failed;
+/**
+ * node's OutgoingMessage#_storeHeader(firstLine, headers): node's writeHead calls it with its header store or the
+ * argument it was given. Serializes the head for native instead of as bytes; `_header` is set so that
+ * headersSent and the frameworks reading `res._header` see a stored head.
+ */
+/** 'HTTP/1.1 200 OK\r\n' per status code, for res._header. */
+const statusLines: string[] = [];
+
+function storeHeader(this: Res, _firstLine: string | undefined, headers: unknown): void {
+  const status = this.statusCode | 0;
+  if (status < 100 || status > 999) throw invalidStatusCode(this.statusCode);
+  const reason = this.statusMessage as string | undefined;
+  if (reason !== undefined && (typeof reason !== 'string' || invalidReasonChar.test(reason))) {
+    throw invalidChar('statusMessage');
+  }
+  const store = this[kOutHeaders] as HeaderStore | null;
+  let fields = '';
+  if (headers === null || headers === undefined) {
+    this._fields = '';
+    this._userFields = this.sendDate ? 0 : UserField.Date;
+    this._tokens = 0;
+    this._length = -1;
+  } else {
+    fLines = '';
+    fBits = this.sendDate ? 0 : UserField.Date;
+    fTokens = 0;
+    fLength = -1;
+    fHttp10 = this.req.httpVersionMinor === 0;
+    if (headers === store) {
+      for (const key in store) {
+        const entry = store[key];
+        addField(entry[0], entry[1], false);
+      }
+    } else {
+      addDirect(headers as HeadersArgument);
+    }
+    if ((fBits & (UserField.TransferEncoding | UserField.ContentLength)) ===
+        (UserField.TransferEncoding | UserField.ContentLength)) {
+      throw invalidHeaderValue('Content-Length', fLength, 'a response cannot have both Content-Length and ' +
+        'Transfer-Encoding (RFC 9112 section 6.2)');
+    }
+    fields = fLines;
+    this._fields = fLines;
+    this._userFields = fBits;
+    this._tokens = fTokens;
+    this._length = fLength;
+    fLines = '';
+  }
+  if (!(this._userFields & (UserField.ContentLength | UserField.TransferEncoding)) && this._hasBody) {
+    if (this._removedContLen) {
+      // node streams a response whose Content-Length was removed: so does native, with chunked framing.
+      fLines = '';
+      fHttp10 = this.req.httpVersionMinor === 0;
+      addLine('Transfer-Encoding', 'chunked', false);
+      this._fields += fLines;
+      this._userFields |= UserField.TransferEncoding;
+      fLines = '';
+    } else if (typeof this._contentLength === 'number') {
+      // node's end(body) sets the length before the implicit head.
+      this._length = this._contentLength;
     }
   }
-
-  /** @internal the flush that carried end() is done: 'finish', then 'close', then the request closes. */
-  _finish(): void {
-    const state = this._state;
-    if (state & (S.Closed | S.Aborted)) return;
-    this._state = state | S.Finished | S.Closed;
-    this._conn.unlink(this);
-    this.emit('finish');
-    this.emit('close');
-    this.req._exchangeDone();
+  this.statusCode = status;
+  this._reason = reason;
+  let line: string;
+  if (reason === undefined) {
+    this.statusMessage = STATUS_CODES[status] ?? 'unknown';
+    line = statusLines[status] ??= `HTTP/1.1 ${status} ${this.statusMessage}\r\n`;
+  } else {
+    line = `HTTP/1.1 ${status} ${reason}\r\n`;
   }
+  // What node would have sent, less the fields native adds (Date, Connection, Keep-Alive, framing).
+  this._header = line + fields + '\r\n';
+  // (chunkedEncoding stays unset: node's write() must not frame the body, native does)
+}
 
-  /** @internal the connection is gone (Close record). */
-  _connectionGone(): void {
-    if (this._state & S.Closed) return;
-    this._state |= S.Closed;
-    this._needDrain = false;
-    this.req._connectionGone();
-    this.emit('close');
+/**
+ * node's OutgoingMessage#_send(data, encoding, callback): where node's write()/end()/flushHeaders() hand the body
+ * (past node's own checks). node's end() always ends with a _send('') (since _headerSent stays false); the
+ * dispatcher then sees `finished` before its next flush and ends the response natively.
+ */
+function sendBody(this: Res, data: string | Uint8Array, encoding: unknown, callback: unknown): boolean {
+  const res = this;
+  if (res._state & (S.Closed | S.Aborted | S.Failed) || res._conn.gone) return false;
+  const d = res._d;
+  res._state |= S.NodePath;
+  const body = typeof data === 'string' && data.length === 0 ? undefined : toBody(data, encoding);
+  let queued = 0;
+  if (!(res._state & S.HeadSent)) {
+    res._state |= S.HeadSent;
+    queued = d.native.respond(res._conn.id, res.req._seq, res.statusCode, res._reason, res._fields,
+      res._userFields, res._tokens, res._length, res._hasBody ? body : undefined, false);
+    d.queued();
+  } else if (body !== undefined && res._hasBody) {
+    queued = d.native.write(res._conn.id, res.req._seq, body, false);
+    d.queued();
   }
+  if (typeof callback === 'function') d.afterFlush(callback as () => void);
+  if (res._conn.socket._timer !== null) res._conn.socket._active();
+  if (!(res._state & S.EndCheck)) {
+    res._state |= S.EndCheck;
+    d.checkEnd(res as unknown as ServerResponse);
+  }
+  if (queued > HIGH_WATER_MARK) {
+    needDrain(res as unknown as ServerResponse);
+    return false;
+  }
+  return true;
+}
 
-  /** @internal a Drain record for this response's connection. */
-  _drain(): void {
-    emitDrainNT(this);
+/** node's _writeRaw: only the 1xx interim responses (writeProcessing, writeEarlyHints) reach it; not sent yet. */
+function writeRaw(this: Res, _data: unknown, encoding: unknown, callback: unknown): boolean {
+  const cb = typeof encoding === 'function' ? encoding : callback;
+  if (typeof cb === 'function') process.nextTick(cb as () => void);
+  return true;
+}
+
+function needDrain(res: ServerResponse): void {
+  (res as Res)[kNeedDrain] = true;
+  // Drain hand-off: only the front response asks native. Native keeps one Drain request per connection, and its
+  // output below the mark says nothing about a response pipelined behind the front (its bytes cannot leave before
+  // the front ends): such a response asking would take the wake-up the front waits for, and be told to write on
+  // while its bytes pile up. It waits in the connection's list instead; Conn.unlink() asks for it when it becomes
+  // the front.
+  if (res._conn.head === res && res._d.native.wantDrain(res._conn.id)) process.nextTick(emitDrainNT, res);
+  else res._conn.waitDrain(res);
+}
+
+// --- called by the dispatcher (functions, not methods: the prototype may have been swapped) --------------------
+
+/** The dispatcher's check before a flush: node's end() ran on a response fed through _send: end it natively. */
+export function endIfFinished(res: ServerResponse): void {
+  res._state &= ~S.EndCheck;
+  if (!res.finished || res._state & (S.Ended | S.Closed | S.Aborted | S.Failed) || res._conn.gone) return;
+  res._state |= S.Ended;
+  res._d.native.write(res._conn.id, res.req._seq, undefined, true);
+  res._d.ended(res);
+}
+
+/** the handler threw or rejected: 500 + close if nothing was sent yet, else close the connection. */
+export function failResponse(res: ServerResponse): void {
+  const state = res._state;
+  if (state & (S.Closed | S.Aborted | S.Failed) || res.destroyed) return;
+  const self = res as unknown as Res;
+  if (!(state & S.HeadSent)) {
+    res._state = state | S.HeadStored | S.HeadSent | S.Ended | S.Failed;
+    res.statusCode = 500;
+    res.statusMessage = STATUS_CODES[500]!;
+    self._header = `HTTP/1.1 500 ${INTERNAL_ERROR_BODY}\r\n${INTERNAL_ERROR_FIELDS}\r\n`;
+    res.finished = true;
+    res._d.native.respond(res._conn.id, res.req._seq, 500, undefined, INTERNAL_ERROR_FIELDS,
+      INTERNAL_ERROR_USER_FIELDS, ConnToken.Close, INTERNAL_ERROR_BODY.length, INTERNAL_ERROR_BODY, true);
+    res._d.ended(res);
+  } else if (!(state & S.Ended)) {
+    res.destroy();
+    res._state |= S.Failed;
   }
+}
+
+/** the flush that carried end() is done: 'finish' (unless node's end() emits its own), then 'close'. */
+export function finishResponse(res: ServerResponse): void {
+  const state = res._state;
+  if (state & (S.Closed | S.Aborted)) return;
+  res._state = state | S.Finished | S.Closed;
+  res._conn.unlink(res);
+  (res as unknown as Res).socket = null;
+  if (!(state & S.NodePath)) res.emit('finish');
+  (res as unknown as Res)._closed = true;
+  res.emit('close');
+  exchangeDone(res.req);
+}
+
+/** the connection is gone (Close record). */
+export function responseGone(res: ServerResponse): void {
+  if (res._state & S.Closed) return;
+  res._state |= S.Closed;
+  res.destroyed = true;
+  (res as unknown as Res)._closed = true;
+  (res as unknown as Res)[kNeedDrain] = false;
+  requestGone(res.req);
+  res.emit('close');
+}
+
+/** a Drain record for this response's connection. */
+export function emitDrain(res: ServerResponse): void {
+  if (!(res as Res)[kNeedDrain]) return;
+  (res as Res)[kNeedDrain] = false;
+  res.emit('drain');
 }

@@ -7,23 +7,35 @@ import { closeReasons } from './contract';
 import type { CloseReason, NativeServer, NativeServerOptions, NativeStats, OnBatch } from './contract';
 import { Dispatcher } from './dispatch';
 import type { DispatchHost } from './dispatch';
+import { lookup } from 'node:dns';
+import { isIP } from 'node:net';
 import {
-  badPort, handlerFailed, invalidArgType, invalidArgValue, serverAlreadyListening, serverNotRunning,
+  badPort, handlerFailed, listenError, invalidArgType, invalidArgValue, serverAlreadyListening, serverNotRunning,
 } from './errors';
 import type { ErrorWithCode } from './errors';
-import { checkTimeoutRelation, resolveOptions, toNativeOptions, validators } from './options';
+import { checkTimeoutRelation, defaults, resolveOptions, toNativeOptions, validators } from './options';
 import type { Backend, IoModel, NumericOption, ResolvedOptions, ServerOptions } from './options';
 import type { IncomingMessage } from './request';
+import { failResponse } from './response';
 import type { ServerResponse } from './response';
 import type { NovaSocket } from './socket';
 import type { UpgradeSocket } from './upgrade-socket';
 
 export type RequestListener = (req: IncomingMessage, res: ServerResponse) => unknown;
 
+/** listen()'s options: node's net.ListenOptions. `path`, `fd`/`handle`, `ipv6Only`, `reusePort`, `readableAll`
+ *  and `writableAll` are refused (ERR_INVALID_ARG_VALUE naming the option); `exclusive` and `signal` work. */
 export interface ListenOptions {
   port?: number | string;
   host?: string;
   backlog?: number;
+  exclusive?: boolean;
+  signal?: AbortSignal;
+  path?: string;
+  ipv6Only?: boolean;
+  reusePort?: boolean;
+  readableAll?: boolean;
+  writableAll?: boolean;
 }
 
 export interface AddressInfo {
@@ -90,7 +102,9 @@ export class Server extends EventEmitter implements DispatchHost {
   /** @internal */ _unref = false;
   /** @internal */ _lastStats: NativeStats | null = null;
   /** @internal */ _warned = false;
-  /** Socket inactivity timeout of node:http; not used (native deadlines apply). */
+  /** @internal headersTimeout was given (else it follows requestTimeout as node's default does) */
+  _headersTimeoutSet = false;
+  /** Socket inactivity timeout of node:http (server.setTimeout()), for new connections; 0: none. */
   timeout = 0;
 
   constructor(options?: ServerOptions | RequestListener | null, handler?: RequestListener) {
@@ -100,6 +114,7 @@ export class Server extends EventEmitter implements DispatchHost {
       options = undefined;
     }
     this._opts = resolveOptions(options);
+    this._headersTimeoutSet = (options as ServerOptions | undefined)?.headersTimeout !== undefined;
     if (handler !== undefined) {
       if (typeof handler !== 'function') throw invalidArgType('requestListener', 'of type function', handler);
       this.on('request', handler);
@@ -131,7 +146,14 @@ export class Server extends EventEmitter implements DispatchHost {
 
   /** @internal Options are handed to native at listen(); a change after that applies from the next listen(). */
   _set(name: NumericOption, value: unknown): void {
-    this._opts = { ...this._opts, [name]: validators[name](value) };
+    const v = validators[name](value);
+    this._opts = { ...this._opts, [name]: v };
+    if (name === 'headersTimeout') {
+      this._headersTimeoutSet = true;
+    } else if (name === 'requestTimeout' && !this._headersTimeoutSet) {
+      // node's rule for a headersTimeout nobody set: min(60 s, requestTimeout) (Fastify sets requestTimeout this way).
+      this._opts.headersTimeout = v > 0 ? Math.min(defaults.headersTimeout, v) : defaults.headersTimeout;
+    }
     const native = this._native;
     if (native === null) return;
     if (typeof native.configure === 'function') {
@@ -145,23 +167,52 @@ export class Server extends EventEmitter implements DispatchHost {
 
   // --- lifecycle ---
 
-  listen(port?: number | string, host?: string, backlog?: number, cb?: () => void): this;
-  listen(port: number | string, host: string, cb?: () => void): this;
-  listen(port: number | string, backlog: number, cb?: () => void): this;
-  listen(port: number | string, cb?: () => void): this;
-  listen(options: ListenOptions, cb?: () => void): this;
-  listen(cb?: () => void): this;
+  // net.Server's overloads (so that code typed for node:http servers accepts this one), plus a port as a string.
+  listen(port?: number | string, hostname?: string, backlog?: number, listeningListener?: () => void): this;
+  listen(port?: number | string, hostname?: string, listeningListener?: () => void): this;
+  listen(port?: number | string, backlog?: number, listeningListener?: () => void): this;
+  listen(port?: number | string, listeningListener?: () => void): this;
+  listen(path: string, backlog?: number, listeningListener?: () => void): this;
+  listen(path: string, listeningListener?: () => void): this;
+  listen(options: ListenOptions, listeningListener?: () => void): this;
+  listen(handle: any, backlog?: number, listeningListener?: () => void): this;  // eslint-disable-line @typescript-eslint/no-explicit-any
+  listen(handle: any, listeningListener?: () => void): this;  // eslint-disable-line @typescript-eslint/no-explicit-any
+  listen(listeningListener?: () => void): this;
   listen(...args: unknown[]): this {
     const cb = typeof args[args.length - 1] === 'function' ? args.pop() as () => void : undefined;
     let port: unknown;
     let host: unknown;
     let backlog: unknown;
+    let signal: AbortSignal | undefined;
     const first = args[0];
     if (first !== null && typeof first === 'object') {
-      const o = first as ListenOptions & { path?: unknown };
+      const o = first as ListenOptions & Record<string, unknown>;
+      // node's other listen options: refused by name when they ask for what this server cannot do, never ignored.
       if (o.path !== undefined) {
         throw invalidArgValue('options.path', 'undefined (unix domain sockets and named pipes are not supported)',
-          o.path);
+          o.path, 'option');
+      }
+      if (o.fd !== undefined || o.handle !== undefined) {
+        throw invalidArgValue(o.fd !== undefined ? 'options.fd' : 'options.handle',
+          'undefined (listening on an existing handle is not supported)', o.fd ?? o.handle, 'option');
+      }
+      for (const name of ['ipv6Only', 'reusePort', 'readableAll', 'writableAll'] as const) {
+        if (o[name] !== undefined && o[name] !== false) {
+          throw invalidArgValue(`options.${name}`, 'false or undefined (not supported by nova-http yet)', o[name],
+            'option');
+        }
+      }
+      // exclusive: the listener is never shared with cluster workers, which is what exclusive: true asks for.
+      if (o.exclusive !== undefined && typeof o.exclusive !== 'boolean') {
+        throw invalidArgType('options.exclusive', 'of type boolean', o.exclusive);
+      }
+      if (o.signal !== undefined) {
+        const sig = o.signal as AbortSignal;
+        if (sig === null || typeof sig !== 'object' || typeof sig.addEventListener !== 'function' ||
+            typeof sig.aborted !== 'boolean') {
+          throw invalidArgType('options.signal', 'an instance of AbortSignal', o.signal);
+        }
+        signal = sig;
       }
       ({ port, host, backlog } = o);
     } else {
@@ -185,6 +236,11 @@ export class Server extends EventEmitter implements DispatchHost {
     // '' = every interface: native tries the IPv6 wildcard (dual-stack) first, then IPv4, like node:http.
     // Host names are resolved by native (getaddrinfo, synchronously), so address() works right after listen().
     this._bind(typeof host === 'string' ? host : '', p, b);
+    if (signal !== undefined && (this._state as State) === 'listening') {
+      // As node: an aborted signal closes the server (at once if it is aborted already).
+      if (signal.aborted) this.close();
+      else signal.addEventListener('abort', () => { if (this._state === 'listening') this.close(); }, { once: true });
+    }
     return this;
   }
 
@@ -197,7 +253,13 @@ export class Server extends EventEmitter implements DispatchHost {
     try {
       this._addr = native.listen(host, port, backlog);
     } catch (err) {
-      process.nextTick(emitErrorNT, this, err);
+      const e = err as ErrorWithCode;
+      if (e.code === 'EADDRNOTAVAIL' && host !== '' && isIP(host) === 0) {
+        // native's getaddrinfo found nothing, or found an address that is not here: node says which.
+        lookup(host, (lookupErr) => emitErrorNT(this, lookupErr ?? listenError(e.code!, host, port)));
+      } else {
+        process.nextTick(emitErrorNT, this, typeof e.code === 'string' ? listenError(e.code, host, port) : err);
+      }
       return;
     }
     this._native = native;
@@ -245,6 +307,17 @@ export class Server extends EventEmitter implements DispatchHost {
     this._native?.closeAll();
   }
 
+  /** The number of open connections, as net.Server's (asynchronous, like node's). */
+  getConnections(cb: (err: Error | null, count: number) => void): this {
+    process.nextTick(cb, null, this.stats().active);
+    return this;
+  }
+
+  /** Deprecated in net.Server (use getConnections()): the number of open connections. */
+  get connections(): number {
+    return this.stats().active;
+  }
+
   /** Counters from native: connections accepted/active/idle, requests, and why connections closed. */
   stats(): ServerStats {
     return this._native?.stats() ?? this._lastStats ?? zeroStats();
@@ -262,7 +335,8 @@ export class Server extends EventEmitter implements DispatchHost {
     return this;
   }
 
-  /** node:http's socket inactivity timeout is not supported (native deadlines apply); kept for compatibility. */
+  /** node:http's socket inactivity timeout: every new connection gets it (socket.setTimeout); 'timeout' is
+   *  emitted on the request, the response and the server, and with no listener the connection closes. */
   setTimeout(ms?: number, cb?: () => void): this {
     if (typeof ms === 'number') this.timeout = ms;
     if (typeof cb === 'function') this.on('timeout', cb);
@@ -304,15 +378,23 @@ export class Server extends EventEmitter implements DispatchHost {
   }
 
   /**
-   * @internal A request listener threw or rejected. The client gets a 500 + close (or the connection closes when
-   * the head was already sent); the error goes to 'handlerError' listeners, else to 'error' listeners wrapped in
-   * an Error with code ERR_NOVA_HANDLER_FAILED (cause: the original), else to stderr. Never a crash.
+   * @internal A request listener threw or rejected. 'handlerError' listeners hear of it first and may answer
+   * the request themselves (a custom error page); when none of them ended the response, the client gets a 500 +
+   * close (or the connection closes when the head was already sent). Without 'handlerError' listeners the error
+   * goes to 'error' listeners wrapped in an Error with code ERR_NOVA_HANDLER_FAILED (cause: the original), else to
+   * stderr. Never a crash.
    */
   _handlerFailed(err: unknown, req: IncomingMessage, res: ServerResponse): void {
-    res._fail();
     if (this.listenerCount('handlerError') > 0) {
-      this.emit('handlerError', err, req, res);
-    } else if (this.listenerCount('error') > 0) {
+      try {
+        this.emit('handlerError', err, req, res);
+      } finally {
+        if (!res.writableEnded) failResponse(res);
+      }
+      return;
+    }
+    failResponse(res);
+    if (this.listenerCount('error') > 0) {
       this.emit('error', handlerFailed(err, req.method, req.url));
     } else {
       console.error(`nova-http: the request handler for ${req.method} ${req.url} failed; the client got a 500 ` +
@@ -351,6 +433,8 @@ export class Server extends EventEmitter implements DispatchHost {
 
 // Typed events for TypeScript users.
 export interface Server {
+  /** `await using server = createServer(...)`: closes the server. */
+  [Symbol.asyncDispose](): Promise<void>;
   on(event: 'request', listener: RequestListener): this;
   on(event: 'listening' | 'close', listener: () => void): this;
   on(event: 'error', listener: (err: Error) => void): this;

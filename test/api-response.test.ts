@@ -216,7 +216,7 @@ describe.each(ioModels)('response API (%o)', (model) => {
     await client.waitResponses(2);
     await sleep(50);
     expect(normalize(client.text)).toBe(
-      'HTTP/1.1 200 OK\r\nContent-Length: 5\r\nDate: X\r\nKeep-Alive: timeout=65\r\n\r\nhello' +
+      'HTTP/1.1 200 OK\r\nContent-Length: 5\r\nDate: X\r\nConnection: keep-alive\r\nKeep-Alive: timeout=65\r\n\r\nhello' +
         'HTTP/1.1 200 OK\r\nContent-Length: 5\r\nDate: X\r\nConnection: keep-alive\r\nKeep-Alive: timeout=65\r\n\r\nhello',
     );
     expect(client.serverClosed).toBe(false);
@@ -231,7 +231,8 @@ describe.each(ioModels)('response API (%o)', (model) => {
     await client.write(get('/'));
     await client.waitResponses(1);
     expect(client.text).toBe(
-      'HTTP/1.1 200 OK\r\nDate: Thu, 01 Jan 1970 00:00:00 GMT\r\nKeep-Alive: timeout=65\r\nContent-Length: 1\r\n\r\nx',
+      'HTTP/1.1 200 OK\r\nDate: Thu, 01 Jan 1970 00:00:00 GMT\r\nConnection: keep-alive\r\nKeep-Alive: timeout=65\r\n' +
+        'Content-Length: 1\r\n\r\nx',
     );
   });
 

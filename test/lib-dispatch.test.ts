@@ -1,6 +1,8 @@
 // The JS layer against a fake native server (no addon, no sockets): batch decoding, lazy headers and node:http's
 // joining rules, one flush per batch and one microtask flush for responses ended later, the respond()/write()
 // calls responses make, body streams with flow control, connection close, handler failures, server lifecycle.
+import * as http from 'node:http';
+import { Duplex } from 'node:stream';
 import { afterEach, describe, expect, test, vi } from 'vitest';
 
 // lib/binding.ts loads the addon when imported; here the loader is replaced (the contract, lib/contract.ts, is
@@ -188,7 +190,10 @@ describe('requests', () => {
     const req = got!;
     expect([req.method, req.url, req.httpVersion, req.httpVersionMajor, req.httpVersionMinor])
       .toEqual(['DELETE', '/p?q=1', '1.1', 1, 1]);
-    expect(req._raw).toBe(null);  // nothing materialized until asked
+    // rawHeaders is an own property (node's getters read it there, also after a framework swaps the prototype);
+    // req.headers is joined only when first read, by node's own getter.
+    expect(Object.hasOwn(req, 'rawHeaders')).toBe(true);
+    expect(Object.getOwnPropertySymbols(req).find((k) => k.description === 'kHeaders')).toBe(undefined);
     expect(req.headers).toEqual({
       host: 'h', 'x-dup': 'a, b', cookie: 'c=1; d=2', 'user-agent': 'u1', 'set-cookie': ['s1', 's2'],
       'content-type': 't1', 'x-latin': 'caf\xe9',
@@ -219,6 +224,53 @@ describe('requests', () => {
     new Batch().request(1, 0, 'GET', '/a').request(1, 1, 'GET', '/b').request(2, 0, 'GET', '/c').to(s);
     expect(reqs[0].socket).toBe(reqs[1].socket);
     expect(reqs[0].socket).not.toBe(reqs[2].socket);
+  });
+
+  test("the socket: a stream.Duplex per connection, 'connection' first; writes dropped; 'timeout'; 'close'", async () => {
+    const order: string[] = [];
+    let res!: ServerResponse;
+    const s = listening((req, r) => {
+      order.push(`request ${req.url}`);
+      res = r;
+      expect(r.socket).toBe(req.socket);
+      r.end();
+    });
+    s.on('connection', (socket: Duplex) => order.push(`connection ${socket instanceof Duplex}`));
+    new Batch().request(4, 0, 'GET', '/a').request(4, 1, 'GET', '/b').to(s);
+    expect(order).toEqual(['connection true', 'request /a', 'request /b']);
+    expect(res.socket).toBe(null);  // after the response, as in node
+    const socket = (s as unknown as { _d: { conns: Map<number, { socket: Duplex & {
+      setTimeout(ms: number, cb: () => void): void; remoteAddress: string }; }> } })._d.conns.get(4)!.socket;
+    expect(socket.write('raw bytes')).toBe(true);
+    expect(s.fake.of('respond').length).toBe(2);  // nothing else reached native
+    expect(socket.remoteAddress).toBe('10.0.0.4');
+    const timedOut = new Promise<string>((resolve) => socket.setTimeout(20, () => resolve('timeout')));
+    expect(await timedOut).toBe('timeout');
+    const closed = new Promise<boolean>((resolve) => socket.on('close', () => resolve(socket.destroyed)));
+    new Batch().close(4).to(s);
+    expect(await closed).toBe(true);
+  });
+
+  test("after an Express-style prototype swap node's own methods answer through native", () => {
+    const reqProto = Object.create(http.IncomingMessage.prototype);
+    const resProto = Object.create(http.ServerResponse.prototype);
+    const s = listening((req, res) => {
+      Object.setPrototypeOf(req, reqProto);
+      Object.setPrototypeOf(res, resProto);
+      expect([req instanceof http.IncomingMessage, res instanceof http.ServerResponse]).toEqual([true, true]);
+      expect(req.headers).toEqual({ host: 'h', 'x-a': '1' });
+      res.setHeader('X-Powered-By', 'test');
+      res.statusCode = 201;
+      res.end('swapped');  // node's end -> node's writeHead -> own _storeHeader/_send hooks
+      expect(res.headersSent).toBe(true);
+      expect(res._header).toMatch(/^HTTP\/1\.1 201 Created\r\nX-Powered-By: test\r\n/);
+    });
+    new Batch().request(1, 0, 'GET', '/', [['Host', 'h'], ['X-A', '1']]).to(s);
+    const r = s.fake.of('respond');
+    expect(r.length).toBe(1);
+    expect(r[0].slice(3, 6)).toEqual([201, 'Created', 'X-Powered-By: test\r\n']);
+    expect(r[0][8]).toBe(7);  // node's end(body) set the length before the implicit head
+    expect(s.fake.of('write')).toEqual([['write', 1, 0, undefined, true]]);  // node's end() ends it natively
   });
 
   test('a body arrives as data/end with trailers; pushing past the high-water mark pauses native', async () => {
@@ -419,6 +471,30 @@ describe('responses', () => {
     expect(s.fake.of('respond')[0][5]).toBe('X-List: a\r\nX-List: b\r\nX-List: c\r\n');
   });
 
+  test('differences kept: Transfer-Encoding must end in chunked and not meet Content-Length; write after end',
+    async () => {
+      const errors: string[] = [];
+      const s = listening((req, res) => {
+        try {
+          res.writeHead(200, { 'Transfer-Encoding': 'gzip' });
+        } catch (e) {
+          errors.push((e as { code: string }).code);
+        }
+        try {
+          res.writeHead(200, { 'Transfer-Encoding': 'chunked', 'Content-Length': '3' });
+        } catch (e) {
+          errors.push((e as { code: string }).code);
+        }
+        res.end('ok');
+        res.write('late', (err?: Error | null) => errors.push((err as { code?: string } | undefined)?.code ?? 'none'));
+      });
+      new Batch().request(1, 0, 'GET', '/').to(s);
+      await tick();
+      // No 'error' listener on res: node:http would throw from emit('error'); here only the callback hears of it.
+      expect(errors).toEqual(['ERR_HTTP_INVALID_HEADER_VALUE', 'ERR_HTTP_INVALID_HEADER_VALUE',
+        'ERR_STREAM_WRITE_AFTER_END']);
+    });
+
   test("'finish' then 'close' after the flush, then the request closes; end(cb) runs", async () => {
     const log: string[] = [];
     const s = listening((req, res) => {
@@ -524,6 +600,22 @@ describe('handler failures', () => {
     expect(reported).toEqual([boom, '/x']);
   });
 
+  test("a 'handlerError' listener may answer itself (a JSON error page): then no 500", () => {
+    const s = listening(() => {
+      throw new Error('bad input');
+    });
+    s.on('handlerError', (err: Error, _req, res) => {
+      res.statusCode = 400;
+      res.setHeader('Content-Type', 'application/json');
+      res.end(JSON.stringify({ error: err.message }));
+    });
+    new Batch().request(1, 0, 'GET', '/x').to(s);
+    const calls = s.fake.of('respond');
+    expect(calls.length).toBe(1);
+    expect(calls[0].slice(3, 6)).toEqual([400, undefined, 'Content-Type: application/json\r\n']);
+    expect(calls[0][9]).toBe('{"error":"bad input"}');
+  });
+
   test("a rejected promise: 500; without 'handlerError', 'error' listeners get ERR_NOVA_HANDLER_FAILED", async () => {
     const reported: (Error & { code?: string })[] = [];
     const boom = new Error('async boom');
@@ -611,6 +703,18 @@ describe('server', () => {
     s.on('clientError', (err, socket) => got.push(err.code, err.status, typeof socket.destroy));
     new Batch().clientError(4, 431).to(s);
     expect(got).toEqual(['HPE_HEADER_OVERFLOW', 431, 'function']);
+  });
+
+  test('requestTimeout set as a property: a headersTimeout nobody set follows it, as node\'s default does', () => {
+    const s = new TestServer();
+    s.requestTimeout = 1000;  // Fastify sets it this way on node:http servers
+    expect(s.headersTimeout).toBe(1000);
+    s.listen(0);
+    expect([s.nativeOptions!.headersTimeout, s.nativeOptions!.requestTimeout]).toEqual([1000, 1000]);
+    const explicit = new TestServer({ headersTimeout: 5000 });
+    explicit.requestTimeout = 1000;
+    expect(explicit.headersTimeout).toBe(5000);
+    expect(() => explicit.listen(0)).toThrow(expect.objectContaining({ code: 'ERR_OUT_OF_RANGE' }));
   });
 
   test('options are properties; a change before listen() reaches native, after it warns once', async () => {

@@ -81,8 +81,11 @@ void write_head(std::string& out, const ResponseHead& h, Framing framing, bool k
     // A second Connection line beside a handler's "keep-alive" is still one list ("keep-alive, close"): close wins.
     if (!(h.response_tokens & kConnClose)) append_lit(out, "Connection: close\r\n");
   } else {
-    // A 1.0 client keeps the connection only when the response says keep-alive too.
-    if (version_minor == 0 && !(h.response_tokens & kConnKeepAlive)) append_lit(out, "Connection: keep-alive\r\n");
+    // A 1.0 client keeps the connection only when the response says keep-alive too; a 1.1 response says it as
+    // node:http's does, unless the handler set a Connection field of its own (node's rule too).
+    if (version_minor == 0 ? !(h.response_tokens & kConnKeepAlive) : !(h.user_fields & kUserConnection)) {
+      append_lit(out, "Connection: keep-alive\r\n");
+    }
     // timeout=0 would tell clients the connection is already unusable; with no whole second to state, say nothing.
     if (!(h.user_fields & kUserKeepAlive) && keep_alive_timeout_s != 0) {
       append_lit(out, "Keep-Alive: timeout=");

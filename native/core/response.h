@@ -33,7 +33,8 @@ Framing choose_framing(const ResponseHead& h, bool head_request, uint8_t version
 // Appends the complete response head to out, in this order:
 //   HTTP/1.1 <status> <reason>\r\n, the handler's fields, Date (unless set), then
 //   Connection: close (closing response, unless the handler's Connection already has close), or
-//   Connection: keep-alive (persistent HTTP/1.0 response, unless the handler's Connection already has keep-alive),
+//   Connection: keep-alive (persistent response, as node:http sends it: 1.1 unless the handler set Connection,
+//   1.0 unless the handler's Connection already has keep-alive),
 //   Keep-Alive: timeout=<s> (persistent response, unless the handler set Keep-Alive or the timeout is 0),
 //   Content-Length: <n> (Length framing, or NoBody with a known length and a status other than 1xx/204/304,
 //   i.e. HEAD; unless set), or Transfer-Encoding: chunked (Chunked, unless set),

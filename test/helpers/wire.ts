@@ -41,7 +41,7 @@ export interface Expect {
   body?: string;
   /** The response keeps the connection open. */
   persist?: boolean;
-  /** The request was HTTP/1.0 (a persistent response then says Connection: keep-alive). */
+  /** The request was HTTP/1.0 (a persistent response says Connection: keep-alive even beside the handler's). */
   http10?: boolean;
   /** keepAliveTimeout in seconds as advertised by Keep-Alive: timeout=N. */
   timeoutS?: number;
@@ -61,7 +61,8 @@ export function response(e: Expect = {}): string {
   for (const f of e.fields ?? []) s += `${f}\r\n`;
   s += 'Date: X\r\n';
   if (persist) {
-    if (e.http10) s += 'Connection: keep-alive\r\n';
+    // As node:http: a persistent response says keep-alive, unless the handler set a Connection field (1.1).
+    if (e.http10 || !(e.fields ?? []).some((f) => /^connection:/i.test(f))) s += 'Connection: keep-alive\r\n';
     s += `Keep-Alive: timeout=${e.timeoutS ?? 65}\r\n`;
   } else {
     s += 'Connection: close\r\n';

@@ -387,10 +387,10 @@ const std::string kChunkedHead = "POST /c HTTP/1.1\r\nHost: t\r\nTransfer-Encodi
 enum Persist { Keep, Close, Keep10 };
 
 std::string conn_lines(Persist p, int timeout_s) {
-  const std::string ka = "Keep-Alive: timeout=" + std::to_string(timeout_s) + "\r\n";
+  const std::string ka = "Connection: keep-alive\r\nKeep-Alive: timeout=" + std::to_string(timeout_s) + "\r\n";
   switch (p) {
     case Keep: return ka;
-    case Keep10: return "Connection: keep-alive\r\n" + ka;
+    case Keep10: return ka;
     case Close: return "Connection: close\r\n";
   }
   return "";
@@ -804,19 +804,19 @@ void test_no_body_statuses() {
   Drive d;
   d.send("HEAD /h HTTP/1.1\r\nHost: t\r\n\r\n");
   d.end(0, "hello");
-  CHECK_EQ(d.take(), "HTTP/1.1 200 OK\r\nDate: *\r\nKeep-Alive: timeout=65\r\nContent-Length: 5\r\n\r\n",
+  CHECK_EQ(d.take(), "HTTP/1.1 200 OK\r\nDate: *\r\nConnection: keep-alive\r\nKeep-Alive: timeout=65\r\nContent-Length: 5\r\n\r\n",
            "HEAD: the GET's length, no body");
   d.send("HEAD /h HTTP/1.1\r\nHost: t\r\n\r\n");
   d.head(1);
   d.data(1, "ignored");
   d.finish(1);
-  CHECK_EQ(d.take(), "HTTP/1.1 200 OK\r\nDate: *\r\nKeep-Alive: timeout=65\r\n\r\n", "streamed HEAD: nothing framed");
+  CHECK_EQ(d.take(), "HTTP/1.1 200 OK\r\nDate: *\r\nConnection: keep-alive\r\nKeep-Alive: timeout=65\r\n\r\n", "streamed HEAD: nothing framed");
   d.send(get("/204"));
   d.end(2, "dropped", 204);
-  CHECK_EQ(d.take(), "HTTP/1.1 204 No Content\r\nDate: *\r\nKeep-Alive: timeout=65\r\n\r\n", "204");
+  CHECK_EQ(d.take(), "HTTP/1.1 204 No Content\r\nDate: *\r\nConnection: keep-alive\r\nKeep-Alive: timeout=65\r\n\r\n", "204");
   d.send(get("/304"));
   d.end(3, "dropped", 304);
-  CHECK_EQ(d.take(), "HTTP/1.1 304 Not Modified\r\nDate: *\r\nKeep-Alive: timeout=65\r\n\r\n", "304");
+  CHECK_EQ(d.take(), "HTTP/1.1 304 Not Modified\r\nDate: *\r\nConnection: keep-alive\r\nKeep-Alive: timeout=65\r\n\r\n", "304");
   d.send(get("/after"));
   d.end(4, "ok");
   CHECK_EQ(d.take(), resp("ok"), "framing intact afterwards");
@@ -829,7 +829,7 @@ void test_streamed_responses() {
     d.send(get("/s"));
     d.head(0);
     d.data(0, "ab");
-    CHECK_EQ(d.take(), "HTTP/1.1 200 OK\r\nDate: *\r\nKeep-Alive: timeout=65\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nab\r\n",
+    CHECK_EQ(d.take(), "HTTP/1.1 200 OK\r\nDate: *\r\nConnection: keep-alive\r\nKeep-Alive: timeout=65\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nab\r\n",
              "1.1: chunked, written as it comes");
     d.data(0, "cdefghijklmnopq");
     d.data(0, "");
@@ -839,7 +839,7 @@ void test_streamed_responses() {
     d.send(get("/n"));
     d.head(1);
     d.data(1, "x", true);
-    CHECK_EQ(d.take(), "HTTP/1.1 200 OK\r\nDate: *\r\nKeep-Alive: timeout=65\r\nTransfer-Encoding: chunked\r\n\r\n"
+    CHECK_EQ(d.take(), "HTTP/1.1 200 OK\r\nDate: *\r\nConnection: keep-alive\r\nKeep-Alive: timeout=65\r\nTransfer-Encoding: chunked\r\n\r\n"
              "1\r\nx\r\n0\r\n\r\n", "data with end in one command");
     d.send(get("/len"));
     d.head(2, 4);
@@ -866,10 +866,10 @@ void test_streamed_responses() {
     CHECK_EQ(d.take(), "", "held back");
     d.head(0, 3);
     d.data(0, "on");
-    CHECK_EQ(d.take(), "HTTP/1.1 200 OK\r\nDate: *\r\nKeep-Alive: timeout=65\r\nContent-Length: 3\r\n\r\non",
+    CHECK_EQ(d.take(), "HTTP/1.1 200 OK\r\nDate: *\r\nConnection: keep-alive\r\nKeep-Alive: timeout=65\r\nContent-Length: 3\r\n\r\non",
              "the first response streams");
     d.data(0, "e", true);
-    CHECK_EQ(d.take(), "e" + std::string("HTTP/1.1 200 OK\r\nDate: *\r\nKeep-Alive: timeout=65\r\n"
+    CHECK_EQ(d.take(), "e" + std::string("HTTP/1.1 200 OK\r\nDate: *\r\nConnection: keep-alive\r\nKeep-Alive: timeout=65\r\n"
              "Transfer-Encoding: chunked\r\n\r\n5\r\nearly\r\n"), "then the second's buffered part");
     d.data(1, "late");
     d.finish(1);
@@ -1024,7 +1024,7 @@ void test_keep_alive_timeout() {
   d.wait(100);
   d.end(0, "a");
   const uint64_t t = d.now;
-  CHECK_EQ(d.take(), "HTTP/1.1 200 OK\r\nDate: *\r\nKeep-Alive: timeout=5\r\nContent-Length: 1\r\n\r\na", "advertised");
+  CHECK_EQ(d.take(), "HTTP/1.1 200 OK\r\nDate: *\r\nConnection: keep-alive\r\nKeep-Alive: timeout=5\r\nContent-Length: 1\r\n\r\na", "advertised");
   CHECK(d.c->deadline() == t + 5000, "deadline %llu, want %llu", (unsigned long long)d.c->deadline(),
         (unsigned long long)(t + 5000));
   d.c->on_timer(t + 4999);  // early: nothing
@@ -1379,7 +1379,7 @@ void test_force_close_and_abort() {
     d.abort(1);
     expect_open(d, "abort behind an unanswered request");
     d.end(0, "a");
-    CHECK_EQ(d.take(), resp("a") + "HTTP/1.1 200 OK\r\nDate: *\r\nKeep-Alive: timeout=65\r\n"
+    CHECK_EQ(d.take(), resp("a") + "HTTP/1.1 200 OK\r\nDate: *\r\nConnection: keep-alive\r\nKeep-Alive: timeout=65\r\n"
              "Transfer-Encoding: chunked\r\n\r\n4\r\npart\r\n", "the first response, the aborted one's start");
     expect_closed(d, CloseReason::Error, false, "abort");
   }

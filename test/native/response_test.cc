@@ -116,7 +116,7 @@ void test_basic_heads() {
   v10ka.request_connection = "keep-alive";
 
   head_is(v11, with_length(5),
-          "HTTP/1.1 200 OK\r\nDate: *\r\nKeep-Alive: timeout=65\r\nContent-Length: 5\r\n\r\n",
+          "HTTP/1.1 200 OK\r\nDate: *\r\nConnection: keep-alive\r\nKeep-Alive: timeout=65\r\nContent-Length: 5\r\n\r\n",
           "200 with length, keep-alive 1.1", 1);
 
   head_is(v10ka, with_length(2),
@@ -135,7 +135,7 @@ void test_basic_heads() {
           "closing 1.1 (close token in a list)");
 
   head_is(v11, streamed(),
-          "HTTP/1.1 200 OK\r\nDate: *\r\nKeep-Alive: timeout=65\r\nTransfer-Encoding: chunked\r\n\r\n",
+          "HTTP/1.1 200 OK\r\nDate: *\r\nConnection: keep-alive\r\nKeep-Alive: timeout=65\r\nTransfer-Encoding: chunked\r\n\r\n",
           "chunked to 1.1");
 
   head_is(v10ka, streamed(),
@@ -157,7 +157,7 @@ void test_basic_heads() {
   Exchange quick = v11;
   quick.timeout_s = 0;
   head_is(quick, with_length(1),
-          "HTTP/1.1 200 OK\r\nDate: *\r\nContent-Length: 1\r\n\r\n",
+          "HTTP/1.1 200 OK\r\nDate: *\r\nConnection: keep-alive\r\nContent-Length: 1\r\n\r\n",
           "no Keep-Alive field for a timeout under a second");
 }
 
@@ -165,10 +165,10 @@ void test_bodiless() {
   Exchange head;
   head.head_request = true;
   head_is(head, with_length(1234),
-          "HTTP/1.1 200 OK\r\nDate: *\r\nKeep-Alive: timeout=65\r\nContent-Length: 1234\r\n\r\n",
+          "HTTP/1.1 200 OK\r\nDate: *\r\nConnection: keep-alive\r\nKeep-Alive: timeout=65\r\nContent-Length: 1234\r\n\r\n",
           "HEAD keeps the GET's Content-Length");
   head_is(head, streamed(),
-          "HTTP/1.1 200 OK\r\nDate: *\r\nKeep-Alive: timeout=65\r\n\r\n",
+          "HTTP/1.1 200 OK\r\nDate: *\r\nConnection: keep-alive\r\nKeep-Alive: timeout=65\r\n\r\n",
           "HEAD with an unknown length: no framing header");
 
   Exchange head10 = head;
@@ -180,13 +180,13 @@ void test_bodiless() {
 
   Exchange v11;
   head_is(v11, with_length(0, 204),
-          "HTTP/1.1 204 No Content\r\nDate: *\r\nKeep-Alive: timeout=65\r\n\r\n", "204: no Content-Length");
+          "HTTP/1.1 204 No Content\r\nDate: *\r\nConnection: keep-alive\r\nKeep-Alive: timeout=65\r\n\r\n", "204: no Content-Length");
   head_is(v11, streamed(304),
-          "HTTP/1.1 304 Not Modified\r\nDate: *\r\nKeep-Alive: timeout=65\r\n\r\n", "304 streamed: no framing");
+          "HTTP/1.1 304 Not Modified\r\nDate: *\r\nConnection: keep-alive\r\nKeep-Alive: timeout=65\r\n\r\n", "304 streamed: no framing");
   head_is(v11, with_length(10, 304),
-          "HTTP/1.1 304 Not Modified\r\nDate: *\r\nKeep-Alive: timeout=65\r\n\r\n", "304 with length: none");
+          "HTTP/1.1 304 Not Modified\r\nDate: *\r\nConnection: keep-alive\r\nKeep-Alive: timeout=65\r\n\r\n", "304 with length: none");
   head_is(v11, streamed(101),
-          "HTTP/1.1 101 Switching Protocols\r\nDate: *\r\nKeep-Alive: timeout=65\r\n\r\n", "1xx: no framing");
+          "HTTP/1.1 101 Switching Protocols\r\nDate: *\r\nConnection: keep-alive\r\nKeep-Alive: timeout=65\r\n\r\n", "1xx: no framing");
   expect(choose_framing(with_length(0, 204), false, 1) == Framing::NoBody, "204 is NoBody");
   expect(choose_framing(with_length(0, 103), false, 0) == Framing::NoBody, "103 is NoBody");
   expect(choose_framing(streamed(205), false, 1) == Framing::Chunked, "205 is framed like any other");
@@ -202,7 +202,7 @@ void test_handler_fields() {
   h.fields = slice("Date: Sun, 06 Nov 1994 08:49:37 GMT\r\nX-A: 1\r\n");
   h.user_fields = kUserDate;
   expect_eq(respond(v11, h, nullptr),
-          "HTTP/1.1 200 OK\r\nDate: Sun, 06 Nov 1994 08:49:37 GMT\r\nX-A: 1\r\nKeep-Alive: timeout=65\r\n"
+          "HTTP/1.1 200 OK\r\nDate: Sun, 06 Nov 1994 08:49:37 GMT\r\nX-A: 1\r\nConnection: keep-alive\r\nKeep-Alive: timeout=65\r\n"
           "Content-Length: 2\r\n\r\n",
           "handler's Date is not duplicated");
 
@@ -210,7 +210,7 @@ void test_handler_fields() {
   h.fields = slice("content-length: 5\r\n");
   h.user_fields = kUserContentLength;
   head_is(v11, h,
-          "HTTP/1.1 200 OK\r\ncontent-length: 5\r\nDate: *\r\nKeep-Alive: timeout=65\r\n\r\n",
+          "HTTP/1.1 200 OK\r\ncontent-length: 5\r\nDate: *\r\nConnection: keep-alive\r\nKeep-Alive: timeout=65\r\n\r\n",
           "handler's Content-Length is not duplicated");
 
   h = with_length(5);
@@ -251,7 +251,7 @@ void test_handler_fields() {
   h.fields = slice("Transfer-Encoding: chunked\r\n");
   h.user_fields = kUserTransferEncoding;
   head_is(v11, h,
-          "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nDate: *\r\nKeep-Alive: timeout=65\r\n\r\n",
+          "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nDate: *\r\nConnection: keep-alive\r\nKeep-Alive: timeout=65\r\n\r\n",
           "handler's Transfer-Encoding is not duplicated");
   h.length_known = true;
   h.content_length = 5;
@@ -259,10 +259,11 @@ void test_handler_fields() {
   expect(choose_framing(h, false, 0) == Framing::CloseDelimited, "no chunked to 1.0 even when the handler asks");
 
   h = with_length(1);
-  h.fields = slice("Keep-Alive: timeout=5, max=100\r\n");
-  h.user_fields = kUserKeepAlive;
+  h.fields = slice("Connection: keep-alive\r\nKeep-Alive: timeout=5, max=100\r\n");
+  h.user_fields = kUserKeepAlive | kUserConnection;
+  h.response_tokens = kConnKeepAlive;
   head_is(v11, h,
-          "HTTP/1.1 200 OK\r\nKeep-Alive: timeout=5, max=100\r\nDate: *\r\nContent-Length: 1\r\n\r\n",
+          "HTTP/1.1 200 OK\r\nConnection: keep-alive\r\nKeep-Alive: timeout=5, max=100\r\nDate: *\r\nContent-Length: 1\r\n\r\n",
           "handler's Keep-Alive is not duplicated");
 
   h = with_length(9, 404);
@@ -270,7 +271,7 @@ void test_handler_fields() {
   h.fields = slice("Content-Type: text/plain\r\nX-Multi: a\r\nX-Multi: b\r\n");
   head_is(v11, h,
           "HTTP/1.1 404 Nowhere To Be Found\r\nContent-Type: text/plain\r\nX-Multi: a\r\nX-Multi: b\r\nDate: *\r\n"
-          "Keep-Alive: timeout=65\r\nContent-Length: 9\r\n\r\n",
+          "Connection: keep-alive\r\nKeep-Alive: timeout=65\r\nContent-Length: 9\r\n\r\n",
           "custom reason, fields in the order set");
 }
 
@@ -288,7 +289,7 @@ void test_appends() {
   h = with_length(18446744073709551615ull, 599);
   h.user_fields = kUserDate;
   write_head(out, h, Framing::Length, true, 1, 4294967295u);
-  expect_eq(out, "HTTP/1.1 599 Unknown\r\nKeep-Alive: timeout=4294967295\r\nContent-Length: 18446744073709551615\r\n\r\n",
+  expect_eq(out, "HTTP/1.1 599 Unknown\r\nConnection: keep-alive\r\nKeep-Alive: timeout=4294967295\r\nContent-Length: 18446744073709551615\r\n\r\n",
           "largest numbers, unknown status");
 }
 

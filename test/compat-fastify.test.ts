@@ -1,0 +1,88 @@
+// Fastify 5, unmodified from npm, on nova-http through serverFactory (Fastify's own listen() and close()): every
+// response compared with Fastify on node:http for the same routes and bytes, in every I/O model.
+import { Readable } from 'node:stream';
+import { createRequire } from 'node:module';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { createServer } from '../dist/index.js';
+import { cleanup, get, ioModels } from './helpers';
+import { KEEP_ALIVE_MS, compare, pairOf, post, postChunked } from './compat-helpers';
+import type { Pair } from './compat-helpers';
+
+const require = createRequire(import.meta.url);
+const Fastify = require('fastify'); // eslint-disable-line @typescript-eslint/no-require-imports
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+function routes(app: any): any {
+  app.addHook('onRequest', async (_req: unknown, reply: any) => {  // eslint-disable-line @typescript-eslint/no-explicit-any
+    reply.header('X-Hook', 'on-request');
+  });
+  app.get('/', async (req: any) => ({ hello: 'world', query: req.query, host: req.headers.host }));  // eslint-disable-line @typescript-eslint/no-explicit-any
+  app.get('/users/:id', {
+    schema: { params: { type: 'object', properties: { id: { type: 'integer' } } } },
+  }, async (req: any, reply: any) => {  // eslint-disable-line @typescript-eslint/no-explicit-any
+    reply.code(202).header('X-Id', String(req.params.id));
+    return { id: req.params.id };
+  });
+  app.post('/echo', {
+    schema: { body: { type: 'object', required: ['name'], properties: { name: { type: 'string' } } } },
+  }, async (req: any) => ({ got: req.body }));  // eslint-disable-line @typescript-eslint/no-explicit-any
+  app.get('/text', async (_req: unknown, reply: any) => {  // eslint-disable-line @typescript-eslint/no-explicit-any
+    reply.type('text/plain');
+    return 'some text';
+  });
+  app.get('/stream', async (_req: unknown, reply: any) => {  // eslint-disable-line @typescript-eslint/no-explicit-any
+    reply.type('application/octet-stream');
+    return reply.send(Readable.from([Buffer.alloc(1000, 1), Buffer.alloc(2000, 2)]));
+  });
+  app.get('/redirect', async (_req: unknown, reply: any) => reply.redirect('/text'));  // eslint-disable-line @typescript-eslint/no-explicit-any
+  app.get('/boom', async () => {
+    throw Object.assign(new Error('boom'), { statusCode: 418 });
+  });
+  app.setNotFoundHandler(async (_req: unknown, reply: any) => {  // eslint-disable-line @typescript-eslint/no-explicit-any
+    reply.code(404);
+    return { missing: true };
+  });
+  return app;
+}
+
+describe.each(ioModels)('fastify 5 %o', (model) => {
+  let pair: Pair;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  let apps: any[];
+  beforeAll(async () => {
+    const onNode = routes(Fastify({ keepAliveTimeout: KEEP_ALIVE_MS }));
+    const onNova = routes(Fastify({
+      serverFactory: (handler: (req: unknown, res: unknown) => void) =>
+        createServer({ ...model, keepAliveTimeout: KEEP_ALIVE_MS }, handler),
+    }));
+    apps = [onNode, onNova];
+    await Promise.all(apps.map((a) => a.listen({ port: 0, host: '127.0.0.1' })));
+    pair = pairOf(onNode.server, onNova.server);
+  });
+  afterAll(async () => {
+    await Promise.all(apps.map((a) => a.close()));
+    await cleanup();
+  });
+
+  test('routes, params with schema, hooks, status codes, not-found and error handlers', async () => {
+    await compare(pair, get('/?x=1'));
+    const [u] = await compare(pair, get('/users/12'));
+    expect(u.status).toBe(202);
+    await compare(pair, get('/users/abc'));
+    await compare(pair, get('/text'));
+    await compare(pair, get('/redirect'));
+    await compare(pair, get('/boom'));
+    await compare(pair, get('/nope'));
+    await compare(pair, 'HEAD /text HTTP/1.1\r\nHost: t\r\n\r\n', { head: [0] });
+  });
+
+  test('JSON bodies (length and chunked), validation errors, bad JSON, streams', async () => {
+    await compare(pair, post('/echo', 'application/json', '{"name":"nova"}'));
+    await compare(pair, postChunked('/echo', 'application/json', ['{"name"', ':"chunked"}']));
+    await compare(pair, post('/echo', 'application/json', '{"other":1}'));
+    await compare(pair, post('/echo', 'application/json', '{"name":'));
+    await compare(pair, post('/echo', 'text/plain', 'hello'));
+    await compare(pair, get('/stream'));
+    await compare(pair, [get('/') + get('/text') + get('/users/3')], { responses: 3 });
+  });
+});
