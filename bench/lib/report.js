@@ -147,6 +147,70 @@ function goals(res) {
   return out.join('\n');
 }
 
+// Issue 12's goals: nova-http against uWebSockets.js and nginx in this run (reported, not asserted).
+function speedGoals(res) {
+  const out = [];
+  const get = (loadId, id) => res.summary[loadId]?.byServer[id];
+  const cpu = (loadId, id) => get(loadId, id)?.cpuPerReqUs?.med ?? null;
+  const verdict = (ok) => (ok ? 'met' : 'NOT met');
+  // CPU per request of `id` against `peer`'s on one load: "0.95x of uws (goal <= 1.1x) met".
+  const cpuRatio = (loadId, id, peer, goal) => {
+    const a = cpu(loadId, id);
+    const b = cpu(loadId, peer);
+    const peerLabel = res.servers.find((s) => s.id === peer)?.label ?? peer;
+    if (a == null || b == null) return `${loadId}: not measured (${a == null ? id : peerLabel})`;
+    return `${loadId} ${fmtCpu(a)} vs ${fmtCpu(b)} us: ${fmtX(a / b)} of ${peerLabel}'s (goal <= ${goal}x) ${verdict(a / b <= goal)}`;
+  };
+  const has = (id) => res.servers.some((s) => s.id === id && s.status === 'ok');
+  if (has('nova-evented') && has('uws')) {
+    out.push('- default model (nova-http evented, default threads), CPU per request:');
+    for (const l of ['ka100', 'ka5000', 'pipe16', 'abk']) {
+      if (!res.summary[l]) continue;
+      out.push(`  - ${l === 'abk' && !cpu('abk', 'uws') ? cpuRatio(l, 'nova-evented', 'nginx', 1.1) + ' (uWebSockets.js does not answer HTTP/1.0: nginx instead)' : cpuRatio(l, 'nova-evented', 'uws', 1.1)}`);
+    }
+    const a = get('ka100', 'nova-evented');
+    const u = get('ka100', 'uws');
+    if (a?.rps && u?.rps) {
+      const both = a.ceiling && u.ceiling;
+      out.push(`  - ka100 req/s ${fmtK(a.rps.med)} vs ${fmtK(u.rps.med)}: ${fmtX(a.rps.med / u.rps.med)} (goal >= 1x` +
+        `${both ? '; both at the load generator\'s ceiling: CPU per request decides' : ''}) ${verdict(both || a.rps.med >= u.rps.med)}`);
+    }
+  }
+  if (has('nova-inline') && has('uws')) {
+    out.push('- threads: 0, CPU per request against uWebSockets.js:');
+    for (const l of ['ka100', 'ka5000', 'pipe16']) if (res.summary[l]) out.push(`  - ${cpuRatio(l, 'nova-inline', 'uws', 1.0)}`);
+  }
+  if (has('nova-evented') && has('nginx') && res.summary.close100) {
+    const a = get('close100', 'nova-evented');
+    const n = get('close100', 'nginx');
+    if (a?.rps && n?.rps) {
+      const ok = a.rps.med >= n.rps.med && a.errors === 0;
+      out.push(`- Connection: close: req/s ${fmtK(a.rps.med)} vs nginx ${fmtK(n.rps.med)} (${fmtX(a.rps.med / n.rps.med)}), ` +
+        `errors ${fmtInt(a.errors)} (goal >= 1x, 0 errors) ${verdict(ok)}; ${cpuRatio('close100', 'nova-evented', 'nginx', 1.2)}`);
+    }
+  }
+  // RSS per active connection: the peak RSS at 5,000 connections minus the one at 100, per added connection.
+  const perConn = (id) => {
+    const a = get('ka5000', id)?.rssMiB;
+    const b = get('ka100', id)?.rssMiB;
+    return a != null && b != null ? ((a - b) * 1024) / 4900 : null;
+  };
+  if (has('nova-evented') && has('uws') && perConn('nova-evented') != null && perConn('uws') != null) {
+    const a = perConn('nova-evented');
+    const u = perConn('uws');
+    out.push(`- RSS per active keep-alive connection ((peak RSS at 5,000 - at 100) / 4,900): ${a.toFixed(2)} KiB vs ` +
+      `uWebSockets.js ${u.toFixed(2)} KiB: ${fmtX(a / Math.max(u, 0.01))} (goal <= 2x) ${verdict(a <= 2 * Math.max(u, 0.01))}`);
+  }
+  if (has('nova-blocking') && has('node')) {
+    const r = cpuRatio('ka100', 'nova-blocking', 'node', 1.5);
+    const L = res.summary.ka100;
+    const last = L && L.order.length ? L.order[L.order.length - 1] : null;
+    out.push(`- blocking model: ${r}; ka100 rank ${L?.byServer['nova-blocking']?.rank ?? '-'} of ${L?.order.length ?? '-'} ` +
+      `(goal: not the slowest) ${verdict(last !== 'nova-blocking')}`);
+  }
+  return out.join('\n');
+}
+
 // Median share of the machine used by other processes during the cells: how much to trust this run.
 function noise(res) {
   const v = [];
@@ -198,7 +262,10 @@ function markdown(res) {
     'Goals (issue 4), nova-http against node:http in this run:',
     goals(res),
     '',
+    'Goals (issue 12), nova-http against uWebSockets.js and nginx in this run:',
+    speedGoals(res),
+    '',
   ].join('\n');
 }
 
-module.exports = { markdown, mainTable, projectionTable, goals, fmtK, fmtCpu };
+module.exports = { markdown, mainTable, projectionTable, goals, speedGoals, fmtK, fmtCpu };
