@@ -39,10 +39,18 @@ void wake_blocking(ConnHandle* h) {
 
 void wake_blocking_mailbox(void* h) { wake_blocking(static_cast<ConnHandle*>(h)); }
 
-class BlockingDriver : public Driver, public std::enable_shared_from_this<BlockingDriver> {
+class BlockingDriver : public Driver {
  public:
   explicit BlockingDriver(std::shared_ptr<Registry> reg) : reg_(std::move(reg)) {}
+  // The threads reach the driver through a plain pointer: it is destroyed only on the JS thread (ServerWrap),
+  // after close() or stop_now() shut the listener and every connection down, and waits here for the threads to
+  // end. (Detached threads holding the last shared_ptr made the owner's final release race the thread's exit
+  // under ThreadSanitizer.)
   ~BlockingDriver() override {
+    {
+      std::unique_lock<std::mutex> lk(live_mu_);
+      live_cv_.wait(lk, [&] { return live_threads_ == 0; });
+    }
     if (accept_thread_.joinable()) accept_thread_.join();
   }
 
@@ -52,8 +60,7 @@ class BlockingDriver : public Driver, public std::enable_shared_from_this<Blocki
     listener_ = sock_listen(host, port, backlog, false, &out->error);
     if (listener_ == kBadSocket) return false;
     sock_local_address(listener_, &out->address, &out->family, &out->port);
-    auto self = shared_from_this();
-    accept_thread_ = std::thread([self] { self->accept_loop(); });
+    accept_thread_ = std::thread([this] { accept_loop(); });
     return true;
   }
 
@@ -123,8 +130,7 @@ class BlockingDriver : public Driver, public std::enable_shared_from_this<Blocki
         std::lock_guard<std::mutex> lk(live_mu_);
         ++live_threads_;
       }
-      auto self = shared_from_this();
-      std::thread([self, h] { self->connection_thread(h); }).detach();
+      std::thread([this, h] { connection_thread(h); }).detach();
     }
     {
       std::lock_guard<std::mutex> lk(listener_mu_);
@@ -149,6 +155,13 @@ class BlockingDriver : public Driver, public std::enable_shared_from_this<Blocki
   }
 
   void connection_thread(std::shared_ptr<ConnHandle> h) {
+    serve(h);
+    // Last: the connection's objects (writer, buffers) are gone before the count that stop_now() waits on drops.
+    std::lock_guard<std::mutex> lk(live_mu_);
+    if (--live_threads_ == 0) live_cv_.notify_all();
+  }
+
+  void serve(const std::shared_ptr<ConnHandle>& h) {
     Registry& reg = *reg_;
     std::unique_ptr<EventWriter> w = reg.sink->writer();
     HandleSink sink(reg, *h, *w);
@@ -313,8 +326,6 @@ class BlockingDriver : public Driver, public std::enable_shared_from_this<Blocki
     reg.finished(*h, c.close_reason() == CloseReason::Count ? CloseReason::Error : c.close_reason(), *w);
     w->commit();
     maybe_closed();
-    std::lock_guard<std::mutex> lk(live_mu_);
-    if (--live_threads_ == 0) live_cv_.notify_all();
   }
 
   // Graceful close: stop writing, then read and discard until the client closes or the linger time is up,
