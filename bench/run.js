@@ -41,8 +41,8 @@ const HELP = `usage: npm run bench [-- options]   (or: node bench/run.js [option
   --warmup-seconds=S   (default 2)
   --nova-root=DIR      load nova-http from DIR instead of this repository (e.g. a copy of another build)
   --no-snapshot        load nova-http from the live tree (default: a copy of its build taken at the start)
-  --baseline-root=DIR  also run 'nova-evented-baseline': nova-http evented loaded from DIR (a build from before a
-                       change), so before and after are measured in the same interleaved run
+  --baseline-root=DIR  also run each selected nova-http server loaded from DIR (ids <id>-baseline, e.g.
+                       nova-evented-baseline): a build from before a change, measured in the same interleaved run
   --no-install         don't run npm install --prefix bench when peers are missing
   --out=DIR            where to write results (default bench/results, or bench/results/tmp for partial runs)
   --parser             run the parser micro-benchmark instead (bench/parser/run.js)
@@ -213,10 +213,11 @@ async function main() {
   }
   for (const s of servers) if (s.nova) s.env = { ...s.env, NOVA_ROOT: novaSource };
   if (args['baseline-root']) {
-    const evented = resolveServers().find((s) => s.id === 'nova-evented');
     const root = path.resolve(String(args['baseline-root']));
-    servers.push({ ...evented, id: 'nova-evented-baseline', label: 'nova-http evented, baseline', nova: false,
-      env: { ...evented.env, NOVA_ROOT: root }, note: `baseline build loaded from ${root}` });
+    for (const s of servers.filter((x) => x.nova)) {
+      servers.push({ ...s, id: `${s.id}-baseline`, label: `${s.label}, baseline`, nova: false,
+        env: { ...s.env, NOVA_ROOT: root }, note: `baseline build loaded from ${root}` });
+    }
   }
   const loads = pickList(LOADS, wantedLoads, 'load');
   const partial = mode !== 'full' || args.servers || args.loads || args.rounds || args.duration || args['nova-root'] ||
