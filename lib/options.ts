@@ -1,5 +1,6 @@
 // createServer() options: defaults, validation (TypeError/RangeError naming the option and what it expects) and
 // the conversion to what the native Server takes. Nothing here touches the addon.
+import * as os from 'node:os';
 import type { NativeServerOptions } from './contract';
 import { invalidArgType, invalidArgValue, outOfRange } from './errors';
 
@@ -30,8 +31,9 @@ export interface ServerOptions {
   /** Evented model only: the readiness API ('epoll' is Linux only); default: the best one for the platform. */
   backend?: Backend;
   /**
-   * Evented model only: the number of loop threads (default 1). 0 = no I/O thread at all: the sockets are polled
-   * from Node's own event loop and handlers are called directly (epoll backend; with 'poll' it falls back to 1).
+   * Evented model only: the number of loop threads (default DEFAULT_THREADS: 0 on one or two cores, else 1).
+   * 0 = no I/O thread at all: the sockets are polled from Node's own event loop and handlers are called directly
+   * (epoll backend; with 'poll', or where epoll does not exist, it falls back to 1).
    */
   threads?: number;
   /**
@@ -48,6 +50,19 @@ export type ResolvedOptions = Omit<NativeServerOptions, 'ioModel' | 'backend' | 
   allowHalfOpen: boolean;
 };
 
+/**
+ * Loop threads when the options name none, from the cores this process may use. On one or two cores: 0 (the
+ * sockets polled from Node's own loop, no thread hop): a loop thread would compete with JS and the load for the
+ * same cores, and the hop costs CPU (wake-ups, data crossing cores). On more: 1, where a spare core turns the
+ * loop's kernel work into throughput. The measurements and the reasoning for larger machines: docs/performance.md.
+ */
+export const DEFAULT_THREADS: number = usableCores() > 2 ? 1 : 0;
+
+function usableCores(): number {
+  // availableParallelism() (Node >= 18.14) honours the CPU affinity mask; cpus() is the fallback.
+  return typeof os.availableParallelism === 'function' ? os.availableParallelism() : Math.max(1, os.cpus().length);
+}
+
 export const defaults = Object.freeze({
   keepAliveTimeout: 65_000,
   headersTimeout: 60_000,
@@ -55,7 +70,7 @@ export const defaults = Object.freeze({
   maxRequestsPerSocket: 0,
   maxHeaderSize: 16_384,
   maxConnections: 10_000,
-  threads: 1,
+  threads: DEFAULT_THREADS,
 });
 
 // Timers and SO_RCVTIMEO take 32-bit signed milliseconds (~24.8 days); larger values would wrap natively.

@@ -1,7 +1,8 @@
 // Option validation and defaults (lib/options.ts) without the addon: error classes, codes and messages that name
 // the option and what it expects, node's headersTimeout/requestTimeout rule, and the numbers native receives.
+import * as os from 'node:os';
 import { describe, expect, test } from 'vitest';
-import { DEFAULT_IO_MODEL, defaults, resolveOptions, toNativeOptions } from '../lib/options';
+import { DEFAULT_IO_MODEL, DEFAULT_THREADS, defaults, resolveOptions, toNativeOptions } from '../lib/options';
 import { codedError, describeReceived } from '../lib/errors';
 
 function thrown(fn: () => unknown): Error & { code?: string } {
@@ -17,10 +18,13 @@ describe('resolveOptions', () => {
   test('defaults', () => {
     expect(resolveOptions(undefined)).toEqual({
       keepAliveTimeout: 65000, headersTimeout: 60000, requestTimeout: 300000, maxRequestsPerSocket: 0,
-      maxHeaderSize: 16384, maxConnections: 10000, ioModel: DEFAULT_IO_MODEL, backend: undefined, threads: 1,
+      maxHeaderSize: 16384, maxConnections: 10000, ioModel: DEFAULT_IO_MODEL, backend: undefined,
+      threads: DEFAULT_THREADS,
       allowHalfOpen: false,
     });
     expect(DEFAULT_IO_MODEL).toBe('evented');  // issue 3: the evented model is the default
+    // issue 12: no loop thread on one or two cores, one on more (docs/performance.md)
+    expect(DEFAULT_THREADS).toBe(os.availableParallelism() > 2 ? 1 : 0);
     expect(defaults.keepAliveTimeout).toBe(65000);
   });
 
