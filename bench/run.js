@@ -223,7 +223,8 @@ async function main() {
   const partial = mode !== 'full' || args.servers || args.loads || args.rounds || args.duration || args['nova-root'] ||
     args['baseline-root'];
   const outDir = path.resolve(args.out ?? path.join(__dirname, 'results', partial ? 'tmp' : ''));
-  const info = { ...meta.collect(), mode, ...opts, installNote, novaSource, novaSnapshot: snapNote };
+  const info = { ...meta.collect(), mode, ...opts, installNote, novaSource, novaSnapshot: snapNote,
+    novaDefaultThreads: meta.novaDefaultThreads(novaSource) };
   const t0 = Date.now();
 
   const perCell = (l) =>

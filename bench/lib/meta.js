@@ -85,4 +85,15 @@ function collect() {
   };
 }
 
-module.exports = { ensureDeps, collect, PEERS };
+// The loop threads nova-http's createServer() uses by default on this machine (lib/options.ts DEFAULT_THREADS), or
+// null when the build does not say.
+function novaDefaultThreads(root) {
+  try {
+    const o = require(path.resolve(root, 'dist', 'options.js'));
+    return typeof o.DEFAULT_THREADS === 'number' ? o.DEFAULT_THREADS : o.defaults?.threads ?? null;
+  } catch {
+    return null;
+  }
+}
+
+module.exports = { ensureDeps, collect, novaDefaultThreads, PEERS };

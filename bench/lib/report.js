@@ -163,7 +163,8 @@ function speedGoals(res) {
   };
   const has = (id) => res.servers.some((s) => s.id === id && s.status === 'ok');
   if (has('nova-evented') && has('uws')) {
-    out.push('- default model (nova-http evented, default threads), CPU per request:');
+    const t = res.meta.novaDefaultThreads;
+    out.push(`- default model (nova-http evented, threads: ${t ?? 'default'} on this machine), CPU per request:`);
     for (const l of ['ka100', 'ka5000', 'pipe16', 'abk']) {
       if (!res.summary[l]) continue;
       out.push(`  - ${l === 'abk' && !cpu('abk', 'uws') ? cpuRatio(l, 'nova-evented', 'nginx', 1.1) + ' (uWebSockets.js does not answer HTTP/1.0: nginx instead)' : cpuRatio(l, 'nova-evented', 'uws', 1.1)}`);
@@ -176,9 +177,11 @@ function speedGoals(res) {
         `${both ? '; both at the load generator\'s ceiling: CPU per request decides' : ''}) ${verdict(both || a.rps.med >= u.rps.med)}`);
     }
   }
-  if (has('nova-inline') && has('uws')) {
-    out.push('- threads: 0, CPU per request against uWebSockets.js:');
-    for (const l of ['ka100', 'ka5000', 'pipe16']) if (res.summary[l]) out.push(`  - ${cpuRatio(l, 'nova-inline', 'uws', 1.0)}`);
+  // threads: 0 is nova-inline, or the default model where the default is 0 (then nova-inline is not run).
+  const inline = has('nova-inline') ? 'nova-inline' : res.meta.novaDefaultThreads === 0 && has('nova-evented') ? 'nova-evented' : null;
+  if (inline && has('uws')) {
+    out.push(`- threads: 0 (${inline === 'nova-evented' ? 'the default on this machine' : 'nova-inline'}), CPU per request against uWebSockets.js:`);
+    for (const l of ['ka100', 'ka5000', 'pipe16']) if (res.summary[l]) out.push(`  - ${cpuRatio(l, inline, 'uws', 1.0)}`);
   }
   if (has('nova-evented') && has('nginx') && res.summary.close100) {
     const a = get('close100', 'nova-evented');

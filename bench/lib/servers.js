@@ -57,13 +57,16 @@ const nova = (ioModel, keepAlive, extra = {}) => ({
 // `optional` ones run only when named in --servers; `usage`: a single process answering SIGUSR2 with its context
 // switches (servers/_common.js).
 const SERVERS = [
-  { id: 'nova-evented', label: 'nova-http evented', nova: true, ...nova('evented', true) },
+  { id: 'nova-evented', label: 'nova-http evented (default)', nova: true, ...nova('evented', true),
+    note: 'createServer() defaults: the evented model, threads from the core count (0 on 1-2 cores, else 1)' },
+  { id: 'nova-thread', label: 'nova-http evented, threads: 1', nova: true, ...nova('evented', true, { NOVA_THREADS: '1' }),
+    note: 'one loop thread (the default on more than two cores)' },
   { id: 'nova-blocking', label: 'nova-http blocking', nova: true, ...nova('blocking', true) },
   { id: 'nova-close', label: 'nova-http blocking, keep-alive off', nova: true, ...nova('blocking', false),
     note: 'handler sends Connection: close: one connection per request (Phase 1 baseline)' },
   { id: 'nova-inline', label: 'nova-http evented, threads: 0', nova: true, optional: true,
     ...nova('evented', true, { NOVA_THREADS: '0' }),
-    note: 'no I/O thread: sockets polled from Node\'s own loop (opt-in: --servers=...,nova-inline)' },
+    note: 'no I/O thread: sockets polled from Node\'s own loop (opt-in: the default on 1-2 cores, so nova-evented measures it there)' },
   { id: 'node', label: 'node:http', usage: true, argv: [node, path.join(SERVERS_DIR, 'node-http.js')], env: {} },
   { id: 'node-cluster', label: 'node:http cluster x2', argv: [node, path.join(SERVERS_DIR, 'node-cluster.js')],
     env: { CLUSTER_WORKERS: '2' } },
