@@ -246,13 +246,12 @@ void Loop::accept_some(uint64_t now) {
     std::string addr;
     int port = 0;
     AcceptFail fail = AcceptFail::None;
-    sock_t fd = sock_accept(listener_, &addr, &port, &fail);
+    sock_t fd = sock_accept(listener_, &addr, &port, &fail, true);
     if (fd == kBadSocket) {
       if (fail == AcceptFail::NoFds) pause_accepting(now);
       return;  // else EAGAIN: another loop took it, or nothing left
     }
     reg_.stats.accepted.fetch_add(1, std::memory_order_relaxed);
-    sock_set_nonblocking(fd);
     sock_set_nodelay(fd);
     bool refuse = false;
     // At the cap the oldest idle connection makes room: this loop's own, else another loop's.

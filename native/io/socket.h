@@ -38,7 +38,8 @@ enum class AcceptFail : uint8_t {
   Fatal,      // the listener was shut down or closed (server.close())
 };
 // Blocks until a connection arrives (or the listener is shut down: returns kBadSocket, *fail = Fatal).
-sock_t sock_accept(sock_t listener, std::string* address, int* port, AcceptFail* fail);
+// nonblocking: the new socket is non-blocking (on Linux set by accept4 itself: no extra system calls).
+sock_t sock_accept(sock_t listener, std::string* address, int* port, AcceptFail* fail, bool nonblocking = false);
 void sock_set_nodelay(sock_t s);
 bool sock_set_nonblocking(sock_t s);
 // SO_RCVTIMEO: a DWORD of milliseconds on Windows, a timeval on POSIX. 0 = no timeout.

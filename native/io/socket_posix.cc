@@ -117,15 +117,16 @@ bool sock_local_address(sock_t s, std::string* address, std::string* family, int
   return true;
 }
 
-sock_t sock_accept(sock_t listener, std::string* address, int* port, AcceptFail* fail) {
+sock_t sock_accept(sock_t listener, std::string* address, int* port, AcceptFail* fail, bool nonblocking) {
   sockaddr_storage ss{};
   socklen_t len = sizeof ss;
   for (;;) {
 #ifdef __linux__
-    int fd = accept4(listener, reinterpret_cast<sockaddr*>(&ss), &len, SOCK_CLOEXEC);
+    int fd = accept4(listener, reinterpret_cast<sockaddr*>(&ss), &len, SOCK_CLOEXEC | (nonblocking ? SOCK_NONBLOCK : 0));
 #else
     int fd = accept(listener, reinterpret_cast<sockaddr*>(&ss), &len);
     if (fd >= 0) fcntl(fd, F_SETFD, FD_CLOEXEC);
+    if (fd >= 0 && nonblocking) sock_set_nonblocking(fd);
 #endif
     if (fd >= 0) {
       format_address(ss, address, port);

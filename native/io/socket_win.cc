@@ -94,7 +94,7 @@ bool sock_local_address(sock_t s, std::string* address, std::string* family, int
   return true;
 }
 
-sock_t sock_accept(sock_t listener, std::string* address, int* port, AcceptFail* fail) {
+sock_t sock_accept(sock_t listener, std::string* address, int* port, AcceptFail* fail, bool nonblocking) {
   sockaddr_storage ss{};
   int len = sizeof ss;
   SOCKET fd = accept(static_cast<SOCKET>(listener), reinterpret_cast<sockaddr*>(&ss), &len);
@@ -105,6 +105,7 @@ sock_t sock_accept(sock_t listener, std::string* address, int* port, AcceptFail*
     else *fail = AcceptFail::Transient;
     return kBadSocket;
   }
+  if (nonblocking) sock_set_nonblocking(static_cast<sock_t>(fd));
   format_address(ss, address, port);
   *fail = AcceptFail::None;
   return static_cast<sock_t>(fd);
