@@ -40,20 +40,49 @@ struct Body {
   const char* bytes = nullptr;
   size_t len = 0;
 
+  // As few N-API calls as the type allows: this runs for every response.
   Body(const Napi::Value& v) : env(v.Env()) {
-    if (v.IsString()) {
+    napi_valuetype t = napi_undefined;
+    napi_typeof(env, v, &t);
+    if (t == napi_string) {
       str = v;
       napi_get_value_string_utf8(env, v, nullptr, 0, &len);
-    } else if (v.IsTypedArray()) {
-      auto a = v.As<Napi::Uint8Array>();
-      bytes = reinterpret_cast<const char*>(a.Data());
-      len = a.ByteLength();
-    } else if (v.IsArrayBuffer()) {
-      auto a = v.As<Napi::ArrayBuffer>();
-      bytes = static_cast<const char*>(a.Data());
-      len = a.ByteLength();
-    } else if (!v.IsUndefined() && !v.IsNull()) {
-      throw Napi::TypeError::New(v.Env(), "The response body must be a string, Buffer or Uint8Array");
+      return;
+    }
+    if (t == napi_undefined || t == napi_null) return;
+    bool is = false;
+    if (t == napi_object && napi_is_typedarray(env, v, &is) == napi_ok && is) {
+      napi_typedarray_type type;
+      size_t n = 0;
+      void* data = nullptr;
+      napi_get_typedarray_info(env, v, &type, &n, &data, nullptr, nullptr);
+      bytes = static_cast<const char*>(data);
+      len = n * element_size(type);
+      return;
+    }
+    if (t == napi_object && napi_is_arraybuffer(env, v, &is) == napi_ok && is) {
+      void* data = nullptr;
+      napi_get_arraybuffer_info(env, v, &data, &len);
+      bytes = static_cast<const char*>(data);
+      return;
+    }
+    throw Napi::TypeError::New(env, "The response body must be a string, Buffer or Uint8Array");
+  }
+  static size_t element_size(napi_typedarray_type t) {
+    switch (t) {
+      case napi_int16_array:
+      case napi_uint16_array:
+        return 2;
+      case napi_int32_array:
+      case napi_uint32_array:
+      case napi_float32_array:
+        return 4;
+      case napi_float64_array:
+      case napi_bigint64_array:
+      case napi_biguint64_array:
+        return 8;
+      default:
+        return 1;
     }
   }
   // Writes the len bytes at out (which has room for one more: N-API ends a string with a NUL).
@@ -71,10 +100,12 @@ struct Body {
   }
 };
 
+// One N-API call per argument on the response path (it fails for anything but a number).
 uint32_t arg_u32(const Napi::CallbackInfo& info, size_t i, const char* name) {
-  if (!info[i].IsNumber())
+  uint32_t v = 0;
+  if (napi_get_value_uint32(info.Env(), info[i], &v) != napi_ok)
     throw Napi::TypeError::New(info.Env(), std::string("The \"") + name + "\" argument must be a number");
-  return info[i].As<Napi::Number>().Uint32Value();
+  return v;
 }
 
 class ServerWrap : public Napi::ObjectWrap<ServerWrap> {
