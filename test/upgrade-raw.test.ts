@@ -136,6 +136,25 @@ describe.each(ioModels)('upgrade (%o)', (model) => {
     expect(server.stats().closes.error).toBe(0);
   });
 
+  test('closeIdleConnections() leaves an upgraded connection; close() waits for it; closeAllConnections() ends it',
+    async () => {
+      const { port, server } = await startServer({ ...model }, () => {});
+      echoUpgrade(server);
+      const c = await RawClient.connect(port);
+      await c.write(upgradeReq());
+      await c.until(() => c.text === switching, 3000, 'the 101');
+      server.closeIdleConnections();
+      let closed = false;
+      server.close(() => (closed = true));
+      await sleep(300);
+      expect(closed).toBe(false);  // as node:http: 'close' waits for every connection, upgraded ones included
+      await c.write('still');
+      await c.until(() => c.text === switching + 'still', 3000, 'the echo while the server closes');
+      server.closeAllConnections();
+      expect(await c.waitClose(3000)).toBe(true);
+      await waitUntil(() => closed, 3000, "the server's close");
+    });
+
   test('destroy() closes the connection; a client that resets gives close', async () => {
     const { port, server } = await startServer({ ...model }, () => {});
     const sockets: any[] = [];
@@ -155,8 +174,11 @@ describe.each(ioModels)('upgrade (%o)', (model) => {
     await b.until(() => b.text === switching, 3000, 'the 101');
     const closed = deferred();
     sockets[1].on('close', () => closed.resolve());
+    const errors: Error[] = [];
+    sockets[1].on('error', (e: Error) => errors.push(e));
     b.resetNow();
     await withTimeout(closed.promise, 1000, "'close' after the client's reset");
+    expect(errors).toEqual([]);  // README: a reset gives 'close' without an ECONNRESET 'error'
     expect(sockets[1].destroyed).toBe(true);
     expect(sockets[1].write('x')).toBe(false);
   });
