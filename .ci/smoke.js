@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Smoke check of whichever addon build node-gyp-build picks (build/Release, or prebuilds/ with PREBUILDS_ONLY=1):
 // it loads, and when dist/ is built, a server answers two requests on one kept-alive connection.
-// Used by .ci/run after every build route, and by scripts/win-smoke.js under wine with a Windows node.exe.
+// Used by .ci/run after every build route, by scripts/win-test.js under wine with a Windows node.exe and by
+// scripts/arm64-test.js under qemu with an arm64 node.
 //   node .ci/smoke.js [--expect=<substring of the addon's path>]
 'use strict';
 
