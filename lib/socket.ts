@@ -29,6 +29,9 @@ export class NovaSocket extends Duplex {
     super({ allowHalfOpen: true, emitClose: true, autoDestroy: false });
     this._owner = owner;
     this._connId = connId;
+    // As node's server does for its sockets: an error on the socket (destroy(err) by a framework's clientError
+    // handler, Koa's ctx.req.socket.destroy(err)) never becomes an uncaught exception; other listeners still hear it.
+    this.on('error', ignoreSocketError);
   }
 
   private _remote(): [string, number] | undefined {
@@ -153,6 +156,8 @@ export class NovaSocket extends Duplex {
     this.destroy();
   }
 }
+
+function ignoreSocketError(): void {}
 
 function onTimeout(socket: NovaSocket): void {
   socket._timer = null;

@@ -4,7 +4,7 @@ import { Readable } from 'node:stream';
 import { createRequire } from 'node:module';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createServer } from '../dist/index.js';
-import { cleanup, get, ioModels } from './helpers';
+import { RawClient, cleanup, deferred, exchange, get, ioModels, sleep, withTimeout } from './helpers';
 import { KEEP_ALIVE_MS, compare, pairOf, post, postChunked } from './compat-helpers';
 import type { Pair } from './compat-helpers';
 
@@ -84,5 +84,54 @@ describe.each(ioModels)('fastify 5 %o', (model) => {
     await compare(pair, post('/echo', 'text/plain', 'hello'));
     await compare(pair, get('/stream'));
     await compare(pair, [get('/') + get('/text') + get('/users/3')], { responses: 3 });
+  });
+
+  test("a malformed request: native's 400, Fastify's clientError handler runs on the socket, serving goes on",
+    async () => {
+      const bad = await exchange(pair.novaPort, 'GET / HTTP/1.1\r\nHost: t\r\nBad Header\r\n\r\n');
+      expect(bad.responses[0].status).toBe(400);
+      expect(bad.closed).toBe(true);
+      await compare(pair, get('/text'));
+    });
+});
+
+describe.each(ioModels)("fastify 5 hooks %o", (model) => {
+  test("onRequestAbort when the client leaves a slow route; onTimeout through the socket's 'timeout'", async () => {
+    const seen: string[] = [];
+    const aborted = deferred();
+    const timedOut = deferred();
+    const app = Fastify({
+      serverFactory: (handler: (req: unknown, res: unknown) => void) => {
+        const server = createServer({ ...model }, handler);
+        server.setTimeout(300);  // what Fastify's connectionTimeout does on node:http servers
+        return server;
+      },
+    });
+    app.addHook('onRequestAbort', async (req: { url: string }) => {
+      seen.push(`abort ${req.url}`);
+      aborted.resolve();
+    });
+    app.addHook('onTimeout', async (req: { url: string }) => {
+      seen.push(`timeout ${req.url}`);
+      timedOut.resolve();
+    });
+    app.get('/slow', () => new Promise(() => {}));  // never answers
+    app.get('/idle', () => new Promise(() => {}));
+    await app.listen({ port: 0, host: '127.0.0.1' });
+    try {
+      const port = app.server.address().port;
+      const leaving = await RawClient.connect(port);
+      await leaving.write(get('/slow'));
+      await sleep(50);
+      leaving.destroy();
+      await withTimeout(aborted.promise, 2000, 'onRequestAbort');
+      const waiting = await RawClient.connect(port);
+      await waiting.write(get('/idle'));
+      await withTimeout(timedOut.promise, 3000, 'onTimeout');
+      waiting.destroy();
+      expect(seen).toEqual(expect.arrayContaining(['abort /slow', 'timeout /idle']));
+    } finally {
+      await app.close();
+    }
   });
 });

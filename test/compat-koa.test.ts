@@ -3,7 +3,7 @@
 import { Readable } from 'node:stream';
 import { createRequire } from 'node:module';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { cleanup, exchange, get, ioModels } from './helpers';
+import { RawClient, cleanup, exchange, get, ioModels, startServer, waitFor } from './helpers';
 import { compare, post, postChunked, servePair } from './compat-helpers';
 import type { Listener, Pair } from './compat-helpers';
 
@@ -163,5 +163,44 @@ describe.each(ioModels)('plain node:http handler %o', (model) => {
       [fromNode, fromNova] = await both(get('/head', ['Connection: keep-alive'], '1.0'));
       expect([fromNode.framing, fromNode.header('connection')]).toEqual(['close', 'close']);
       expect([fromNova.framing, fromNova.header('connection')]).toEqual(['length', 'keep-alive']);
+    });
+});
+
+describe.each(ioModels)('koa 3 and a client that leaves %o', (model) => {
+  afterAll(cleanup);
+  test("a response stream is destroyed when the client goes away; req.socket.destroy(err) emits 'error'",
+    async () => {
+      const streams: Readable[] = [];
+      const socketErrors: string[] = [];
+      const app = new Koa();
+      app.silent = true;
+      app.use(async (ctx: any) => {  // eslint-disable-line @typescript-eslint/no-explicit-any
+        if (ctx.path === '/forever') {
+          let n = 0;
+          const body = new Readable({
+            read() {
+              setTimeout(() => this.push(`chunk ${n++}\n`), 20);
+            },
+          });
+          streams.push(body);
+          ctx.type = 'text/plain';
+          ctx.body = body;
+        } else {
+          ctx.req.socket.on('error', (e: Error) => socketErrors.push(e.message));
+          ctx.req.socket.destroy(new Error('bye'));
+          ctx.body = 'never sent';
+        }
+      });
+      const { port } = await startServer({ ...model }, app.callback());
+      const client = await RawClient.connect(port);
+      await client.write(get('/forever'));
+      await client.until(() => client.text.includes('chunk 1'), 3000, 'two chunks');
+      client.destroy();
+      await waitFor(() => streams[0]?.destroyed === true, 2000, 'the stream to be destroyed');
+      const other = await RawClient.connect(port);
+      await other.write(get('/destroy'));
+      await other.until(() => other.serverClosed, 3000, 'the connection to close');
+      expect(socketErrors).toEqual(['bye']);
+      expect(other.text).toBe('');
     });
 });
