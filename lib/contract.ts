@@ -129,6 +129,7 @@ export interface NativeServerOptions {
   // 1: a client's FIN while a response is owed is a half-close (the response still goes out); 0: the client left
   // (Close with reason 'client' at once, pending work dropped), as node:http's default.
   allowHalfOpen: number;
+  highWaterMark: number;  // bytes queued per connection: write() false above it, native stops reading at it
 }
 
 export interface NativeStats {

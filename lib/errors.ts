@@ -112,6 +112,12 @@ export function invalidChar(name: string): ErrorWithCode {
   return codedError(TypeError, 'ERR_INVALID_CHAR', `Invalid character in ${name}`);
 }
 
+/** Error ERR_HTTP_CONTENT_LENGTH_MISMATCH, node's words: the body does not match the declared Content-Length. */
+export function contentLengthMismatch(actual: number, expected: number): ErrorWithCode {
+  return codedError(Error, 'ERR_HTTP_CONTENT_LENGTH_MISMATCH', `Response body's content-length of ${actual} byte(s) ` +
+    `does not match the content-length of ${expected} byte(s) set in header`);
+}
+
 export function writeAfterEnd(): ErrorWithCode {
   return codedError(Error, 'ERR_STREAM_WRITE_AFTER_END', 'write after end');
 }

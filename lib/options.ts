@@ -44,7 +44,7 @@ export interface ServerOptions {
 }
 
 /** Options after validation and defaulting: every field set; the numbers are the ones native takes. */
-export type ResolvedOptions = Omit<NativeServerOptions, 'ioModel' | 'backend' | 'allowHalfOpen'> & {
+export type ResolvedOptions = Omit<NativeServerOptions, 'ioModel' | 'backend' | 'allowHalfOpen' | 'highWaterMark'> & {
   ioModel: IoModel;
   backend: Backend | undefined;
   allowHalfOpen: boolean;
@@ -72,6 +72,13 @@ export const defaults = Object.freeze({
   maxConnections: 10_000,
   threads: DEFAULT_THREADS,
 });
+
+/**
+ * Output queued on one connection above which write() returns false (until 'drain'), and at which native stops
+ * reading and parsing that connection's requests: a client that pipelines requests and reads no answers is held
+ * to this much output plus the answers to the requests already dispatched. Handed to native (highWaterMark).
+ */
+export const HIGH_WATER_MARK = 64 * 1024;
 
 // Timers and SO_RCVTIMEO take 32-bit signed milliseconds (~24.8 days); larger values would wrap natively.
 const MAX_MS = 0x7fff_ffff;
@@ -184,5 +191,6 @@ export function toNativeOptions(r: ResolvedOptions): NativeServerOptions {
     maxHeaderSize: r.maxHeaderSize,
     maxConnections: r.maxConnections,
     allowHalfOpen: r.allowHalfOpen ? 1 : 0,
+    highWaterMark: HIGH_WATER_MARK,
   };
 }

@@ -10,10 +10,11 @@ import { STATUS_CODES, validateHeaderName, validateHeaderValue } from 'node:http
 import { ReqFlag, UserField } from './contract';
 import { ConnToken, parseConnectionTokens } from './keep-alive';
 import {
-  alreadyFinished, headersSent, invalidArgType, invalidArgValue, invalidChar, invalidHeaderValue,
-  invalidStatusCode, nullValues, streamDestroyed, unknownEncoding, writeAfterEnd,
+  alreadyFinished, contentLengthMismatch, headersSent, invalidArgType, invalidArgValue, invalidChar,
+  invalidHeaderValue, invalidStatusCode, nullValues, streamDestroyed, unknownEncoding, writeAfterEnd,
 } from './errors';
 import type { Conn, ConnOwner } from './conn';
+import { HIGH_WATER_MARK } from './options';
 import { exchangeDone, nodeSymbol, requestGone } from './request';
 import type { IncomingMessage } from './request';
 
@@ -22,8 +23,8 @@ export type OutgoingHeaders = Record<string, OutgoingHeaderValue | undefined>;
 /** writeHead()'s headers: an object, a flat [name, value, ...] list, or [name, value] pairs. */
 export type HeadersArgument = OutgoingHeaders | readonly (string | number)[] | readonly (readonly [string, OutgoingHeaderValue])[];
 
-/** write() returns false once the connection has more than this many bytes queued. */
-export const HIGH_WATER_MARK = 64 * 1024;
+/** write() returns false once the connection has more than this many bytes queued (lib/options.ts). */
+export { HIGH_WATER_MARK };
 
 // Response states (bits of _state).
 const enum S {
@@ -260,6 +261,8 @@ export class ServerResponse extends Base {
   /** @internal */ declare _userFields: number;
   /** @internal */ declare _tokens: number;
   /** @internal */ declare _length: number;
+  /** @internal body bytes handed to native so far, counted only when the handler set Content-Length */
+  declare _bodyBytes: number;
   /** @internal */ declare _reason: string | undefined;
   // Links in the connection's list of unfinished responses.
   /** @internal */ declare _prev: ServerResponse | null;
@@ -300,6 +303,7 @@ export class ServerResponse extends Base {
     this._userFields = 0;
     this._tokens = 0;
     this._length = -1;
+    this._bodyBytes = 0;
     this._reason = undefined;
     this._prev = null;
     this._next = null;
@@ -361,11 +365,13 @@ export class ServerResponse extends Base {
     const d = this._d;
     let queued = 0;
     if (!(state & S.HeadSent)) {
+      if (!empty) countBody(this, body, false);
       this._state |= S.HeadSent;
       queued = d.native.respond(this._conn.id, this.req._seq, this.statusCode, this._reason, this._fields,
         this._userFields, this._tokens, this._length, empty || noBody ? undefined : body, false);
       d.queued();
     } else if (!empty && !noBody) {
+      countBody(this, body, false);
       queued = d.native.write(this._conn.id, this.req._seq, body, false);
       d.queued();
     }
@@ -410,10 +416,12 @@ export class ServerResponse extends Base {
       let length = this._length;
       const noBody = !self._hasBody;
       if (noBody && length < 0 && !(this._userFields & UserField.TransferEncoding)) length = byteLength(body);
+      countBody(this, body, true);
       this._state |= S.HeadSent | S.Ended;
       d.native.respond(this._conn.id, this.req._seq, this.statusCode, this._reason, this._fields,
         this._userFields, this._tokens, length, noBody ? undefined : body, true);
     } else {
+      countBody(this, body, true);
       this._state |= S.Ended;
       d.native.write(this._conn.id, this.req._seq, self._hasBody ? body : undefined, true);
     }
@@ -551,6 +559,8 @@ function sendBody(this: Res, data: string | Uint8Array, encoding: unknown, callb
   res._state |= S.NodePath;
   const body = typeof data === 'string' && data.length === 0 ? undefined : toBody(data, encoding);
   let queued = 0;
+  // (node's end() reaches here too, with no way to tell: only a surplus is checked; a short end is cut natively)
+  countBody(res as unknown as ServerResponse, body, false);
   if (!(res._state & S.HeadSent)) {
     res._state |= S.HeadSent;
     queued = d.native.respond(res._conn.id, res.req._seq, res.statusCode, res._reason, res._fields,
@@ -578,6 +588,20 @@ function writeRaw(this: Res, _data: unknown, encoding: unknown, callback: unknow
   const cb = typeof encoding === 'function' ? encoding : callback;
   if (typeof cb === 'function') process.nextTick(cb as () => void);
   return true;
+}
+
+/**
+ * Content-Length enforcement (bounded): the body may not run past the length the handler declared, nor end short
+ * of it. Either would put wrong framing on the wire (the surplus is read as the next response on a keep-alive
+ * connection; a short body leaves the client waiting), so like node's strictContentLength this throws
+ * ERR_HTTP_CONTENT_LENGTH_MISMATCH before the bytes reach native (which would cut them and close). Bodies that are
+ * never sent (HEAD, 1xx, 204, 304) are not counted.
+ */
+function countBody(res: ServerResponse, body: string | Uint8Array | undefined, ending: boolean): void {
+  if (res._length < 0 || !(res as unknown as Res)._hasBody) return;
+  const n = res._bodyBytes + byteLength(body);
+  if (n > res._length || (ending && n < res._length)) throw contentLengthMismatch(n, res._length);
+  res._bodyBytes = n;
 }
 
 function needDrain(res: ServerResponse): void {

@@ -4,9 +4,13 @@ import { execFile } from 'node:child_process';
 import * as http from 'node:http';
 import { Client, Pool } from 'undici';
 import { afterEach, describe, expect, test } from 'vitest';
-import { cleanup, ioModels, startServer } from './helpers.js';
+import { cleanup, externalTool, ioModels, startServer } from './helpers.js';
 
 afterEach(cleanup);
+
+// External clients: skipped with a line saying what to install when missing (failed instead under CI=true).
+const hasCurl = externalTool('curl', 'curl');
+const hasAb = externalTool('ab', 'apache2-utils');
 
 interface Run {
   code: number | null;
@@ -18,7 +22,9 @@ function run(cmd: string, args: string[], timeoutMs = 15000): Promise<Run> {
   return new Promise((resolve) => {
     execFile(cmd, args, { timeout: timeoutMs, maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) => {
       const code = err ? (err as { code?: unknown }).code : 0;
-      resolve({ code: typeof code === 'number' ? code : -1, stdout: String(stdout), stderr: String(stderr) });
+      // A missing program (only under CI, see externalTool) fails with its name in the message.
+      const why = err && typeof code !== 'number' ? `${cmd}: ${err.message}\n` : '';
+      resolve({ code: typeof code === 'number' ? code : -1, stdout: String(stdout), stderr: why + String(stderr) });
     });
   });
 }
@@ -32,7 +38,7 @@ function curlResponseLines(stderr: string): string[] {
 }
 
 describe.each(ioModels)('real clients (%o)', (model) => {
-  test('curl -v with two URLs re-uses one connection', async () => {
+  test.runIf(hasCurl)('curl -v with two URLs re-uses one connection', async () => {
     const ports = new Set<number>();
     const { port } = await startServer({ ...model }, (req, res) => {
       ports.add(req.socket.remotePort);
@@ -50,7 +56,7 @@ describe.each(ioModels)('real clients (%o)', (model) => {
     expect(lines).not.toContain('Connection: close');
   });
 
-  test('curl -v --http1.0: HTTP/1.1 200 with Connection: close, then closed', async () => {
+  test.runIf(hasCurl)('curl -v --http1.0: HTTP/1.1 200 with Connection: close, then closed', async () => {
     const versions: string[] = [];
     const { port } = await startServer({ ...model }, (req, res) => {
       versions.push(req.httpVersion);
@@ -68,7 +74,7 @@ describe.each(ioModels)('real clients (%o)', (model) => {
     expect(lines.some((l) => /^Transfer-Encoding/i.test(l))).toBe(false);
   });
 
-  test("curl -v -H 'Connection: close': the response says Connection: close", async () => {
+  test.runIf(hasCurl)("curl -v -H 'Connection: close': the response says Connection: close", async () => {
     const { port } = await startServer({ ...model }, (req, res) => res.end('bye'));
     const r = await run('curl', ['-sv', '--max-time', '10', '-H', 'Connection: close', `http://127.0.0.1:${port}/`]);
     expect(r.code, r.stderr).toBe(0);
@@ -79,7 +85,7 @@ describe.each(ioModels)('real clients (%o)', (model) => {
     expect(lines.some((l) => l.startsWith('Keep-Alive'))).toBe(false);
   });
 
-  test("curl --http1.0 -H 'Connection: keep-alive' with two URLs re-uses the connection", async () => {
+  test.runIf(hasCurl)("curl --http1.0 -H 'Connection: keep-alive' with two URLs re-uses the connection", async () => {
     const ports = new Set<number>();
     const { port } = await startServer({ ...model }, (req, res) => {
       ports.add(req.socket.remotePort);
@@ -97,7 +103,7 @@ describe.each(ioModels)('real clients (%o)', (model) => {
     expect(ports.size).toBe(1);
   });
 
-  test('ab -k (HTTP/1.0 keep-alive): every request completes and is kept alive', async () => {
+  test.runIf(hasAb)('ab -k (HTTP/1.0 keep-alive): every request completes and is kept alive', async () => {
     const { port } = await startServer({ ...model }, (req, res) => res.end('hello world'));
     const r = await run('ab', ['-k', '-n', '1000', '-c', '4', '-s', '10', `http://127.0.0.1:${port}/`], 30000);
     expect(r.code, r.stdout + r.stderr).toBe(0);

@@ -127,7 +127,9 @@ void Connection::parse() {
   for (;;) {
     if (closing_now_) return;
     if (state_ == ReadState::Head) {
-      if (pipeline_.size() >= cfg_.max_pipeline) return;
+      // Requests wait in the buffer while the pipeline is full, or while the answers already queued are not
+      // being read (a client that sends requests and reads nothing gets no more of them parsed).
+      if (pipeline_.size() >= cfg_.max_pipeline || output_full()) return;
       if (!parse_head()) return;
     } else if (state_ == ReadState::Body) {
       if (!parse_body()) return;
@@ -369,6 +371,7 @@ void Connection::on_response(ResponseCmd& cmd, uint64_t now_ms) {
       h.content_length = cmd.data.size();
     }
     p->framing = choose_framing(h, p->is_head, p->version_minor);
+    p->body_left = h.content_length;
     KeepAliveInput ki;
     ki.version_minor = p->version_minor;
     ki.request_tokens = p->request_tokens;
@@ -387,6 +390,19 @@ void Connection::on_response(ResponseCmd& cmd, uint64_t now_ms) {
     p->head_sent = true;
   }
   if (!p->head_sent) return;  // data before a head: JS never does this; ignore rather than corrupt the stream
+  // The announced Content-Length is what goes out, never more (the surplus would be read as the next response)
+  // and never less at the end (the client would wait for the rest): lib/response.ts throws before either
+  // (ERR_HTTP_CONTENT_LENGTH_MISMATCH); should a mismatch get here anyway, the response is cut at its length,
+  // or ended short, and the connection closes after it, as for a handler that failed after its head.
+  bool mismatch = false;
+  if (p->framing == Framing::Length) {
+    if (cmd.data.size() > p->body_left) {
+      cmd.data.resize(p->body_left);
+      mismatch = true;
+    }
+    p->body_left -= cmd.data.size();
+    if ((cmd.kind & ResponseCmd::kEnd) && p->body_left > 0) mismatch = true;
+  }
   if (!cmd.data.empty() && p->framing != Framing::NoBody) {
     if (p->framing == Framing::Chunked) {
       append_chunk_header(out, cmd.data.size());
@@ -397,6 +413,12 @@ void Connection::on_response(ResponseCmd& cmd, uint64_t now_ms) {
     } else {
       out.append(cmd.data);
     }
+  }
+  if (mismatch) {
+    p->ended = true;
+    p->aborted = true;
+    if (p == &pipeline_.front()) finish_front();
+    return;
   }
   if (cmd.kind & ResponseCmd::kEnd) {
     if (p->framing == Framing::Chunked) out.append("0\r\n\r\n", 5);
@@ -449,7 +471,12 @@ void Connection::finish_front() {
       std::string().swap(n.out);
     }
   }
-  if (!pipeline_.empty()) return;
+  if (!pipeline_.empty()) {
+    // The pipeline has room again: the requests buffered behind the cap are parsed now, not only once it is
+    // empty (reading resumed meanwhile, and what it brought in would pile up unparsed).
+    if (state_ == ReadState::Head) parse();
+    return;
+  }
   if (state_ == ReadState::Held) {
     // The held request was answered without a decision (never done by lib/): it was an ordinary request.
     held_bytes_ = 0;
@@ -537,11 +564,25 @@ void Connection::out_consumed(size_t n, uint64_t now_ms) {
     }
     else out_.clear();
   }
+  // Output fell below the mark: requests buffered meanwhile may be parsed (and reading resumes, wants_read()).
+  if (n > 0 && state_ == ReadState::Head && !closing_now_ && in_end_ > in_start_ && !output_full() &&
+      queued_bytes() + n >= cfg_.high_water) {
+    now_ = now_ms;
+    parse();
+  }
+}
+
+size_t Connection::input_limit() const {
+  const size_t head = cfg_.limits.max_header_size;
+  // A head of max_header_size after the empty lines the parser skips; a pipelining client gets no more room.
+  return (head > kInitialBuffer ? head : kInitialBuffer) + kMinReadSpace;
 }
 
 bool Connection::wants_read() const {
   if (closing_now_ || eof_ || state_ == ReadState::Stopped || state_ == ReadState::Held) return false;
-  if (state_ == ReadState::Head) return pipeline_.size() < cfg_.max_pipeline;
+  if (state_ == ReadState::Head) {
+    return pipeline_.size() < cfg_.max_pipeline && !output_full() && in_end_ - in_start_ < input_limit();
+  }
   if (state_ == ReadState::Passthrough) return !body_paused_;
   return !body_paused_ || body_discard_;
 }

@@ -26,6 +26,10 @@ struct ConnConfig {
   // A FIN while a response is owed means the client left (false: the pending work is dropped and JS hears of it at
   // once, as node:http does by default), or that it half-closed and still waits for the answer (true).
   bool allow_half_open = false;
+  // Output queued on this connection (written or waiting behind an earlier response) at or above which nothing
+  // more is read or parsed: a client that pipelines requests and reads no answers is held to this much (plus the
+  // responses to requests already dispatched). JS's write() says false at the same mark (highWaterMark option).
+  uint32_t high_water = 64 * 1024;
 };
 
 // Why a connection ended; the order is the one of lib/contract.ts closeReasons.
@@ -103,8 +107,13 @@ class Connection {
   size_t queued_bytes() const;
 
   // ---- what the driver should do next
-  // Reading is useful now: not paused by body flow control, pipeline below the cap, not closing.
+  // Reading is useful now: not paused by body flow control, pipeline below the cap, output below the high-water
+  // mark, no more input buffered than a head can use, not closing.
   bool wants_read() const;
+  // Bytes received and not yet parsed. Between requests this is at most input_limit() plus one read: reading
+  // stops at that limit (a head can't be larger) and resumes once the pipeline takes them.
+  size_t buffered_input() const { return in_end_ - in_start_; }
+  size_t input_limit() const;
   // All output written and nothing more will come: close (gracefully when linger() says so).
   bool done() const { return close_reason_ != CloseReason::Count && out_size() == 0 && closing_now_; }
   // Graceful close: shut the write side, discard input until EOF or linger_ms, then close.
@@ -155,6 +164,7 @@ class Connection {
     bool upgraded = false;    // JS accepted: this entry stands for the passthrough until JS ends or aborts it
     bool raw_ended = false;   // JS ended its side of the passthrough
     Framing framing = Framing::Length;
+    uint64_t body_left = 0;  // Length framing: body bytes the head announced and not yet given
     std::string out;        // output produced while an earlier response is unfinished
   };
   // Held: an upgradable request was dispatched; nothing after its head is parsed (or read) until JS says whether
@@ -175,6 +185,7 @@ class Connection {
   void finish_front();
   void close_after_output(CloseReason r, bool linger);
   void compact();
+  bool output_full() const { return queued_bytes() >= cfg_.high_water; }
   uint64_t send_deadline() const;
 
   const ConnConfig& cfg_;

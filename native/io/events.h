@@ -11,6 +11,10 @@
 
 namespace nova {
 
+// Bytes waiting for JS (request heads and bodies) at which the I/O threads stop reading until JS takes the batch:
+// a stalled JS thread makes the server hold at most this much, plus one read per reading thread or connection.
+constexpr size_t kQueuedForJsCap = 8 << 20;
+
 struct ConnHandle;
 
 class EventWriter {

@@ -112,7 +112,7 @@ void Loop::turn(int timeout_ms) {
     if (events[i].writable || events[i].hangup) mark(lc);
   }
   apply_posted(now);
-  if (starved_ > 0 && reg_.sink->pending_bytes() + writer_->bytes() < kQueuedBodyCap) {
+  if (starved_ > 0 && reg_.sink->pending_bytes() + writer_->bytes() < kQueuedForJsCap) {
     for (auto& kv : conns_)
       if (kv.second->starved) {
         kv.second->starved = false;
@@ -278,7 +278,9 @@ void Loop::read_some(LoopConn* lc, uint64_t now) {
   set_idle(lc, false);  // off the idle list before a request can reach JS (evictions happen on this thread)
   size_t total = 0;
   while (c.wants_read() && total < kReadBurst) {
-    if (c.reading_body() && reg_.sink->pending_bytes() + writer_->bytes() >= kQueuedBodyCap) {
+    // JS is behind: heads and bodies alike wait in the kernel until it takes the batch (pipelined heads from
+    // many connections would otherwise pile up for a stalled JS thread without bound).
+    if (reg_.sink->pending_bytes() + writer_->bytes() >= kQueuedForJsCap) {
       if (!lc->starved) {
         lc->starved = true;
         if (starved_++ == 0) d_.starved_loops_.fetch_add(1);

@@ -24,10 +24,8 @@ class LoopHost {
   // At the connection cap with nothing idle on `from`: ask another loop to evict its oldest idle connection.
   // False when no loop has one.
   virtual bool evict_elsewhere(Loop* from) = 0;
-  std::atomic<int> starved_loops_{0};    // loops that stopped reading bodies until JS takes a batch
+  std::atomic<int> starved_loops_{0};    // loops that stopped reading until JS takes a batch
 };
-
-constexpr size_t kQueuedBodyCap = 8 << 20;  // bytes waiting for JS before loops stop reading request bodies
 
 struct LoopConn : TimerNode {
   LoopConn(Registry& reg, EventWriter& w, std::shared_ptr<ConnHandle> handle, uint64_t now)
@@ -41,7 +39,7 @@ struct LoopConn : TimerNode {
   bool writing = false;  // registered for writability
   bool idle = false;     // on the loop's idle list
   bool lingering = false;
-  bool starved = false;  // body reading stopped because JS is behind (kQueuedBodyCap)
+  bool starved = false;  // reading stopped because JS is behind (kQueuedForJsCap)
   bool dirty = false;
 };
 
@@ -94,6 +92,8 @@ class Loop {
   // After finish(): closes the poller's descriptors; later wake-ups are ignored.
   void close_poller();
   int64_t next_timeout();
+  // Some connection stopped reading until JS takes the pending batch (the inline driver turns again after it).
+  bool starved() const { return starved_ > 0; }
   Poller& poller() { return *poller_; }
 
  private:

@@ -30,7 +30,6 @@ struct ServerOptions {
   IoModel io_model = IoModel::Evented;
   Backend backend = Backend::Default;
   int threads = 1;                 // evented: loop threads; 0 = the inline driver on Node's own loop
-  size_t high_water = 64 * 1024;  // response bytes queued for one connection before write() says false
 };
 
 // The part of a connection that other threads touch. The connection itself belongs to its I/O thread.

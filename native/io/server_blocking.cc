@@ -13,7 +13,6 @@ namespace nova {
 namespace {
 
 constexpr uint32_t kSendStallMs = 60000;      // a client that reads nothing for this long while we write is dropped
-constexpr size_t kQueuedBodyCap = 8 << 20;    // request body bytes waiting for JS before readers stop
 constexpr uint32_t kRejectLingerMs = 50;      // how long the accept thread waits for a refused client's bytes
 // While a dispatched request's body is still arriving, JS may answer before the client sends more (a client
 // that waits for the response before sending its body, or a handler that ignores the body). A blocked recv
@@ -186,7 +185,7 @@ class BlockingDriver : public Driver {
       if (n > 0) {
         c.on_read(static_cast<size_t>(n), now_ms());
         w->commit();
-        reg.sink->wait_for_room(kQueuedBodyCap);
+        reg.sink->wait_for_room(kQueuedForJsCap);
       } else if (n == 0) {
         c.on_eof(now_ms());
       } else if (n == kSockTimeout) {

@@ -162,6 +162,7 @@ class ServerWrap : public Napi::ObjectWrap<ServerWrap> {
     opts.conn.limits.max_header_size = get_u32(o, "maxHeaderSize", 16384);
     opts.max_connections = get_u32(o, "maxConnections", 10000);
     opts.conn.allow_half_open = get_u32(o, "allowHalfOpen", 0) != 0;
+    opts.conn.high_water = get_u32(o, "highWaterMark", opts.conn.high_water);
     if (opts.max_connections == 0) opts.max_connections = 1;
   }
 
@@ -310,7 +311,7 @@ class ServerWrap : public Napi::ObjectWrap<ServerWrap> {
     }
     driver_ = driver;
     events_ = events;
-    outbox_ = std::make_unique<Outbox>(opts_.high_water);
+    outbox_ = std::make_unique<Outbox>(opts_.conn.high_water);
     on_batch_.Ref();
     listening_ref_ = true;
     Napi::Object out = Napi::Object::New(env);

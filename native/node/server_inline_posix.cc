@@ -124,6 +124,9 @@ class InlineDriver : public Driver, public LoopHost, public std::enable_shared_f
       loop_->set_settling(false);
       loop_->settle();
     }
+    // Connections that stopped reading for want of room (kQueuedForJsCap) have no readiness to wake us: the batch
+    // is taken now, so turn again soon.
+    if (!finished_ && loop_->starved()) loop_->wake();
     in_turn_ = false;
     if (reg_->sink->pending_bytes() == 0 && reg_->closing && accept_done_ && reg_->table.size() == 0) {
       // ServerClosed has been delivered: nothing will happen on this server again.

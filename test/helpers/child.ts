@@ -1,6 +1,6 @@
 // Child processes for tests that need a fresh node (process exit, worker threads): the built package's path and a
 // runner for an ES module given as text.
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -30,4 +30,21 @@ export function runChild(code: string, timeoutMs = 10000): Promise<ChildResult> 
       resolve({ code: exitCode, signal, stdout, stderr, ms: Date.now() - start });
     });
   });
+}
+
+const toolWarned = new Set<string>();
+
+/**
+ * Whether an external client a test needs (curl, ab) is on PATH. When it is missing the test should be skipped:
+ * a line says what to install, so a fresh machine's `npm test` passes and says what it did not run. Under CI=true
+ * (.ci/run installs every client) this says true anyway: the test runs and fails on the missing program.
+ */
+export function externalTool(cmd: string, debianPackage: string): boolean {
+  if (spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0) return true;
+  if (process.env.CI === 'true' || process.env.CI === '1') return true;
+  if (!toolWarned.has(cmd)) {
+    toolWarned.add(cmd);
+    console.warn(`SKIPPED: the tests that run '${cmd}' (not found; install it with: apt-get install ${debianPackage})`);
+  }
+  return false;
 }

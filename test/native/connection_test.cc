@@ -1688,6 +1688,113 @@ void test_passthrough_flow_and_deadlines() {
   }
 }
 
+// A client that pipelines requests faster than they are answered holds at most input_limit() (plus one read) of
+// unparsed input: the requests behind the pipeline cap are parsed as the front ones are answered, not only once
+// the pipeline is empty (reading resumed meanwhile and piled up unparsed input: 7 MB in 350 ms on one connection).
+void test_input_bounded() {
+  g_test = "input bounded";
+  for (bool blocking : {false, true}) {
+    Drive d(config(), blocking);
+    const int n = 5000;
+    std::string all;
+    for (int i = 0; i < n; ++i) all += get("/" + std::to_string(i));
+    d.send(all);
+    size_t most = d.c->buffered_input();
+    std::string want;
+    for (uint32_t seq = 0; seq < static_cast<uint32_t>(n); ++seq) {
+      CHECK(seq < d.sink.count(Ev::Request), "request %u dispatched", seq);
+      if (seq >= d.sink.count(Ev::Request)) break;
+      d.end(seq, "k");
+      most = std::max(most, d.c->buffered_input());
+    }
+    CHECK(d.sink.count(Ev::Request) == static_cast<size_t>(n), "all dispatched: %zu", d.sink.count(Ev::Request));
+    // One read lands on top of what is buffered below the limit; the buffer grows by doubling.
+    CHECK(most <= 2 * d.c->input_limit(), "most input buffered: %zu (limit %zu, %zu bytes sent)", most,
+          d.c->input_limit(), all.size());
+    CHECK(d.c->idle(), "idle at the end");
+  }
+}
+
+// A client that pipelines requests and reads no answers: nothing more is parsed or read once the queued output
+// reaches the high-water mark, so the server holds at most high_water plus the responses of the requests already
+// dispatched (it held every answer before: 39 MB until the send deadline). Reading resumes as the output drains.
+void test_output_bounded() {
+  g_test = "output bounded";
+  for (bool blocking : {false, true}) {
+    Drive d(config(), blocking);
+    d.auto_write = false;
+    const uint32_t n = 2000;
+    const std::string body(16 * 1024, 'b');
+    std::string all;
+    for (uint32_t i = 0; i < n; ++i) all += get("/" + std::to_string(i));
+    d.send(all);
+    uint32_t answered = 0;
+    size_t most = 0;
+    auto answer_all = [&] {
+      while (answered < d.sink.count(Ev::Request)) {
+        d.end(answered++, body);
+        most = std::max(most, d.c->queued_bytes());
+      }
+    };
+    answer_all();
+    const size_t bound = d.cfg.high_water + d.cfg.max_pipeline * (body.size() + 200);
+    CHECK(answered < n, "stopped dispatching while nothing is read: %u of %u", answered, n);
+    CHECK(most <= bound, "output held while unread: %zu (bound %zu)", most, bound);
+    // The client reads: everything is answered in order.
+    for (int guard = 0; guard < 100000 && (answered < n || d.c->out_size() > 0); ++guard) {
+      d.auto_write = true;
+      d.write_out();
+      d.auto_write = false;
+      d.pump();
+      answer_all();
+    }
+    d.auto_write = true;
+    d.write_out();
+    CHECK(answered == n, "all answered: %u", answered);
+    CHECK(most <= bound, "output held at most %zu (bound %zu)", most, bound);
+    const std::string w = d.take();
+    size_t at = 0;
+    for (size_t pos = w.find("HTTP/1.1 200 OK"); pos != std::string::npos; pos = w.find("HTTP/1.1 200 OK", pos + 1)) {
+      ++at;
+    }
+    CHECK(at == n, "%zu responses on the wire", at);
+    CHECK(d.c->idle(), "idle at the end");
+  }
+}
+
+// A declared Content-Length is what goes out: a surplus is cut and an early end cut short, and either closes the
+// connection after what was written (lib/response.ts throws first; this is the wire's last line of defence).
+void test_content_length_enforced() {
+  g_test = "content-length enforced";
+  {
+    Drive d;
+    d.send(get("/a") + get("/b"));
+    d.head(0, 5);
+    d.data(0, "hello, world", true);
+    CHECK_EQ(d.take(), "HTTP/1.1 200 OK\r\nDate: *\r\nKeep-Alive: timeout=65\r\nContent-Length: 5\r\n\r\nhello",
+             "cut at the declared length");
+    expect_closed(d, CloseReason::Error, false, "surplus");
+  }
+  {
+    Drive d;
+    d.send(get("/a") + get("/b"));
+    d.head(0, 10);
+    d.data(0, "12345");
+    d.finish(0);
+    CHECK_EQ(d.take(), "HTTP/1.1 200 OK\r\nDate: *\r\nKeep-Alive: timeout=65\r\nContent-Length: 10\r\n\r\n12345",
+             "ended short");
+    expect_closed(d, CloseReason::Error, false, "short");
+  }
+  {
+    Drive d;  // exact: kept
+    d.send(get("/a"));
+    d.head(0, 5);
+    d.data(0, "hel");
+    d.data(0, "lo", true);
+    CHECK(d.c->idle(), "an exact body keeps the connection");
+  }
+}
+
 int main() {
   test_keep_alive_11();
   test_keep_alive_10();
@@ -1718,6 +1825,9 @@ int main() {
   test_upgrade_candidates();
   test_passthrough_behind_a_response();
   test_passthrough_flow_and_deadlines();
+  test_input_bounded();
+  test_output_bounded();
+  test_content_length_enforced();
   if (failures) {
     std::fprintf(stderr, "connection_test: %d failure(s)\n", failures);
     return 1;
