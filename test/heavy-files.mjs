@@ -9,4 +9,5 @@ export const heavyFiles = [
   'test/backpressure.test.ts',
   'test/hostile-spin.test.ts',
   'test/server-cycles.test.ts',
+  'test/hostile-unread.test.ts',
 ];

@@ -10,7 +10,7 @@ namespace nova {
 namespace {
 constexpr size_t kInitialBuffer = 16 * 1024;
 constexpr size_t kMinReadSpace = 4 * 1024;
-constexpr size_t kShrinkAbove = 1024 * 1024;  // give memory back after a large response went out
+constexpr size_t kTrimAbove = 1024 * 1024;  // a freed output buffer this large asks the driver to trim malloc
 constexpr uint64_t kNever = UINT64_MAX;
 }  // namespace
 
@@ -558,11 +558,14 @@ void Connection::out_consumed(size_t n, uint64_t now_ms) {
   if (out_pos_ >= out_.size()) {
     if (pipeline_.empty()) idle_since_ms_ = now_ms;  // keepAliveTimeout runs from the last byte written
     out_pos_ = 0;
-    if (out_.capacity() > kShrinkAbove) {
+    // A written-out buffer keeps its capacity only up to the high-water mark: kept whatever its size, pipelined
+    // answers left each of 1,000 hostile connections holding ~450 KiB after their bytes were gone.
+    if (out_.capacity() > cfg_.high_water) {
+      if (out_.capacity() > kTrimAbove) freed_large_ = true;
       std::string().swap(out_);
-      freed_large_ = true;
+    } else {
+      out_.clear();
     }
-    else out_.clear();
   }
   // Output fell below the mark: requests buffered meanwhile may be parsed (and reading resumes, wants_read()).
   if (n > 0 && state_ == ReadState::Head && !closing_now_ && in_end_ > in_start_ && !output_full() &&

@@ -2,8 +2,9 @@
 // (test/helpers/hostile.ts): measuring RSS and open file descriptors is only honest when nothing else (the test
 // runner, the clients' own sockets) lives in the same process.
 //
-// Started with child_process.fork(); options come as JSON in argv[2] (createServer() options). It answers on the
-// IPC channel:
+// Started with child_process.fork(); options come as JSON in argv[2] (createServer() options; with
+// "peer": "node:http" it serves the same routes with node:http instead, for side-by-side figures such as
+// test/soak/hostile-rss.mjs). It answers on the IPC channel:
 //   { type: 'listening', port, pid }                       once, after listen()
 //   { id, type: 'stats' } -> { id, stats, rss, memory, fds, calls, smuggled }   server.stats(), own RSS, the rest
 //                            of process.memoryUsage() and the fd count,
@@ -14,6 +15,7 @@
 // Routes (any method):
 //   /big?n=BYTES[&chunk=BYTES]  streams n bytes with backpressure (write() false -> wait for 'drain')
 //   /echo                       reads the body, answers "<length> <sum of bytes mod 2^32>"
+//   /fixed?n=BYTES              answers n bytes in one end() (no backpressure: what most handlers do)
 //   /slow?ms=N                  answers after N ms
 //   anything else               reads the body, answers with the target
 import * as fs from 'node:fs';
@@ -21,10 +23,14 @@ import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = process.env.NOVA_ROOT || path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const { createServer } = await import(path.join(root, 'dist/index.js'));
-
 const options = JSON.parse(process.argv[2] || '{}');
+const peer = options.peer;
+delete options.peer;
+const { createServer } = peer === 'node:http'
+  ? await import('node:http')
+  : await import(path.join(root, 'dist/index.js'));
 let calls = 0;
+const fixedBodies = new Map();
 const smuggled = [];
 
 function countFds() {
@@ -73,6 +79,13 @@ const server = createServer(options, (req, res) => {
     pump();
     return;
   }
+  if (p === '/fixed') {
+    const n = Number(params.get('n') || 1024);
+    let body = fixedBodies.get(n);
+    if (body === undefined) fixedBodies.set(n, (body = Buffer.alloc(n, 0x66)));
+    drainBody(req, () => res.end(body));
+    return;
+  }
   if (p === '/slow') {
     drainBody(req, () => {});
     const t = setTimeout(() => res.end(url), Number(params.get('ms') || 100));
@@ -96,7 +109,8 @@ process.on('message', (m) => {
   switch (m.type) {
     case 'stats':
       reply({
-        stats: server.stats(), rss: process.memoryUsage().rss, memory: process.memoryUsage(), fds: countFds(), calls,
+        stats: typeof server.stats === 'function' ? server.stats() : null,
+        rss: process.memoryUsage().rss, memory: process.memoryUsage(), fds: countFds(), calls,
         smuggled: [...smuggled],
       });
       break;
