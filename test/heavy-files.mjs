@@ -10,4 +10,5 @@ export const heavyFiles = [
   'test/hostile-spin.test.ts',
   'test/server-cycles.test.ts',
   'test/hostile-unread.test.ts',
+  'test/hostile-refused.test.ts',
 ];

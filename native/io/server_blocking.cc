@@ -140,15 +140,14 @@ class BlockingDriver : public Driver {
     maybe_closed();
   }
 
-  // At the cap with nothing idle: 503 and a short graceful close, without a thread of its own.
+  // At the cap with nothing idle: 503 and a short graceful close, without a thread of its own. It runs on the
+  // accept thread, so everything here has one overall deadline: a refused client that trickles a byte every few
+  // ms (each recv returning before its timeout) kept every new client out before.
   void refuse(sock_t fd) {
     const std::string_view r = error_response(HttpError::ServiceUnavailable);
+    sock_set_send_timeout(fd, kRejectLingerMs);
     sock_send(fd, r.data(), r.size());
-    sock_shutdown_write(fd);
-    sock_set_recv_timeout(fd, kRejectLingerMs);
-    char buf[4096];
-    while (sock_recv(fd, buf, sizeof buf) > 0) {
-    }
+    linger(fd, kRejectLingerMs);
     sock_close(fd);
     reg_->stats.closes[static_cast<int>(CloseReason::Cap)].fetch_add(1);
   }
@@ -328,7 +327,8 @@ class BlockingDriver : public Driver {
   }
 
   // Graceful close: stop writing, then read and discard until the client closes or the linger time is up,
-  // so a client that is still sending reads our last response instead of a reset.
+  // so a client that is still sending reads our last response instead of a reset. One deadline for the whole
+  // wait, whatever the client sends. (SO_RCVTIMEO is fine here, Windows too: the connection closes after it.)
   static void linger(sock_t fd, uint32_t ms) {
     sock_shutdown_write(fd);
     const uint64_t end = now_ms() + ms;
