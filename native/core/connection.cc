@@ -293,6 +293,8 @@ bool Connection::parse_body() {
 // A refused request: its ready-made response goes out after every earlier response, then a graceful close.
 void Connection::reject(HttpError e, CloseReason r) {
   sink_.on_client_error(*this, e);
+  // The HEAD rule holds for ready-made answers too: no body bytes after the head of a response to HEAD.
+  pending_error_head_ = refused_is_head();
   if (state_ == ReadState::Body) {
     // The request whose body failed was already dispatched: drop its response unless one is under way.
     if (!pipeline_.empty() && pipeline_.back().seq == body_seq_) {
@@ -312,9 +314,23 @@ void Connection::reject(HttpError e, CloseReason r) {
   if (pipeline_.empty()) emit_pending_error();
 }
 
+// Whether the request being refused is a HEAD: the one whose body is arriving, or the head being parsed (its
+// method, after the empty lines the parser skips, is already in the buffer when the head is refused).
+bool Connection::refused_is_head() const {
+  if (state_ == ReadState::Body) {
+    for (const Pending& p : pipeline_)
+      if (p.seq == body_seq_) return p.is_head;
+    return false;
+  }
+  size_t i = in_start_;
+  while (i + 1 < in_end_ && in_[i] == '\r' && in_[i + 1] == '\n') i += 2;
+  return in_end_ - i >= 5 && std::memcmp(in_.data() + i, "HEAD ", 5) == 0;
+}
+
 void Connection::emit_pending_error() {
   if (out_size() == 0) out_progress_ms_ = now_;
-  const std::string_view bytes = error_response(pending_error_);
+  const std::string_view bytes =
+      pending_error_head_ ? error_response_head(pending_error_) : error_response(pending_error_);
   out_.append(bytes.data(), bytes.size());
   close_after_output(pending_error_reason_, true);
 }

@@ -180,6 +180,7 @@ class Connection {
   void request_parsed();
   void reject(HttpError e, CloseReason r);
   void emit_pending_error();
+  bool refused_is_head() const;
   Pending* find(uint32_t seq);
   std::string& sink_for(Pending& p);
   void finish_front();
@@ -218,6 +219,7 @@ class Connection {
   bool last_closes_ = false;  // the last parsed request ends the connection
   HttpError pending_error_ = HttpError::None;  // refused request, answered once earlier responses are out
   CloseReason pending_error_reason_ = CloseReason::ParseError;
+  bool pending_error_head_ = false;  // the refused request is a HEAD: its ready-made answer has no body
   uint64_t idle_since_ms_;
   bool head_started_ = true;  // the first request's clock runs from accept
   uint32_t held_seq_ = 0;     // the request that holds the connection (ReadState::Held)

@@ -94,6 +94,12 @@ std::string_view error_response(HttpError e) {
   return x ? std::string_view(x->ready.bytes, x->ready.len) : std::string_view();
 }
 
+std::string_view error_response_head(HttpError e) {
+  const std::string_view all = error_response(e);
+  const size_t end = all.find("\r\n\r\n");
+  return end == std::string_view::npos ? all : all.substr(0, end + 4);
+}
+
 uint16_t error_status(HttpError e) {
   const Entry* x = find(e);
   return x ? x->status : 0;

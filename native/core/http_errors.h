@@ -10,6 +10,9 @@ namespace nova {
 // Empty for HttpError::None.
 std::string_view error_response(HttpError e);
 
+// The same response to a HEAD request: the head only (its Content-Length still says what a GET would get).
+std::string_view error_response_head(HttpError e);
+
 // The status code for an error (400, 408, ...), 0 for None.
 uint16_t error_status(HttpError e);
 

@@ -258,10 +258,11 @@ void Loop::accept_some(uint64_t now) {
     if (reg_.table.size() >= reg_.opts.max_connections && !evict_oldest(CloseReason::Evicted) &&
         !d_.evict_elsewhere(this))
       refuse = true;
-    auto h = reg_.table.add(fd, std::move(addr), port);
-    h->driver = this;
-    h->wake = wake_evented;
-    h->mailbox = mailbox_;
+    auto h = reg_.table.add(fd, std::move(addr), port, [this](ConnHandle& x) {
+      x.driver = this;
+      x.wake = wake_evented;
+      x.mailbox = mailbox_;
+    });
     LoopConn* lc = new LoopConn(reg_, *writer_, h, now);
     conns_.emplace(h->id, lc);
     if (!poller_->add(fd, lc, true, false)) {

@@ -37,11 +37,13 @@ uint64_t now_ms() {
 
 // ---------------------------------------------------------------- ConnTable
 
-std::shared_ptr<ConnHandle> ConnTable::add(sock_t fd, std::string address, int port) {
+std::shared_ptr<ConnHandle> ConnTable::add(sock_t fd, std::string address, int port,
+                                           const std::function<void(ConnHandle&)>& init) {
   auto h = std::make_shared<ConnHandle>();
   h->fd = fd;
   h->remote_address = std::move(address);
   h->remote_port = port;
+  init(*h);
   std::lock_guard<std::mutex> lk(mu_);
   do {
     h->id = next_id_++;
@@ -221,7 +223,7 @@ void Registry::after_write(ConnHandle& h, Connection& c, EventWriter& w) {
   if (c.take_freed_large()) release_after_large_free();
   h.unsent.store(static_cast<int64_t>(c.queued_bytes()));
   h.writable.store(static_cast<int64_t>(c.out_size()));
-  if (h.want_drain.load() && h.queued_writable() < static_cast<int64_t>(opts.high_water) &&
+  if (h.want_drain.load() && h.queued_writable() < static_cast<int64_t>(opts.conn.high_water) &&
       h.want_drain.exchange(false))
     w.drain(h);
 }

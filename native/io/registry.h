@@ -6,6 +6,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <list>
 #include <memory>
 #include <mutex>
@@ -79,7 +80,11 @@ struct ConnHandle : std::enable_shared_from_this<ConnHandle> {
 // the blocking model, whose connections each have a thread, uses the shared idle LRU here.
 class ConnTable {
  public:
-  std::shared_ptr<ConnHandle> add(sock_t fd, std::string address, int port);
+  // The handle is published (other threads may find and kill it) only once complete: `init` sets its wake,
+  // driver and mailbox before it is in the table, so a close() racing the accept never sees a handle it cannot
+  // wake (it could see a null driver).
+  std::shared_ptr<ConnHandle> add(sock_t fd, std::string address, int port,
+                                  const std::function<void(ConnHandle&)>& init);
   // True when a surge of connections is over: at least kSurge were open at once since the last true, and half of
   // them are gone (Registry::finished then gives the memory they freed back to the OS).
   bool remove(ConnHandle* h);

@@ -73,13 +73,20 @@ class BlockingDriver : public Driver {
   void stop_now() override {
     reg_->closing = true;
     stop_accepting();
+    // Shut the queue first: it wakes threads waiting in wait_for_room() for a JS thread that is going away (they
+    // used to wait out the 5 s below), and nothing pushed from now on would be read anyway.
+    reg_->sink->shut();
     reg_->table.kill_all(CloseReason::Shutdown);
     std::unique_lock<std::mutex> lk(live_mu_);
     // Bounded: a thread stuck in a system call we can't interrupt must not hang the process's exit.
     live_cv_.wait_for(lk, std::chrono::seconds(5), [&] { return live_threads_ == 0; });
     lk.unlock();
     if (accept_thread_.joinable()) accept_thread_.join();
-    reg_->sink->shut();
+  }
+
+  // ServerClosed is delivered: the accept thread has ended (connection threads are detached).
+  void reap() override {
+    if (accept_thread_.joinable()) accept_thread_.join();
   }
 
  private:
@@ -122,9 +129,10 @@ class BlockingDriver : public Driver {
         refuse(fd);
         continue;
       }
-      auto h = reg_->table.add(fd, std::move(addr), port);
-      h->wake = wake_blocking;
-      h->mailbox = std::make_shared<Mailbox>(&wake_blocking_mailbox, h.get());
+      auto h = reg_->table.add(fd, std::move(addr), port, [](ConnHandle& x) {
+        x.wake = wake_blocking;
+        x.mailbox = std::make_shared<Mailbox>(&wake_blocking_mailbox, &x);
+      });
       {
         std::lock_guard<std::mutex> lk(live_mu_);
         ++live_threads_;

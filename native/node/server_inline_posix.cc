@@ -75,7 +75,7 @@ class InlineDriver : public Driver, public LoopHost, public std::enable_shared_f
       finished_ = true;
       loop_->finish();
     }
-    release_handles();
+    release_handles(true);
     if (loop_) loop_->close_poller();  // after libuv stopped watching its descriptor
   }
 
@@ -152,17 +152,23 @@ class InlineDriver : public Driver, public LoopHost, public std::enable_shared_f
                    static_cast<uint64_t>(t), 0);
   }
 
-  void release_handles() {
+  // teardown: the environment is going away (a worker terminated), and with it, maybe before libuv runs the close
+  // callbacks, this addon's code: the callbacks would jump into unmapped memory (a worker.terminate() while its
+  // JS was busy crashed the process). Closed without a callback then, the two handles' few hundred bytes are left.
+  void release_handles(bool teardown = false) {
     if (!handles_) return;
     Handles* h = handles_;
     handles_ = nullptr;
     h->self = nullptr;
     uv_poll_stop(&h->poll);
     uv_timer_stop(&h->timer);
-    auto done = [](uv_handle_t* x) {
-      Handles* hs = static_cast<Handles*>(x->data);
-      if (--hs->open == 0) delete hs;
-    };
+    uv_close_cb done = nullptr;
+    if (!teardown) {
+      done = [](uv_handle_t* x) {
+        Handles* hs = static_cast<Handles*>(x->data);
+        if (--hs->open == 0) delete hs;
+      };
+    }
     uv_close(reinterpret_cast<uv_handle_t*>(&h->poll), done);
     uv_close(reinterpret_cast<uv_handle_t*>(&h->timer), done);
   }

@@ -1795,6 +1795,28 @@ void test_content_length_enforced() {
   }
 }
 
+// The HEAD rule holds for ready-made answers: a refused HEAD request gets the error's head without its body.
+void test_error_head_rule() {
+  g_test = "error responses to HEAD";
+  {
+    Drive d;
+    d.send("\r\nHEAD / HTTP/1.1\r\nHost: t\r\nBad Field\r\n\r\n");
+    CHECK_EQ(d.take(), std::string(error_response_head(HttpError::BadRequest)), "400 head only");
+    CHECK(std::string(error_response_head(HttpError::BadRequest)).size() + 11 == k400.size(), "the body is cut");
+    expect_closed(d, CloseReason::ParseError, true, "HEAD 400");
+  }
+  {
+    Drive d;  // a HEAD with a broken chunked body: dispatched, then refused
+    d.send("HEAD / HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n");
+    CHECK_EQ(d.take(), std::string(error_response_head(HttpError::BadRequest)), "body error on a HEAD: head only");
+  }
+  {
+    Drive d;  // GET: the whole ready-made response
+    d.send("GET / HTTP/1.1\r\nHost: t\r\nBad Field\r\n\r\n");
+    CHECK_EQ(d.take(), k400, "GET 400 with its body");
+  }
+}
+
 int main() {
   test_keep_alive_11();
   test_keep_alive_10();
@@ -1828,6 +1850,7 @@ int main() {
   test_input_bounded();
   test_output_bounded();
   test_content_length_enforced();
+  test_error_head_rule();
   if (failures) {
     std::fprintf(stderr, "connection_test: %d failure(s)\n", failures);
     return 1;
