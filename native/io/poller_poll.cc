@@ -35,17 +35,23 @@ class PollPoller : public Poller {
  public:
   PollPoller() {
 #ifdef _WIN32
+    // Every step is checked: a wake-up socket that is not bound, connected to itself and non-blocking would leave
+    // the loop deaf to JS (its sends going nowhere) or blocked draining it. On failure the poller is not ok().
     SOCKET s = socket(AF_INET, SOCK_DGRAM, IPPROTO_UDP);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    int len = sizeof a;
-    bind(s, reinterpret_cast<sockaddr*>(&a), sizeof a);
-    getsockname(s, reinterpret_cast<sockaddr*>(&a), &len);
-    connect(s, reinterpret_cast<sockaddr*>(&a), sizeof a);
-    u_long one = 1;
-    ioctlsocket(s, FIONBIO, &one);
-    wake_read_ = wake_write_ = static_cast<sock_t>(s);
+    if (s != INVALID_SOCKET) {
+      sockaddr_in a{};
+      a.sin_family = AF_INET;
+      a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+      int len = sizeof a;
+      u_long one = 1;
+      if (bind(s, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0 &&
+          getsockname(s, reinterpret_cast<sockaddr*>(&a), &len) == 0 &&
+          connect(s, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0 && ioctlsocket(s, FIONBIO, &one) == 0) {
+        wake_read_ = wake_write_ = static_cast<sock_t>(s);
+      } else {
+        closesocket(s);
+      }
+    }
 #else
     int p[2];
     if (pipe(p) == 0) {
@@ -64,6 +70,7 @@ class PollPoller : public Poller {
     data_.push_back(nullptr);
   }
   ~PollPoller() override {
+    if (!ok()) return;
 #ifdef _WIN32
     closesocket(static_cast<SOCKET>(wake_read_));
 #else
@@ -71,6 +78,7 @@ class PollPoller : public Poller {
     close(wake_write_);
 #endif
   }
+  bool ok() const { return wake_read_ != kBadSocket && wake_write_ != kBadSocket; }
 
   bool add(sock_t fd, void* data, bool read, bool write) override {
     pollfd_t p{};
@@ -149,7 +157,11 @@ class PollPoller : public Poller {
 
 }  // namespace
 
-std::unique_ptr<Poller> make_poll_poller() { return std::make_unique<PollPoller>(); }
+std::unique_ptr<Poller> make_poll_poller() {
+  auto p = std::make_unique<PollPoller>();
+  if (!p->ok()) return nullptr;  // no wake-up channel (out of descriptors): the caller fails listen()
+  return p;
+}
 
 #ifndef __linux__
 std::unique_ptr<Poller> make_epoll_poller() { return nullptr; }

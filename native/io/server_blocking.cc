@@ -266,7 +266,13 @@ class BlockingDriver : public Driver {
       }
       if (c.wants_read() && c.reading_phase()) {
         uint32_t ms = deadline == UINT64_MAX ? 0 : static_cast<uint32_t>(deadline > now ? deadline - now + 1 : 1);
-        if (c.awaiting_js() && (ms == 0 || ms > kMailboxSliceMs)) ms = kMailboxSliceMs;
+        if (c.awaiting_js() && (ms == 0 || ms > kMailboxSliceMs)) {
+          // A slice: the connection lives on after it (JS may answer meanwhile). Wait for readability with
+          // poll/WSAPoll, not with SO_RCVTIMEO: on Windows a receive that times out leaves the socket in an
+          // indeterminate state (bytes may be lost), so SO_RCVTIMEO is kept for the deadlines after which the
+          // connection closes anyway. Readable: the recv below returns at once.
+          if (!(sock_wait(fd, true, kBadSocket, static_cast<int>(kMailboxSliceMs)) & kWaitSocket)) continue;
+        }
         if (ms != rcvtimeo) {
           sock_set_recv_timeout(fd, ms);
           rcvtimeo = ms;

@@ -24,6 +24,10 @@ class EventedDriver : public Driver, public LoopHost, public std::enable_shared_
         return false;
       }
       if (!p) p = make_poll_poller();
+      if (!p) {
+        out->error = "EMFILE";  // no descriptors left for the poller's wake-up channel
+        return false;
+      }
       loops_.push_back(std::make_unique<Loop>(*this, *reg_, std::move(p)));
     }
     listener_ = sock_listen(host, port, backlog, false, &out->error);
