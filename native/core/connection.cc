@@ -587,6 +587,10 @@ void Connection::out_consumed(size_t n, uint64_t now_ms) {
   if (n > 0 && state_ == ReadState::Head && !closing_now_ && in_end_ > in_start_ && !output_full() &&
       queued_bytes() + n >= cfg_.high_water) {
     now_ = now_ms;
+    if (pipeline_.empty()) {
+      head_started_ = true;
+      head_start_ms_ = now_ms;  // the buffered head's clock runs from when we are ready for it again
+    }
     parse();
   }
 }
@@ -625,7 +629,10 @@ uint64_t Connection::deadline() const {
   if (closing_now_) return send;
   uint64_t d = kNever;
   if (state_ == ReadState::Head && pipeline_.empty()) {
-    if (head_started_) {
+    if (output_full()) {
+      // The next head waits because the client is not reading our answers, not because it is slow to send: no
+      // head clock while we hold it back (the send deadline runs instead; out_consumed() restarts the clock).
+    } else if (head_started_) {
       if (cfg_.headers_timeout_ms) d = head_start_ms_ + cfg_.headers_timeout_ms;
     } else if (cfg_.keep_alive_timeout_ms && out_size() == 0) {
       d = idle_since_ms_ + cfg_.keep_alive_timeout_ms;

@@ -101,8 +101,9 @@ export class ChildServer {
     await this.ask('set', { options });
   }
 
-  async gc(): Promise<void> {
-    await this.ask('gc');
+  /** global.gc() in the child; timeoutMs: its JS thread may be busy with a flood's backlog first. */
+  async gc(timeoutMs = 5000): Promise<void> {
+    await this.ask('gc', {}, timeoutMs);
   }
 
   /** RSS (bytes) and open fds of the child, read from /proc (the child does nothing to report them). */

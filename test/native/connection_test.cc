@@ -1817,6 +1817,30 @@ void test_error_head_rule() {
   }
 }
 
+// A head held back because the client is not reading our answers has no head clock meanwhile: the client is slow
+// to read, not to send (the pipelining flood got a 408 in the middle of its answers).
+void test_held_head_no_timeout() {
+  g_test = "held head: no headers timeout";
+  for (bool blocking : {false, true}) {
+    ConnConfig cfg = config();
+    cfg.headers_timeout_ms = 1000;
+    cfg.max_pipeline = 1;  // /b waits in the buffer behind /a, then behind /a's unread answer
+    Drive d(cfg, blocking);
+    d.auto_write = false;
+    d.send(get("/a") + get("/b"));
+    d.end(0, std::string(200 * 1024, 'a'));
+    CHECK(d.sink.count(Ev::Request) == 1, "the second head waits while the output is full");
+    d.wait(5000);
+    expect_open(d, "no 408 while the client does not read");
+    d.auto_write = true;
+    d.write_out();
+    d.pump();
+    CHECK(d.sink.count(Ev::Request) == 2, "parsed once the output drained: %zu", d.sink.count(Ev::Request));
+    d.end(1, "b");
+    CHECK(d.take().find("408") == std::string::npos, "no 408 on the wire");
+  }
+}
+
 int main() {
   test_keep_alive_11();
   test_keep_alive_10();
@@ -1850,6 +1874,7 @@ int main() {
   test_input_bounded();
   test_output_bounded();
   test_content_length_enforced();
+  test_held_head_no_timeout();
   test_error_head_rule();
   if (failures) {
     std::fprintf(stderr, "connection_test: %d failure(s)\n", failures);
