@@ -195,7 +195,7 @@ export class IncomingMessage extends Base implements ConnRequest {
     this._done = false;
   }
 
-  override read(size?: number): any {
+  override read(size?: number): ReturnType<Readable['read']> {
     (this as unknown as { _consuming: boolean })._consuming = true;
     return super.read(size);
   }

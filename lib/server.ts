@@ -93,6 +93,7 @@ function zeroStats(): NativeStats {
  * without those, to 'error' listeners as an Error with code ERR_NOVA_HANDLER_FAILED whose cause is the original;
  * without either, on stderr (console.error).
  */
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging
 export class Server extends EventEmitter implements DispatchHost {
   /** @internal */ _opts: ResolvedOptions;
   /** @internal */ _native: NativeServer | null = null;
@@ -431,7 +432,8 @@ export class Server extends EventEmitter implements DispatchHost {
   }
 }
 
-// Typed events for TypeScript users.
+// Typed events for TypeScript users: the overloads merge into the class, as @types/node types its emitters.
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging
 export interface Server {
   /** `await using server = createServer(...)`: closes the server. */
   [Symbol.asyncDispose](): Promise<void>;
@@ -441,6 +443,8 @@ export interface Server {
   on(event: 'clientError', listener: (err: ClientError, socket: NovaSocket) => void): this;
   on(event: 'handlerError', listener: (err: unknown, req: IncomingMessage, res: ServerResponse) => void): this;
   on(event: 'upgrade' | 'connect', listener: (req: IncomingMessage, socket: UpgradeSocket, head: Buffer) => void): this;
+  // any[]: EventEmitter's own signature, so listeners with typed parameters are accepted.
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
   on(event: string | symbol, listener: (...args: any[]) => void): this;
   once(event: 'request', listener: RequestListener): this;
   once(event: 'listening' | 'close', listener: () => void): this;
@@ -448,6 +452,7 @@ export interface Server {
   once(event: 'clientError', listener: (err: ClientError, socket: NovaSocket) => void): this;
   once(event: 'handlerError', listener: (err: unknown, req: IncomingMessage, res: ServerResponse) => void): this;
   once(event: 'upgrade' | 'connect', listener: (req: IncomingMessage, socket: UpgradeSocket, head: Buffer) => void): this;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
   once(event: string | symbol, listener: (...args: any[]) => void): this;
 }
 

@@ -5,6 +5,7 @@ import * as net from 'node:net';
 import { pathToFileURL } from 'node:url';
 import { afterEach, describe, expect, test } from 'vitest';
 import { createServer } from '../dist/index.js';
+import type { IoModel, ServerOptions } from '../dist/index.js';
 import {
   cleanup, closeServer, deferred, distPath, errorResponse, get, ioModels, normalize, RawClient, response, sleep,
   startServer, waitFor, withTimeout,
@@ -36,7 +37,7 @@ describe.each(ioModels)('server API (%o)', (model) => {
     server.on('listening', () => events.push('listening'));
     await withTimeout(new Promise<void>((r) => server.listen(0, '127.0.0.1', 511, () => r())), 3000, 'listen cb');
     try {
-      const addr = server.address();
+      const addr = server.address()!;
       expect(addr).toEqual({ address: '127.0.0.1', family: 'IPv4', port: expect.any(Number) });
       expect(addr.port).toBeGreaterThan(0);
       await waitFor(() => events.length === 1, 1000, "'listening'");
@@ -54,7 +55,7 @@ describe.each(ioModels)('server API (%o)', (model) => {
     const server = createServer({ ...model }, (req: unknown, res: { end(b: string): void }) => res.end('any'));
     await withTimeout(new Promise<void>((r) => server.listen(0, () => r())), 3000, 'listen cb');
     try {
-      const c = await RawClient.connect(server.address().port);
+      const c = await RawClient.connect(server.address()!.port);
       await c.write(get('/'));
       const rs = await c.waitResponses(1);
       expect(rs[0].body.toString()).toBe('any');
@@ -241,7 +242,7 @@ describe('option validation', () => {
     for (const v of ['bogus', 'Blocking', '']) {
       let err: unknown;
       try {
-        createServer({ ioModel: v });
+        createServer({ ioModel: v as IoModel });  // invalid on purpose
       } catch (e) {
         err = e;
       }
@@ -251,14 +252,16 @@ describe('option validation', () => {
   });
 
   test('ioModel: a number -> TypeError naming ioModel', () => {
+    // @ts-expect-error: a number, not an IoModel, on purpose
     expect(() => createServer({ ioModel: 1 })).toThrow(TypeError);
+    // @ts-expect-error: as above
     expect(() => createServer({ ioModel: 1 })).toThrow(/ioModel/);
   });
 
   test('valid options are accepted', () => {
     for (const opts of [
       {},
-      { ioModel: 'blocking' },
+      { ioModel: 'blocking' } as ServerOptions,
       { keepAliveTimeout: 5000, headersTimeout: 1000, requestTimeout: 0 },
       { maxRequestsPerSocket: 0 },
       { maxRequestsPerSocket: 100, maxHeaderSize: 8192, maxConnections: 10 },

@@ -62,7 +62,7 @@ async function counting(port: number) {
   sockets.push(s);
   await withTimeout(new Promise<void>((r, j) => s.once('connect', r).once('error', j)), 3000, 'connect');
   const responses: Received[] = [];
-  let pending = Buffer.alloc(0);
+  let pending: Buffer = Buffer.alloc(0);
   let cur: Received | undefined;
   s.on('data', (d: Buffer) => {
     let buf = pending.length ? Buffer.concat([pending, d]) : d;

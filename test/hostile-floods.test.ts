@@ -7,6 +7,7 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
 import { cleanup, errorResponse, get, ioModels, normalize, RawClient, sleep } from './helpers.js';
+import type { ModelOptions } from './helpers.js';
 import {
   backToBaseline, baseline, Bystander, ChildServer, expectServed, mb, note, openIdle, probe,
 } from './helpers/hostile.js';
@@ -30,7 +31,7 @@ if (ABANDONED < 10_000) {
   console.warn(`hostile-floods: ${ABANDONED} abandoned connections instead of 10,000 (fd limit ${fdLimit()})`);
 }
 
-const tag = (m: { ioModel: string; backend?: string; threads?: number }) =>
+const tag = (m: ModelOptions) =>
   `${m.ioModel}${m.backend ? `/${m.backend}` : ''}${m.threads === 0 ? '/inline' : ''}`;
 
 /** Sends `bytes` on `n` new connections at once; each must get exactly errorResponse(status), then a close. */
@@ -50,7 +51,7 @@ function readInOrder(
   socket: net.Socket, n: number, check: (i: number, head: string, body: Buffer) => string | undefined,
 ): Promise<{ count: number; error: string | undefined; closed: boolean }> {
   return new Promise((resolve) => {
-    let pending = Buffer.alloc(0);
+    let pending: Buffer = Buffer.alloc(0);
     let count = 0;
     let timer: NodeJS.Timeout;
     const finish = (error: string | undefined, closed = false) => {

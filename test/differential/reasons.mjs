@@ -113,7 +113,7 @@ export const reasons = [
     why: 'RFC 9112 3: the parts of the request line are separated by exactly one SP. (The RFC lets a recipient ' +
       'split on any whitespace instead; nova-http does not, since a front end that splits differently would see ' +
       'another target.) llhttp skips repeated spaces.',
-    test: (d) => requestLines(d.input).some((l) => /  /.test(l)),
+    test: (d) => requestLines(d.input).some((l) => l.includes('  ')),
   },
   {
     key: 'target-form', kinds: ['nova-stricter'],

@@ -116,8 +116,6 @@ const codes = new Map(); // node:http's clientError codes by client port
 // ---------------------------------------------------------------------------------------------------------------
 // One input on one server.
 
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
 function runOne(srv, input, quietMs, quietMaxMs) {
   return new Promise((resolve) => {
     const s = net.connect({ port: srv.port, host: '127.0.0.1' });

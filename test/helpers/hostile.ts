@@ -220,12 +220,12 @@ export async function backToBaseline(
   const fdSlack = opts.fdSlack ?? 2;
   const rssSlack = opts.rssSlackBytes ?? 24 * 1024 * 1024;
   const deadline = Date.now() + (opts.timeoutMs ?? 8000);
-  let last: Usage & { active: number } = { rss: NaN, fds: NaN, active: NaN };
   for (;;) {
     const s = await server.stats();
     const u = server.usage();
-    last = { ...u, active: s.stats.active };
-    if (s.stats.active <= keep && u.fds <= base.fds + fdSlack && u.rss <= base.rss + rssSlack) return last;
+    if (s.stats.active <= keep && u.fds <= base.fds + fdSlack && u.rss <= base.rss + rssSlack) {
+      return { ...u, active: s.stats.active };
+    }
     if (Date.now() > deadline) {
       throw new Error(`not back to baseline after ${opts.timeoutMs ?? 8000} ms: active ${s.stats.active} (want <= ` +
         `${keep}), fds ${u.fds} (baseline ${base.fds} + ${fdSlack}), RSS ${mb(u.rss)} (baseline ${mb(base.rss)} + ` +

@@ -1,6 +1,8 @@
 // The I/O models every behaviour test runs in: `describe.each(ioModels)`, once per entry, with no per-model
 // special cases. A new model or backend is one more entry here.
-export type ModelOptions = { ioModel: string; backend?: string; threads?: number };
+import type { ServerOptions } from '../../dist/index.js';
+
+export type ModelOptions = Pick<ServerOptions, 'ioModel' | 'backend' | 'threads'>;
 export const ioModels: ModelOptions[] = [
   { ioModel: 'blocking' },
   { ioModel: 'evented', backend: 'epoll' },

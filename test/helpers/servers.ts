@@ -43,7 +43,7 @@ export async function startServer(options: Record<string, unknown>, handler?: Ha
     5000,
     'server.listen',
   );
-  const addr = server.address();
+  const addr = server.address()!;  // listening: never null here
   const started: Started = {
     port: addr.port,
     server,

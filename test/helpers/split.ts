@@ -96,7 +96,7 @@ export function splitResponses(data: Buffer | string, opts: SplitOptions = {}): 
     }
     const index = responses.length;
     let end = -1;
-    let body = Buffer.alloc(0);
+    let body: Buffer = Buffer.alloc(0);
     let framing: ParsedResponse['framing'];
     const trailers: Array<[string, string]> = [];
     const te = get('transfer-encoding').join(',').toLowerCase();

@@ -127,6 +127,9 @@ export class Conn {
  * shares the client's thread: a client-side connect completes without the server running), and the kernel then
  * drops handshakes that wait for retransmits (1 s, 3 s, 7 s, ...): waves, each accepted before the next
  * (afterWave), avoid that. Rejects with the first failure after all have settled (nothing is left half open).
+ * @param {number} port
+ * @param {number} n
+ * @param {{ timeoutMs?: number, wave?: number, afterWave?: (opened: number) => Promise<unknown> }} [options]
  */
 export async function openMany(port, n, { timeoutMs = 15000, wave = 250, afterWave } = {}) {
   const settled = [];
