@@ -74,13 +74,14 @@ function mainTable(res) {
   return lines.join('\n');
 }
 
-// The original document projected: 8.26 req/s sequential before (Phase 1), ~500-1000 after Option A (2-5x),
-// ~2000-5000 after Option B (10-50x). Here with real numbers on its own command (ab -k -c 100) and wrk -c100.
+// The original document (docs/design.md, history) projected: 8.26 req/s sequential before (Phase 1), ~500-1000
+// with a keep-alive loop per socket (2-5x), ~2000-5000 with an event loop (10-50x). Here with real numbers on its
+// own command (ab -k -c 100) and wrk -c100.
 function projectionTable(res) {
   const rows = [
     ['nova-close', 'Phase 1: keep-alive detected, socket closed per response', '8.26 req/s (measured there, sequential)'],
-    ['nova-blocking', 'Option A: blocking keep-alive loop', '~500-1,000 req/s (2-5x)'],
-    ['nova-evented', 'Option B: event loop', '~2,000-5,000 req/s (10-50x)'],
+    ['nova-blocking', 'keep-alive loop per socket (blocking model)', '~500-1,000 req/s (2-5x)'],
+    ['nova-evented', 'event loop over all connections (evented model)', '~2,000-5,000 req/s (10-50x)'],
     ['node', 'node:http', '-'],
     ['bun', 'Bun.serve', '-'],
   ];

@@ -1,4 +1,4 @@
-// The blocking I/O model (the design's Option A): an accept thread and one thread per connection, blocking
+// The blocking I/O model (docs/design.md): an accept thread and one thread per connection, blocking
 // recv with SO_RCVTIMEO set to the connection's next deadline. A connection's thread is half-duplex: it reads
 // while the connection waits for the client, and waits on a condition variable while it waits for JS.
 #include <algorithm>
