@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-// `npm run fuzz`: builds every libFuzzer target test/fuzz/fuzz_*.cc with clang (ASan + UBSan + libFuzzer) into
-// build-fuzz/, then runs each for FUZZ_SECONDS (default 60) over its seed corpus test/fuzz/corpus/<target>/ with
+// `npm run fuzz`: builds every libFuzzer target test/fuzz/fuzz_*.cc with clang (ASan + UBSan + libFuzzer) from
+// test/CMakeLists.txt (-DNOVA_FUZZ=ON) into build-fuzz/, then runs each for FUZZ_SECONDS (default 60) over its seed corpus test/fuzz/corpus/<target>/ with
 // test/fuzz/http.dict. New inputs go to build-fuzz/corpus/<target>/ (a scratch corpus kept between local runs,
 // never the repo); a finding goes to build-fuzz/artifacts/<target>/. Exits non-zero on any crash, leak, UB,
 // timeout or failed invariant, and prints executions and corpus size per target.
@@ -19,12 +19,8 @@ const path = require('path');
 const ROOT = path.resolve(__dirname, '..');
 const FUZZ_DIR = path.join(ROOT, 'test', 'fuzz');
 const OUT = path.join(ROOT, 'build-fuzz');
-const CORE = path.join(ROOT, 'native', 'core');
 const SECONDS = Number(process.env.FUZZ_SECONDS || 60);
 const JOBS = Math.max(1, Number(process.env.FUZZ_JOBS || 1));
-const FLAGS = ['-std=c++17', '-g', '-O1', '-fsanitize=fuzzer,address,undefined', '-fno-sanitize-recover=all',
-  '-fno-omit-frame-pointer', '-Wall', '-Wextra', '-I', CORE];
-
 function findCompiler() {
   const candidates = process.env.FUZZ_CXX ? [process.env.FUZZ_CXX] : ['clang++-16', 'clang++'];
   for (const c of candidates) {
@@ -43,15 +39,8 @@ function symbolizer() {
 function targets() {
   return fs.readdirSync(FUZZ_DIR).filter((n) => /^fuzz_\w+\.cc$/.test(n)).sort().map((n) => {
     const name = n.replace(/\.cc$/, '');
-    const src = path.join(FUZZ_DIR, n);
-    const depLine = fs.readFileSync(src, 'utf8').split('\n').slice(0, 5).find((l) => l.startsWith('// deps:'));
-    const deps = depLine ? depLine.slice('// deps:'.length).trim().split(/\s+/).filter(Boolean) : [];
-    return { name, src, deps: deps.map((d) => path.join(CORE, `${d}.cc`)), bin: path.join(OUT, name) };
+    return { name, bin: path.join(OUT, name) };
   });
-}
-
-function newest(files) {
-  return Math.max(...files.map((f) => fs.statSync(f).mtimeMs));
 }
 
 // Spawns a command; resolves { code, signal, out } with stdout and stderr together.
@@ -70,24 +59,24 @@ function exec(cmd, args, opts = {}) {
   });
 }
 
-async function build(cxx, t) {
-  const headers = fs.readdirSync(CORE).filter((n) => n.endsWith('.h')).map((n) => path.join(CORE, n))
-    .concat(path.join(FUZZ_DIR, 'fuzz_common.h'));
-  const args = [...FLAGS, t.src, ...t.deps, '-o', t.bin];
-  const stamp = `${t.bin}.cmd`;
-  const command = [cxx, ...args].join(' ');
-  if (fs.existsSync(t.bin) && fs.existsSync(stamp) && fs.readFileSync(stamp, 'utf8') === command &&
-      newest([t.src, ...t.deps, ...headers]) <= fs.statSync(t.bin).mtimeMs) {
-    return true;
-  }
-  const t0 = Date.now();
-  const r = await exec(cxx, args);
-  if (r.code !== 0) {
-    console.log(`FAIL build ${t.name}\n$ ${command}\n${r.out}`);
+// Configures and builds the given targets (all when none) with CMake; false when either step fails.
+async function build(cxx, list) {
+  const configure = ['--log-level=WARNING', '-S', path.join(ROOT, 'test'), '-B', OUT, '-DNOVA_FUZZ=ON',
+    '-DCMAKE_BUILD_TYPE=', `-DCMAKE_CXX_COMPILER=${cxx}`];
+  const c = await exec('cmake', configure, { echo: true });
+  if (c.code !== 0) {
+    console.log(`FAIL configure (cmake ${configure.join(' ')})`);
     return false;
   }
-  fs.writeFileSync(stamp, command);
-  console.log(`built ${path.relative(ROOT, t.bin)} in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  const t0 = Date.now();
+  const args = ['--build', OUT, '-j', '2', ...(list ? ['--target', ...list.map((t) => t.name)] : [])];
+  const r = await exec('cmake', args);
+  if (r.code !== 0) {
+    console.log(`FAIL build\n${r.out}`);
+    return false;
+  }
+  console.log(`built ${(list ?? targets()).map((t) => path.relative(ROOT, t.bin)).join(', ')} in ` +
+    `${((Date.now() - t0) / 1000).toFixed(1)} s`);
   return true;
 }
 
@@ -121,7 +110,7 @@ function stats(out) {
 // The part of a report worth printing: from the first sanitizer/libFuzzer/invariant line, bounded.
 function report(out) {
   const lines = out.split('\n');
-  const start = lines.findIndex((l) => /ERROR: |invariant failed|runtime error:|==\d+==WARNING: MemorySanitizer|SUMMARY:/.test(l));
+  const start = lines.findIndex((l) => /ERROR: |^FAIL |runtime error:|==\d+==WARNING: MemorySanitizer|SUMMARY:/.test(l));
   const from = start < 0 ? Math.max(0, lines.length - 40) : Math.max(0, start - 2);
   return lines.slice(from, from + 80).map((l) => (l.length > 400 ? `${l.slice(0, 400)}...` : l)).join('\n');
 }
@@ -150,7 +139,7 @@ async function fuzz(t) {
 async function replay(cxx, name, files) {
   const t = targets().find((x) => x.name === name || x.name === `fuzz_${name}`);
   if (!t) throw new Error(`no target ${name}`);
-  if (!(await build(cxx, t))) return 1;
+  if (!(await build(cxx, [t]))) return 1;
   const r = await exec(t.bin, ['-runs=1', ...files], { env: sanitizerEnv(), echo: true });
   return r.code === 0 ? 0 : 1;
 }
@@ -167,8 +156,7 @@ async function main() {
   let list = targets();
   if (argv.length) list = list.filter((t) => argv.some((a) => t.name === a || t.name === `fuzz_${a}`));
   if (!list.length) throw new Error(`no fuzz targets${argv.length ? ` matching ${argv.join(' ')}` : ''}`);
-  const built = await Promise.all(list.map((t) => build(cxx, t)));
-  if (built.includes(false)) return 1;
+  if (!(await build(cxx, list))) return 1;
 
   console.log(`fuzzing ${list.map((t) => t.name).join(', ')} for ${SECONDS} s each (${JOBS} at a time)`);
   const results = [];

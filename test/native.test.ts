@@ -1,5 +1,5 @@
-// Runs the native C++ tests (test/native/*_test.cc, built with ASan + UBSan by scripts/native-tests.js) so that
-// `npm test` covers them; their own output is printed when one fails.
+// Runs the native C++ tests (test/native/*_test.cc, built with ASan + UBSan from test/CMakeLists.txt by
+// scripts/native-tests.js) so that `npm test` covers them; their own output is printed when one fails.
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';

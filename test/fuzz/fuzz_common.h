@@ -1,8 +1,14 @@
-// Helpers shared by the libFuzzer targets in test/fuzz/: invariant checks that abort with a readable report, a
-// small deterministic PRNG seeded from the input (so a finding replays exactly), and a buffer that grows under
-// ASan's eye (bytes not yet "received" are poisoned, so a read past what a call was given is reported).
+// Helpers shared by the libFuzzer targets in test/fuzz/: the checks of test/native/check.h made to abort (so
+// libFuzzer keeps the input), a small deterministic PRNG seeded from the input (so a finding replays exactly), and
+// a buffer that grows under ASan's eye (bytes not yet "received" are poisoned, so a read past what a call was given
+// is reported).
 #pragma once
 #include <sanitizer/asan_interface.h>
+
+#ifndef NOVA_CHECK_ABORT
+#define NOVA_CHECK_ABORT 1
+#endif
+#include "../native/check.h"
 
 #include <cstdint>
 #include <cstdio>
@@ -12,35 +18,6 @@
 #include <string>
 
 namespace fuzz {
-
-[[noreturn]] inline void fail(const char* file, int line, const char* what, const std::string& detail) {
-  std::fprintf(stderr, "\n%s:%d: invariant failed: %s\n%s\n", file, line, what, detail.c_str());
-  std::abort();
-}
-
-#define FUZZ_CHECK(cond, detail) \
-  do {                           \
-    if (!(cond)) ::fuzz::fail(__FILE__, __LINE__, #cond, (detail)); \
-  } while (0)
-
-inline std::string escape(const char* p, size_t n, size_t max = 2000) {
-  std::string o;
-  for (size_t i = 0; i < n && o.size() < max; ++i) {
-    unsigned char c = static_cast<unsigned char>(p[i]);
-    if (c == '\r') o += "\\r";
-    else if (c == '\n') o += "\\n\n";  // keep reports readable: break lines where the input does
-    else if (c == '\t') o += "\\t";
-    else if (c == '\\') o += "\\\\";
-    else if (c < 0x20 || c >= 0x7f) {
-      char b[8];
-      std::snprintf(b, sizeof b, "\\x%02x", c);
-      o += b;
-    } else o += static_cast<char>(c);
-  }
-  if (o.size() >= max) o += "...";
-  return o;
-}
-inline std::string escape(const std::string& s) { return escape(s.data(), s.size()); }
 
 // splitmix64: tiny, good enough to pick split points and actions; seeded from the input's first bytes so that
 // libFuzzer's minimizer, which mostly trims and edits later bytes, keeps the same schedule.

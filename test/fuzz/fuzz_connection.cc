@@ -65,17 +65,17 @@ class Sink : public ConnSink {
   std::vector<HttpError> errors;
 
   void on_request(Connection& c, uint32_t seq, const RequestHead& h, Slice raw, bool closes) override {
-    FUZZ_CHECK(seq == reqs.size(), "seq " + std::to_string(seq) + " after " + std::to_string(reqs.size()) + " requests");
-    FUZZ_CHECK(!stop_dispatch, "a request dispatched after a closing request or shutdown");
+    CHECK(seq == reqs.size(), "seq " + std::to_string(seq) + " after " + std::to_string(reqs.size()) + " requests");
+    CHECK(!stop_dispatch, "a request dispatched after a closing request or shutdown");
     // A body whose response already ended is drained without events (no body end): then the next may come.
-    FUZZ_CHECK(body_seq < 0 || reqs[body_seq].done, "a request dispatched while the previous body is still arriving");
-    FUZZ_CHECK(raw.p == h.method.p && raw.len >= 4, "raw head starts at the method");
-    FUZZ_CHECK(str(Slice{raw.p + raw.len - 4, 4}) == "\r\n\r\n", "raw head ends with its empty line");
+    CHECK(body_seq < 0 || reqs[body_seq].done, "a request dispatched while the previous body is still arriving");
+    CHECK(raw.p == h.method.p && raw.len >= 4, "raw head starts at the method");
+    CHECK(str(Slice{raw.p + raw.len - 4, 4}) == "\r\n\r\n", "raw head ends with its empty line");
     // Touch every view: ASan reports one that points outside the connection's buffer.
     std::string all = str(h.method) + str(h.target);
     for (uint32_t i = 0; i < h.header_count; ++i) all += str(h.headers[i].name) + str(h.headers[i].value);
-    FUZZ_CHECK(all.size() <= raw.len, "views inside the raw head");
-    FUZZ_CHECK(raw_seq < 0, "a request dispatched on an upgraded connection");
+    CHECK(all.size() <= raw.len, "views inside the raw head");
+    CHECK(raw_seq < 0, "a request dispatched on an upgraded connection");
     Request r;
     r.upgradable = h.upgrade;
     if (h.upgrade) {
@@ -90,31 +90,31 @@ class Sink : public ConnSink {
     reqs.push_back(r);
     if (closes) stop_dispatch = true;
     if (r.has_body) body_seq = static_cast<int>(seq);
-    FUZZ_CHECK(c.requests() == reqs.size(), "requests() counts dispatched requests");
+    CHECK(c.requests() == reqs.size(), "requests() counts dispatched requests");
   }
   void on_body(Connection&, uint32_t seq, Slice data) override {
-    FUZZ_CHECK(static_cast<int>(seq) == body_seq, "body for request " + std::to_string(seq));
-    FUZZ_CHECK(data.len > 0, "no empty body events");
+    CHECK(static_cast<int>(seq) == body_seq, "body for request " + std::to_string(seq));
+    CHECK(data.len > 0, "no empty body events");
     volatile char sink = data.p[0] ^ data.p[data.len - 1];
     (void)sink;
   }
   void on_body_end(Connection&, uint32_t seq, const Header*, uint32_t) override {
-    FUZZ_CHECK(static_cast<int>(seq) == body_seq, "body end for request " + std::to_string(seq));
+    CHECK(static_cast<int>(seq) == body_seq, "body end for request " + std::to_string(seq));
     reqs[seq].body_ended = true;
     body_seq = -1;
   }
   void on_client_error(Connection&, HttpError e) override {
-    FUZZ_CHECK(e != HttpError::None, "client error None");
+    CHECK(e != HttpError::None, "client error None");
     errors.push_back(e);
     body_seq = -1;  // a failed body gets no end event
   }
   void on_raw(Connection&, Slice data) override {
-    FUZZ_CHECK(raw_seq >= 0 && !raw_ended, "passthrough bytes without an accepted upgrade, or after its end");
-    FUZZ_CHECK(data.len > 0, "no empty raw events");
+    CHECK(raw_seq >= 0 && !raw_ended, "passthrough bytes without an accepted upgrade, or after its end");
+    CHECK(data.len > 0, "no empty raw events");
     raw_in += str(data);
   }
   void on_raw_end(Connection&) override {
-    FUZZ_CHECK(raw_seq >= 0 && !raw_ended, "passthrough end without an accepted upgrade, or twice");
+    CHECK(raw_seq >= 0 && !raw_ended, "passthrough end without an accepted upgrade, or twice");
     raw_ended = true;
   }
   int raw_seq = -1;        // the accepted upgrade
@@ -211,7 +211,7 @@ class Harness {
     }
     size_t avail = 0;
     char* space = conn_.read_space(&avail);
-    FUZZ_CHECK(avail > 0, "read_space gives room");
+    CHECK(avail > 0, "read_space gives room");
     size_t n = rng_.chance(4) ? size_ - pos_ : 1 + rng_.below(rng_.chance(2) ? 8 : 200);
     n = std::min({n, size_ - pos_, avail});
     std::memcpy(space, data_ + pos_, n);
@@ -246,7 +246,7 @@ class Harness {
       if (accepted) sink_.raw_seq = static_cast<int>(seq);
       call([&] { conn_.on_response(up, now_); });
       if (accepted && conn_.close_reason() == CloseReason::Count)
-        FUZZ_CHECK(conn_.upgraded(), "accepted but not upgraded");
+        CHECK(conn_.upgraded(), "accepted but not upgraded");
       return;
     }
     if (r.upgraded) {
@@ -350,7 +350,7 @@ class Harness {
   void check_idle() {
     if (!conn_.idle()) return;
     for (const Request& r : sink_.reqs)
-      FUZZ_CHECK(r.done, "idle() while a request is unanswered (eviction would drop it)");
+      CHECK(r.done, "idle() while a request is unanswered (eviction would drop it)");
   }
 
   // The client has sent everything (or gave up): answer every request, write everything, let time pass.
@@ -369,21 +369,21 @@ class Harness {
       write_out(true);
       if (i > 100) advance(true);
     }
-    FUZZ_CHECK(conn_.done(), "the connection never finished after EOF:\n" + dump());
+    CHECK(conn_.done(), "the connection never finished after EOF:\n" + dump());
     if (sink_.raw_seq >= 0) {
       // Every byte the client sent after the upgradable head reached JS once, in order (a prefix if closed early).
       const std::string sent(reinterpret_cast<const char*>(data_), pos_);
-      FUZZ_CHECK(sent.find(sink_.upgrade_head + sink_.raw_in) != std::string::npos, "passthrough input bytes\n" + dump());
+      CHECK(sent.find(sink_.upgrade_head + sink_.raw_in) != std::string::npos, "passthrough input bytes\n" + dump());
     }
     write_out(true);
-    FUZZ_CHECK(conn_.out_size() == 0, "output left after done()");
+    CHECK(conn_.out_size() == 0, "output left after done()");
   }
 
   std::string dump() {
     std::string s = "requests " + std::to_string(sink_.reqs.size()) + ", errors " + std::to_string(sink_.errors.size()) +
                     ", close reason " + std::to_string(static_cast<int>(conn_.close_reason())) + "\ninput:\n" +
-                    fuzz::escape(reinterpret_cast<const char*>(data_), size_, 1500) + "\noutput:\n" +
-                    fuzz::escape(wire_.data(), wire_.size(), 3000);
+                    check::escape(reinterpret_cast<const char*>(data_), size_, 1500, true) + "\noutput:\n" +
+                    check::escape(wire_.data(), wire_.size(), 3000, true);
     return s;
   }
 
@@ -408,13 +408,13 @@ class Harness {
     const size_t end = wire_.find("\r\n\r\n", i);
     if (end == std::string::npos) return false;
     const std::string head = wire_.substr(i, end + 2 - i);
-    FUZZ_CHECK(head.compare(0, 9, "HTTP/1.1 ") == 0 && head.size() > 12, "status line at " + std::to_string(i) + "\n" + dump());
+    CHECK(head.compare(0, 9, "HTTP/1.1 ") == 0 && head.size() > 12, "status line at " + std::to_string(i) + "\n" + dump());
     r->status = std::atoi(head.c_str() + 9);
     size_t line = head.find("\r\n") + 2;
     while (line < head.size()) {
       size_t eol = head.find("\r\n", line);
       size_t colon = head.find(':', line);
-      FUZZ_CHECK(colon != std::string::npos && colon < eol, "field line in a response head\n" + dump());
+      CHECK(colon != std::string::npos && colon < eol, "field line in a response head\n" + dump());
       size_t v = colon + 1;
       while (v < eol && head[v] == ' ') ++v;
       r->fields.emplace_back(head.substr(line, colon - line), head.substr(v, eol - v));
@@ -432,22 +432,22 @@ class Harness {
     // error once the response had started, ...): the last response may be cut short, and only the last.
     const bool may_cut = cut_;
     while (i < wire_.size()) {
-      FUZZ_CHECK(!must_end, "bytes after a closing response at " + std::to_string(i) + "\n" + dump());
+      CHECK(!must_end, "bytes after a closing response at " + std::to_string(i) + "\n" + dump());
       if (sink_.raw_seq >= 0 && next_seq == static_cast<uint32_t>(sink_.raw_seq)) {
         // The passthrough: exactly what the handler wrote (a prefix when cut), and nothing after it.
         const Request& u = sink_.reqs[next_seq];
         const std::string got = wire_.substr(i);
-        FUZZ_CHECK(got == u.raw_out || ((may_cut || u.aborted) && u.raw_out.compare(0, got.size(), got) == 0),
+        CHECK(got == u.raw_out || ((may_cut || u.aborted) && u.raw_out.compare(0, got.size(), got) == 0),
                    "passthrough bytes\n" + dump());
         return;
       }
       Resp r;
       if (!parse_head(i, &r)) {
-        FUZZ_CHECK(may_cut || last_aborted(next_seq), "output ends inside a response head\n" + dump());
+        CHECK(may_cut || last_aborted(next_seq), "output ends inside a response head\n" + dump());
         return;
       }
       if (r.status == 100) {
-        FUZZ_CHECK(r.fields.empty(), "100 Continue has no fields");
+        CHECK(r.fields.empty(), "100 Continue has no fields");
         i = r.head_end;
         continue;
       }
@@ -455,28 +455,28 @@ class Harness {
       if (xseq == "\x01") {
         // A ready-made error response: exactly the bytes of the last client error, then nothing; to a refused HEAD
         // request, its head only (the HEAD rule: no body bytes after the head).
-        FUZZ_CHECK(!sink_.errors.empty(), "an error response without on_client_error\n" + dump());
+        CHECK(!sink_.errors.empty(), "an error response without on_client_error\n" + dump());
         const std::string_view want = error_response(sink_.errors.back());
         const std::string_view want_head = error_response_head(sink_.errors.back());
         const std::string_view got = std::string_view(wire_).substr(i);
-        FUZZ_CHECK(got == want || got == want_head || (may_cut && want.substr(0, got.size()) == got),
+        CHECK(got == want || got == want_head || (may_cut && want.substr(0, got.size()) == got),
                    "error response bytes\n" + dump());
         return;
       }
       const uint32_t seq = static_cast<uint32_t>(std::stoul(xseq));
-      FUZZ_CHECK(seq == next_seq, "response " + std::to_string(seq) + " where " + std::to_string(next_seq) +
+      CHECK(seq == next_seq, "response " + std::to_string(seq) + " where " + std::to_string(next_seq) +
                                       " was due\n" + dump());
-      FUZZ_CHECK(seq < sink_.reqs.size(), "response to an unknown request");
+      CHECK(seq < sink_.reqs.size(), "response to an unknown request");
       const Request& q = sink_.reqs[seq];
       ++next_seq;
-      FUZZ_CHECK(!q.upgraded, "a response head for an upgraded request\n" + dump());
-      FUZZ_CHECK(q.head_sent && r.status == q.status, "status of response " + xseq + "\n" + dump());
-      FUZZ_CHECK(r.field("date") != "\x01", "Date in response " + xseq);
+      CHECK(!q.upgraded, "a response head for an upgraded request\n" + dump());
+      CHECK(q.head_sent && r.status == q.status, "status of response " + xseq + "\n" + dump());
+      CHECK(r.field("date") != "\x01", "Date in response " + xseq);
       const bool close = r.field("connection").find("close") != std::string::npos;
       const std::string te = r.field("transfer-encoding");
       const std::string cl = r.field("content-length");
-      if (q.closes || q.close_field) FUZZ_CHECK(close, "response " + xseq + " to a closing request says close\n" + dump());
-      if (q.minor == 0) FUZZ_CHECK(te == "\x01", "no Transfer-Encoding to HTTP/1.0\n" + dump());
+      if (q.closes || q.close_field) CHECK(close, "response " + xseq + " to a closing request says close\n" + dump());
+      if (q.minor == 0) CHECK(te == "\x01", "no Transfer-Encoding to HTTP/1.0\n" + dump());
       if (close) must_end = true;
       i = r.head_end;
       std::string body;
@@ -484,29 +484,29 @@ class Harness {
       if (q.is_head || r.status == 204 || r.status == 304) {
         // no body bytes
       } else if (te != "\x01") {
-        FUZZ_CHECK(te == "chunked", "Transfer-Encoding: chunked");
+        CHECK(te == "chunked", "Transfer-Encoding: chunked");
         complete = read_chunked(&i, &body);
       } else if (cl != "\x01") {
         const size_t n = std::stoul(cl);
-        FUZZ_CHECK(n == q.body.size(), "Content-Length of response " + xseq + "\n" + dump());
+        CHECK(n == q.body.size(), "Content-Length of response " + xseq + "\n" + dump());
         body = wire_.substr(i, n);
         complete = body.size() == n;
         i += body.size();
       } else {
-        FUZZ_CHECK(close, "a close-delimited response says Connection: close\n" + dump());
+        CHECK(close, "a close-delimited response says Connection: close\n" + dump());
         body = wire_.substr(i);
         i = wire_.size();
         complete = q.done && !q.aborted && !may_cut;
       }
       const std::string& want = q.body;
       if (complete && !q.aborted && !(q.is_head || r.status == 204 || r.status == 304)) {
-        FUZZ_CHECK(body == want, "body of response " + xseq + "\n" + dump());
+        CHECK(body == want, "body of response " + xseq + "\n" + dump());
       } else {
-        FUZZ_CHECK(want.compare(0, body.size(), body) == 0, "body prefix of response " + xseq + "\n" + dump());
+        CHECK(want.compare(0, body.size(), body) == 0, "body prefix of response " + xseq + "\n" + dump());
       }
       if (!complete) {
-        FUZZ_CHECK(q.aborted || may_cut, "response " + xseq + " cut short\n" + dump());
-        FUZZ_CHECK(i == wire_.size(), "bytes after a cut response\n" + dump());
+        CHECK(q.aborted || may_cut, "response " + xseq + " cut short\n" + dump());
+        CHECK(i == wire_.size(), "bytes after a cut response\n" + dump());
       }
     }
   }
@@ -522,7 +522,7 @@ class Harness {
         return false;
       }
       const std::string line = wire_.substr(*i, eol - *i);
-      FUZZ_CHECK(!line.empty() && line.find_first_not_of("0123456789abcdefABCDEF") == std::string::npos,
+      CHECK(!line.empty() && line.find_first_not_of("0123456789abcdefABCDEF") == std::string::npos,
                  "chunk size line '" + line + "'\n" + dump());
       const size_t n = std::stoul(line, nullptr, 16);
       *i = eol + 2;
@@ -531,18 +531,18 @@ class Harness {
           *i = wire_.size();
           return false;
         }
-        FUZZ_CHECK(wire_.compare(*i, 2, "\r\n") == 0, "no trailers after the last chunk\n" + dump());
+        CHECK(wire_.compare(*i, 2, "\r\n") == 0, "no trailers after the last chunk\n" + dump());
         *i += 2;
         return true;
       }
-      FUZZ_CHECK(n > 0, "no empty chunk before the last");
+      CHECK(n > 0, "no empty chunk before the last");
       body->append(wire_, *i, n);
       if (wire_.size() < *i + n + 2) {
         *i = wire_.size();
         return false;
       }
       *i += n;
-      FUZZ_CHECK(wire_.compare(*i, 2, "\r\n") == 0, "CRLF after chunk data\n" + dump());
+      CHECK(wire_.compare(*i, 2, "\r\n") == 0, "CRLF after chunk data\n" + dump());
       *i += 2;
     }
   }

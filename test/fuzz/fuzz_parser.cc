@@ -64,33 +64,33 @@ class StreamParser {
     const int64_t r = parse_request_head(base, avail, lim_, &h, &scanned_);
     if (r == 0) return false;
     if (r < 0) {
-      FUZZ_CHECK(-r > 0 && -r <= static_cast<int64_t>(HttpError::VersionNotSupported), std::to_string(r));
-      FUZZ_CHECK(-r != static_cast<int64_t>(HttpError::RequestTimeout), "the parser never answers 408");
+      CHECK(-r > 0 && -r <= static_cast<int64_t>(HttpError::VersionNotSupported), std::to_string(r));
+      CHECK(-r != static_cast<int64_t>(HttpError::RequestTimeout), "the parser never answers 408");
       log_ += "reject " + std::to_string(-r) + "\n";
       state_ = State::Stopped;
       return false;
     }
     const size_t n = static_cast<size_t>(r);
-    FUZZ_CHECK(n <= avail, "head longer than its input: " + std::to_string(n) + " > " + std::to_string(avail));
-    FUZZ_CHECK(n >= 4 && base[n - 1] == '\n' && base[n - 2] == '\r' && base[n - 3] == '\n', "head ends in CRLFCRLF");
-    FUZZ_CHECK(inside(base, n, h.method) && h.method.len > 0, "method inside the head");
-    FUZZ_CHECK(inside(base, n, h.target) && h.target.len > 0, "target inside the head");
-    FUZZ_CHECK(h.version_major == 1 && h.version_minor <= 1, "version 1.0 or 1.1");
-    FUZZ_CHECK(h.header_count <= lim_.max_headers, "header_count within max_headers");
-    FUZZ_CHECK(n <= lim_.max_header_size + 2u * 8 /* leading empty lines */, "head within max_header_size");
-    FUZZ_CHECK(h.is_head == (str(h.method) == "HEAD"), "is_head is exactly method HEAD");
-    FUZZ_CHECK(h.body != BodyKind::Length || h.content_length > 0, "Content-Length: 0 is BodyKind::None");
-    FUZZ_CHECK(h.body != BodyKind::Chunked || h.version_minor == 1, "chunked only in HTTP/1.1");
-    FUZZ_CHECK(!h.expect_continue || h.version_minor == 1, "Expect honoured on 1.1 only");
-    FUZZ_CHECK(h.method.p + h.method.len < h.target.p, "target after method");
+    CHECK(n <= avail, "head longer than its input: " + std::to_string(n) + " > " + std::to_string(avail));
+    CHECK(n >= 4 && base[n - 1] == '\n' && base[n - 2] == '\r' && base[n - 3] == '\n', "head ends in CRLFCRLF");
+    CHECK(inside(base, n, h.method) && h.method.len > 0, "method inside the head");
+    CHECK(inside(base, n, h.target) && h.target.len > 0, "target inside the head");
+    CHECK(h.version_major == 1 && h.version_minor <= 1, "version 1.0 or 1.1");
+    CHECK(h.header_count <= lim_.max_headers, "header_count within max_headers");
+    CHECK(n <= lim_.max_header_size + 2u * 8 /* leading empty lines */, "head within max_header_size");
+    CHECK(h.is_head == (str(h.method) == "HEAD"), "is_head is exactly method HEAD");
+    CHECK(h.body != BodyKind::Length || h.content_length > 0, "Content-Length: 0 is BodyKind::None");
+    CHECK(h.body != BodyKind::Chunked || h.version_minor == 1, "chunked only in HTTP/1.1");
+    CHECK(!h.expect_continue || h.version_minor == 1, "Expect honoured on 1.1 only");
+    CHECK(h.method.p + h.method.len < h.target.p, "target after method");
     log_ += "head " + str(h.method) + " " + str(h.target) + " 1." + std::to_string(h.version_minor) +
             " conn=" + std::to_string(h.connection) + " expect=" + std::to_string(h.expect_continue) +
             " body=" + std::to_string(static_cast<int>(h.body)) + "/" + std::to_string(h.content_length) +
             " fields=" + std::to_string(h.header_count) + "\n";
     for (uint32_t i = 0; i < h.header_count; ++i) {
       const Header& f = h.headers[i];
-      FUZZ_CHECK(inside(base, n, f.name) && f.name.len > 0, "field name inside the head");
-      FUZZ_CHECK(inside(base, n, f.value), "field value inside the head");
+      CHECK(inside(base, n, f.name) && f.name.len > 0, "field name inside the head");
+      CHECK(inside(base, n, f.value), "field value inside the head");
       log_ += "  " + str(f.name) + ": " + str(f.value) + "\n";
     }
     off_ += n;
@@ -107,13 +107,13 @@ class StreamParser {
     const char* base = buf + off_;
     const size_t avail = len - off_;
     const BodyDecoder::Step s = dec_.feed(base, avail);
-    FUZZ_CHECK(s.consumed <= avail, "body step consumed " + std::to_string(s.consumed) + " of " + std::to_string(avail));
+    CHECK(s.consumed <= avail, "body step consumed " + std::to_string(s.consumed) + " of " + std::to_string(avail));
     if (s.data.len) {
-      FUZZ_CHECK(inside(base, s.consumed, s.data), "body data inside the consumed bytes");
+      CHECK(inside(base, s.consumed, s.data), "body data inside the consumed bytes");
     }
     if (s.error != HttpError::None) {
-      FUZZ_CHECK(s.data.len == 0 && s.consumed == 0 && !s.done, "an error step carries nothing else");
-      FUZZ_CHECK(s.error == HttpError::BadRequest || s.error == HttpError::HeaderTooLarge ||
+      CHECK(s.data.len == 0 && s.consumed == 0 && !s.done, "an error step carries nothing else");
+      CHECK(s.error == HttpError::BadRequest || s.error == HttpError::HeaderTooLarge ||
                      s.error == HttpError::PayloadTooLarge,
                  "body error " + std::to_string(static_cast<int>(s.error)));
       log_ += "body [" + body_ + "] error " + std::to_string(static_cast<int>(s.error)) + "\n";
@@ -122,19 +122,19 @@ class StreamParser {
     }
     body_.append(s.data.p ? s.data.p : "", s.data.len);
     off_ += s.consumed;
-    FUZZ_CHECK(expect_length_ == UINT64_MAX || body_.size() <= expect_length_, "body longer than Content-Length");
+    CHECK(expect_length_ == UINT64_MAX || body_.size() <= expect_length_, "body longer than Content-Length");
     if (!s.done) {
-      FUZZ_CHECK(!dec_.done(), "done() agrees with the step");
+      CHECK(!dec_.done(), "done() agrees with the step");
       return s.consumed > 0;
     }
-    FUZZ_CHECK(dec_.done(), "done() agrees with the step");
-    FUZZ_CHECK(expect_length_ == UINT64_MAX || body_.size() == expect_length_, "body shorter than Content-Length");
+    CHECK(dec_.done(), "done() agrees with the step");
+    CHECK(expect_length_ == UINT64_MAX || body_.size() == expect_length_, "body shorter than Content-Length");
     log_ += "body [" + body_ + "] done, trailers " + std::to_string(dec_.trailer_count()) + "\n";
-    FUZZ_CHECK(dec_.trailer_count() <= lim_.max_headers, "trailers within max_headers");
+    CHECK(dec_.trailer_count() <= lim_.max_headers, "trailers within max_headers");
     for (uint32_t i = 0; i < dec_.trailer_count(); ++i) {
       const Header& f = trailers_[i];
-      FUZZ_CHECK(inside(base, s.consumed, f.name) && f.name.len > 0, "trailer name inside the consumed bytes");
-      FUZZ_CHECK(inside(base, s.consumed, f.value), "trailer value inside the consumed bytes");
+      CHECK(inside(base, s.consumed, f.name) && f.name.len > 0, "trailer name inside the consumed bytes");
+      CHECK(inside(base, s.consumed, f.value), "trailer value inside the consumed bytes");
       log_ += "  " + str(f.name) + ": " + str(f.value) + "\n";
     }
     state_ = State::Head;
@@ -175,9 +175,9 @@ std::string run(const uint8_t* data, size_t size, const ParserLimits& lim, NextE
 
 void compare(const std::string& whole, const std::string& other, const char* how, const uint8_t* data, size_t size) {
   if (whole == other) return;
-  fuzz::fail(__FILE__, __LINE__, how,
-             "input:\n" + fuzz::escape(reinterpret_cast<const char*>(data), size) + "\n--- fed whole:\n" +
-                 fuzz::escape(whole) + "\n--- " + how + ":\n" + fuzz::escape(other));
+  check::failed(__FILE__, __LINE__, how,
+             "input:\n" + check::escape(reinterpret_cast<const char*>(data), size, 2000, true) + "\n--- fed whole:\n" +
+                 check::escape(whole, 2000, true) + "\n--- " + how + ":\n" + check::escape(other, 2000, true));
 }
 
 ParserLimits tiny_limits() {

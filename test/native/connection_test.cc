@@ -14,53 +14,13 @@
 
 #include "../../native/core/connection.h"
 #include "../../native/core/http_errors.h"
+#include "check.h"
 
 using namespace nova;
 
 namespace {
 
-int failures = 0;
-const char* g_test = "";
-
-std::string escape(const std::string& s, size_t max = 600) {
-  std::string o;
-  for (unsigned char c : s) {
-    if (o.size() > max) {
-      o += "...";
-      break;
-    }
-    if (c == '\r') o += "\\r";
-    else if (c == '\n') o += "\\n";
-    else if (c < 32 || c > 126) {
-      char b[8];
-      std::snprintf(b, sizeof b, "\\x%02x", c);
-      o += b;
-    } else {
-      o += static_cast<char>(c);
-    }
-  }
-  return o;
-}
-
-#define CHECK(cond, ...)                                                            \
-  do {                                                                              \
-    if (!(cond)) {                                                                  \
-      std::fprintf(stderr, "FAIL [%s] %s:%d: %s: ", g_test, __FILE__, __LINE__, #cond); \
-      std::fprintf(stderr, __VA_ARGS__);                                            \
-      std::fprintf(stderr, "\n");                                                   \
-      ++failures;                                                                   \
-    }                                                                               \
-  } while (0)
-
-#define CHECK_EQ(got, want, what)                                                                         \
-  do {                                                                                                    \
-    const std::string g_ = (got), w_ = (want);                                                            \
-    if (g_ != w_) {                                                                                       \
-      std::fprintf(stderr, "FAIL [%s] %s:%d: %s\n  got:  %s\n  want: %s\n", g_test, __FILE__, __LINE__, what, \
-                   escape(g_).c_str(), escape(w_).c_str());                                               \
-      ++failures;                                                                                         \
-    }                                                                                                     \
-  } while (0)
+using check::escape;
 
 const char* reason_name(CloseReason r) {
   static const char* names[] = {"Client", "IdleTimeout", "HeadersTimeout", "RequestTimeout", "ParseError", "Evicted",
@@ -1876,10 +1836,7 @@ int main() {
   test_content_length_enforced();
   test_held_head_no_timeout();
   test_error_head_rule();
-  if (failures) {
-    std::fprintf(stderr, "connection_test: %d failure(s)\n", failures);
-    return 1;
-  }
+  if (check_exit("connection_test")) return 1;
   std::printf("connection_test: all passed\n");
   return 0;
 }

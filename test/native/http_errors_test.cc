@@ -6,28 +6,21 @@
 
 #include "../../native/core/http_errors.h"
 #include "../../native/core/response.h"
+#include "check.h"
 
 using namespace nova;
 
 namespace {
-
-int failures = 0;
-
-void expect(bool ok, const std::string& what) {
-  if (ok) return;
-  std::fprintf(stderr, "FAIL: %s\n", what.c_str());
-  ++failures;
-}
 
 // Splits the response the way a client would and checks each part; `name` labels the failures.
 void check_well_formed(HttpError e, uint16_t want_status) {
   const std::string name = "error " + std::to_string(want_status);
   const std::string_view sv = error_response(e);
   const std::string r(sv.data(), sv.size());
-  expect(error_status(e) == want_status, name + ": error_status");
+  CHECK(error_status(e) == want_status, name + ": error_status");
 
   const size_t head_end = r.find("\r\n\r\n");
-  expect(head_end != std::string::npos, name + ": head ends with an empty line");
+  CHECK(head_end != std::string::npos, name + ": head ends with an empty line");
   if (head_end == std::string::npos) return;
   const std::string head = r.substr(0, head_end + 2);
   const std::string body = r.substr(head_end + 4);
@@ -36,15 +29,15 @@ void check_well_formed(HttpError e, uint16_t want_status) {
   const std::string want_head = "HTTP/1.1 " + std::to_string(want_status) + " " + reason +
                                 "\r\nContent-Type: text/plain\r\nContent-Length: " + std::to_string(body.size()) +
                                 "\r\nConnection: close\r\n";
-  expect(head == want_head, name + ": head is\n" + head);
-  expect(body == reason, name + ": body is the reason phrase, got '" + body + "'");
-  expect(!body.empty() && r.size() >= body.size() && r.compare(r.size() - body.size(), body.size(), body) == 0,
+  CHECK(head == want_head, name + ": head is\n" + head);
+  CHECK(body == reason, name + ": body is the reason phrase, got '" + body + "'");
+  CHECK(!body.empty() && r.size() >= body.size() && r.compare(r.size() - body.size(), body.size(), body) == 0,
          name + ": ends with the body");
-  expect(head.find("Date:") == std::string::npos, name + ": no Date");
+  CHECK(head.find("Date:") == std::string::npos, name + ": no Date");
   // No bare CR or LF anywhere in the head: every line ends in CRLF.
   for (size_t i = 0; i < head.size(); ++i) {
-    if (head[i] == '\r') expect(i + 1 < head.size() && head[i + 1] == '\n', name + ": bare CR");
-    if (head[i] == '\n') expect(i > 0 && head[i - 1] == '\r', name + ": bare LF");
+    if (head[i] == '\r') CHECK(i + 1 < head.size() && head[i + 1] == '\n', name + ": bare CR");
+    if (head[i] == '\n') CHECK(i > 0 && head[i - 1] == '\r', name + ": bare LF");
   }
 }
 
@@ -61,24 +54,21 @@ int main() {
   for (const auto& c : cases) check_well_formed(c.e, c.status);
 
   // The example in http_errors.h, byte for byte.
-  expect(error_response(HttpError::BadRequest) ==
+  CHECK(error_response(HttpError::BadRequest) ==
              "HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain\r\nContent-Length: 11\r\nConnection: close\r\n\r\n"
              "Bad Request",
          "400 matches the documented bytes");
-  expect(error_response(HttpError::HeaderTooLarge) ==
+  CHECK(error_response(HttpError::HeaderTooLarge) ==
              "HTTP/1.1 431 Request Header Fields Too Large\r\nContent-Type: text/plain\r\nContent-Length: 31\r\n"
              "Connection: close\r\n\r\nRequest Header Fields Too Large",
          "431 matches, two-digit length");
 
-  expect(error_response(HttpError::None).empty(), "None has no response");
-  expect(error_status(HttpError::None) == 0, "None has no status");
-  expect(error_response(static_cast<HttpError>(200)).empty(), "an out-of-range value has no response");
-  expect(error_status(static_cast<HttpError>(200)) == 0, "an out-of-range value has no status");
+  CHECK(error_response(HttpError::None).empty(), "None has no response");
+  CHECK(error_status(HttpError::None) == 0, "None has no status");
+  CHECK(error_response(static_cast<HttpError>(200)).empty(), "an out-of-range value has no response");
+  CHECK(error_status(static_cast<HttpError>(200)) == 0, "an out-of-range value has no status");
 
-  if (failures) {
-    std::fprintf(stderr, "http_errors_test: %d failure(s)\n", failures);
-    return 1;
-  }
+  if (check_exit("http_errors_test")) return 1;
   std::printf("http_errors_test: passed\n");
   return 0;
 }

@@ -9,17 +9,11 @@
 #include <vector>
 
 #include "../../native/core/keep_alive.h"
+#include "check.h"
 
 using namespace nova;
 
 namespace {
-
-int failures = 0;
-
-void fail(const std::string& what) {
-  std::fprintf(stderr, "FAIL: %s\n", what.c_str());
-  ++failures;
-}
 
 // One vector; a JSON null is kept apart from the empty string because an absent Connection field and an empty
 // one are separate cases in the matrix (both must decide the same way).
@@ -197,9 +191,9 @@ bool framing_of(const std::string& s, Framing* f) {
 
 void run_vector(const Vector& v) {
   Framing framing = Framing::Length;
-  if (v.seen != 0xFF) return fail(v.name + ": a key is missing");
-  if (v.version != "1.0" && v.version != "1.1") return fail(v.name + ": bad version " + v.version);
-  if (!framing_of(v.framing, &framing)) return fail(v.name + ": bad framing " + v.framing);
+  if (v.seen != 0xFF) return FAIL(v.name + ": a key is missing");
+  if (v.version != "1.0" && v.version != "1.1") return FAIL(v.name + ": bad version " + v.version);
+  if (!framing_of(v.framing, &framing)) return FAIL(v.name + ": bad framing " + v.framing);
   KeepAliveInput in;
   in.version_minor = v.version == "1.0" ? 0 : 1;
   in.request_tokens = tokens(v.request);
@@ -207,17 +201,17 @@ void run_vector(const Vector& v) {
   in.framing = framing;
   in.body_complete = v.body_complete;
   in.server_closing = v.server_closing;
-  if (keep_alive(in) != v.keep_alive) fail(v.name + ": keep_alive() disagrees with the vector");
+  if (keep_alive(in) != v.keep_alive) FAIL(v.name + ": keep_alive() disagrees with the vector");
   // Where only the request decides, request_closes must agree: it is what stops parsing pipelined requests.
   if (v.response.is_null && framing == Framing::Length && v.body_complete && !v.server_closing &&
       request_closes(in.version_minor, in.request_tokens) == v.keep_alive) {
-    fail(v.name + ": request_closes() disagrees with the vector");
+    FAIL(v.name + ": request_closes() disagrees with the vector");
   }
 }
 
 void check_tokens(const char* value, size_t len, uint8_t want) {
   uint8_t got = parse_connection_tokens(value, len);
-  if (got != want) fail("parse_connection_tokens(\"" + std::string(value, len) + "\") = " + std::to_string(got));
+  if (got != want) FAIL("parse_connection_tokens(\"" + std::string(value, len) + "\") = " + std::to_string(got));
 }
 
 // Byte-level cases JSON cannot carry as plainly: an embedded NUL, a length shorter than the string, and bytes
@@ -259,13 +253,10 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "FAIL: %s: %s\n", path.c_str(), reader.error().c_str());
     return 1;
   }
-  if (vectors.size() < 60) fail("fewer than 60 vectors: " + std::to_string(vectors.size()));
+  if (vectors.size() < 60) FAIL("fewer than 60 vectors: " + std::to_string(vectors.size()));
   for (const Vector& v : vectors) run_vector(v);
   token_edge_cases();
-  if (failures) {
-    std::fprintf(stderr, "keep_alive_test: %d failure(s)\n", failures);
-    return 1;
-  }
+  if (check_exit("keep_alive_test")) return 1;
   std::printf("keep_alive_test: %zu vectors passed\n", vectors.size());
   return 0;
 }

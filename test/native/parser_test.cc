@@ -1,7 +1,7 @@
 // deps: parser keep_alive
 // Runs every case of test/corpus/*.txt (format: test/corpus/README.md) through parse_request_head and BodyDecoder
 // whole, split in two at every offset, one byte at a time, and against PROT_NONE pages, asserting the exact
-// results; then checks that byte-by-byte feeding stays linear. Run from the repo root (scripts/native-tests.js).
+// results; then checks that byte-by-byte feeding stays linear. Run from the repo root (ctest does).
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -19,12 +19,12 @@
 #include <vector>
 
 #include "../../native/core/parser.h"
+#include "check.h"
 
 using namespace nova;
 
 namespace {
 
-int failures = 0;
 
 // ---- the corpus -------------------------------------------------------------------------------------------
 
@@ -52,22 +52,11 @@ struct Case {
   std::vector<Outcome> outcomes;
 };
 
+// Long bodies and heads (limit cases) would drown the report: their start and end only.
 std::string escape(const std::string& s) {
-  std::string o;
-  for (unsigned char c : s) {
-    if (c == '\r') o += "\\r";
-    else if (c == '\n') o += "\\n";
-    else if (c == '\t') o += "\\t";
-    else if (c == '\\') o += "\\\\";
-    else if (c < 0x20 || c >= 0x7f) {
-      char b[8];
-      std::snprintf(b, sizeof b, "\\x%02x", c);
-      o += b;
-    } else o += static_cast<char>(c);
-  }
-  // Long bodies and heads (limit cases) would drown the report.
-  if (o.size() > 400) o = o.substr(0, 200) + "...(" + std::to_string(s.size()) + " bytes)..." + o.substr(o.size() - 100);
-  return o;
+  const std::string o = check::escape(s, SIZE_MAX);
+  if (o.size() <= 400) return o;
+  return o.substr(0, 200) + "...(" + std::to_string(s.size()) + " bytes)..." + o.substr(o.size() - 100);
 }
 
 std::string print(const Outcome& o) {
@@ -434,7 +423,7 @@ void run_case(const Case& c, Counts& counts) {
     std::fprintf(stderr, "]\n  input: %s\n", escape(c.input).c_str());
     if (!violation.empty()) std::fprintf(stderr, "  contract violation: %s\n", violation.c_str());
     std::fprintf(stderr, "--- want\n%s--- got\n%s", want.c_str(), got.c_str());
-    ++failures;
+    ++g_failures;
     return false;
   };
 
@@ -473,11 +462,11 @@ void linear_feeding() {
   double t = seconds_since(t0);
   if (r != static_cast<int64_t>(head.size()) || h.header_count != 2) {
     std::fprintf(stderr, "FAIL linear head: result %lld\n", static_cast<long long>(r));
-    ++failures;
+    ++g_failures;
   }
   if (t > 2.0) {
     std::fprintf(stderr, "FAIL linear head: %.2f s for %zu bytes one at a time (quadratic?)\n", t, head.size());
-    ++failures;
+    ++g_failures;
   }
 
   std::string body = "5;x=" + std::string(big, 'e') + "\r\nhello\r\n0\r\nT: " + std::string(big, 't') + "\r\n\r\n";
@@ -491,7 +480,7 @@ void linear_feeding() {
       BodyDecoder::Step s = dec.feed(body.data() + pos, k - pos);
       if (s.error != HttpError::None) {
         std::fprintf(stderr, "FAIL linear body: error %d\n", int(s.error));
-        ++failures;
+        ++g_failures;
         return;
       }
       data.append(s.data.p ? s.data.p : "", s.data.len);
@@ -502,11 +491,11 @@ void linear_feeding() {
   t = seconds_since(t0);
   if (!dec.done() || data != "hello" || pos != body.size()) {
     std::fprintf(stderr, "FAIL linear body: done %d data %s pos %zu\n", dec.done(), data.c_str(), pos);
-    ++failures;
+    ++g_failures;
   }
   if (t > 2.0) {
     std::fprintf(stderr, "FAIL linear body: %.2f s for %zu bytes one at a time (quadratic?)\n", t, body.size());
-    ++failures;
+    ++g_failures;
   }
 }
 
@@ -536,6 +525,6 @@ int main(int argc, char** argv) {
   linear_feeding();
   std::printf("parser: %zu corpus cases in %zu files, %zu runs (whole, every split, byte by byte, guard pages) in "
               "%.2f s; %d failure(s)\n",
-              counts.cases, files.size(), counts.runs, corpus_s, failures);
-  return failures ? 1 : 0;
+              counts.cases, files.size(), counts.runs, corpus_s, g_failures);
+  return g_failures ? 1 : 0;
 }

@@ -7,24 +7,11 @@
 
 #include "../../native/core/keep_alive.h"
 #include "../../native/core/response.h"
+#include "check.h"
 
 using namespace nova;
 
 namespace {
-
-int failures = 0;
-
-void expect_eq(const std::string& got, const std::string& want, const char* what) {
-  if (got == want) return;
-  std::fprintf(stderr, "FAIL: %s\n  got:  %s\n  want: %s\n", what, got.c_str(), want.c_str());
-  ++failures;
-}
-
-void expect(bool ok, const char* what) {
-  if (ok) return;
-  std::fprintf(stderr, "FAIL: %s\n", what);
-  ++failures;
-}
 
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
 
@@ -87,11 +74,8 @@ std::string respond(const Exchange& x, const ResponseHead& h, bool* kept) {
 // One exchange compared in full, Date normalized; want_kept 1 or 0 also checks the decision (-1: not checked).
 void head_is(const Exchange& x, const ResponseHead& h, const std::string& want, const char* what, int want_kept = -1) {
   bool kept = false;
-  expect_eq(normalize_date(respond(x, h, &kept)), want, what);
-  if (want_kept >= 0 && kept != (want_kept == 1)) {
-    std::fprintf(stderr, "FAIL: %s: keep_alive() was %d\n", what, kept);
-    ++failures;
-  }
+  CHECK_EQ(normalize_date(respond(x, h, &kept)), want, what);
+  if (want_kept >= 0) CHECK(kept == (want_kept == 1), "%s: keep_alive() was %d", what, kept);
 }
 
 ResponseHead with_length(uint64_t n, uint16_t status = 200) {
@@ -187,9 +171,9 @@ void test_bodiless() {
           "HTTP/1.1 304 Not Modified\r\nDate: *\r\nConnection: keep-alive\r\nKeep-Alive: timeout=65\r\n\r\n", "304 with length: none");
   head_is(v11, streamed(101),
           "HTTP/1.1 101 Switching Protocols\r\nDate: *\r\nConnection: keep-alive\r\nKeep-Alive: timeout=65\r\n\r\n", "1xx: no framing");
-  expect(choose_framing(with_length(0, 204), false, 1) == Framing::NoBody, "204 is NoBody");
-  expect(choose_framing(with_length(0, 103), false, 0) == Framing::NoBody, "103 is NoBody");
-  expect(choose_framing(streamed(205), false, 1) == Framing::Chunked, "205 is framed like any other");
+  CHECK(choose_framing(with_length(0, 204), false, 1) == Framing::NoBody, "204 is NoBody");
+  CHECK(choose_framing(with_length(0, 103), false, 0) == Framing::NoBody, "103 is NoBody");
+  CHECK(choose_framing(streamed(205), false, 1) == Framing::Chunked, "205 is framed like any other");
 }
 
 void test_handler_fields() {
@@ -201,7 +185,7 @@ void test_handler_fields() {
   ResponseHead h = with_length(2);
   h.fields = slice("Date: Sun, 06 Nov 1994 08:49:37 GMT\r\nX-A: 1\r\n");
   h.user_fields = kUserDate;
-  expect_eq(respond(v11, h, nullptr),
+  CHECK_EQ(respond(v11, h, nullptr),
           "HTTP/1.1 200 OK\r\nDate: Sun, 06 Nov 1994 08:49:37 GMT\r\nX-A: 1\r\nConnection: keep-alive\r\nKeep-Alive: timeout=65\r\n"
           "Content-Length: 2\r\n\r\n",
           "handler's Date is not duplicated");
@@ -255,8 +239,8 @@ void test_handler_fields() {
           "handler's Transfer-Encoding is not duplicated");
   h.length_known = true;
   h.content_length = 5;
-  expect(choose_framing(h, false, 1) == Framing::Chunked, "handler's Transfer-Encoding wins over a known length");
-  expect(choose_framing(h, false, 0) == Framing::CloseDelimited, "no chunked to 1.0 even when the handler asks");
+  CHECK(choose_framing(h, false, 1) == Framing::Chunked, "handler's Transfer-Encoding wins over a known length");
+  CHECK(choose_framing(h, false, 0) == Framing::CloseDelimited, "no chunked to 1.0 even when the handler asks");
 
   h = with_length(1);
   h.fields = slice("Connection: keep-alive\r\nKeep-Alive: timeout=5, max=100\r\n");
@@ -280,16 +264,16 @@ void test_appends() {
   ResponseHead h = with_length(1);
   h.user_fields = kUserDate;
   write_head(out, h, Framing::Length, false, 1, 65);
-  expect_eq(out, "previous bytesHTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 1\r\n\r\n",
+  CHECK_EQ(out, "previous bytesHTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 1\r\n\r\n",
           "write_head appends");
   out.clear();
   write_head(out, h, Framing::CloseDelimited, true, 1, 65);
-  expect_eq(out, "HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n", "close-delimited is never written as persistent");
+  CHECK_EQ(out, "HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n", "close-delimited is never written as persistent");
   out.clear();
   h = with_length(18446744073709551615ull, 599);
   h.user_fields = kUserDate;
   write_head(out, h, Framing::Length, true, 1, 4294967295u);
-  expect_eq(out, "HTTP/1.1 599 Unknown\r\nConnection: keep-alive\r\nKeep-Alive: timeout=4294967295\r\nContent-Length: 18446744073709551615\r\n\r\n",
+  CHECK_EQ(out, "HTTP/1.1 599 Unknown\r\nConnection: keep-alive\r\nKeep-Alive: timeout=4294967295\r\nContent-Length: 18446744073709551615\r\n\r\n",
           "largest numbers, unknown status");
 }
 
@@ -305,14 +289,14 @@ void test_reasons() {
       {0, "Unknown"}, {299, "Unknown"}, {306, "Unknown"}, {999, "Unknown"}, {65535, "Unknown"},
   };
   for (const auto& c : cases) {
-    expect_eq(reason_phrase(c.code), c.reason, "reason phrase");
+    CHECK_EQ(reason_phrase(c.code), c.reason, "reason phrase");
   }
   // Every registered code in 100..599 has a phrase of visible ASCII and spaces (it goes on the status line).
   for (uint32_t code = 100; code < 600; ++code) {
     std::string r = reason_phrase(static_cast<uint16_t>(code));
     bool ok = !r.empty();
     for (char c : r) ok = ok && c >= 0x20 && c < 0x7F;
-    expect(ok, "reason phrase is visible ASCII");
+    CHECK(ok, "reason phrase is visible ASCII");
   }
 }
 
@@ -338,8 +322,8 @@ void test_dates() {
     char buf[30];
     buf[29] = '#';
     format_http_date(c.t, buf);
-    expect(buf[29] == '#', "format_http_date writes exactly 29 bytes");
-    expect_eq(std::string(buf, 29), c.date, "format_http_date");
+    CHECK(buf[29] == '#', "format_http_date writes exactly 29 bytes");
+    CHECK_EQ(std::string(buf, 29), c.date, "format_http_date");
   }
 
   // append_date: now, well-formed, and the same bytes while the second lasts (the cache).
@@ -352,8 +336,8 @@ void test_dates() {
     if (before != after) continue;  // the second ticked in between: the comparison would be meaningless
     char want[29];
     format_http_date(static_cast<int64_t>(before), want);
-    expect_eq(a, "Date: " + std::string(want, 29) + "\r\n", "append_date is the current second");
-    expect_eq(b, a, "append_date within one second");
+    CHECK_EQ(a, "Date: " + std::string(want, 29) + "\r\n", "append_date is the current second");
+    CHECK_EQ(b, a, "append_date within one second");
     break;
   }
 }
@@ -365,11 +349,11 @@ void test_chunk_headers() {
   for (const auto& c : cases) {
     std::string out = "x";
     append_chunk_header(out, c.n);
-    expect_eq(out, std::string("x") + c.line, "append_chunk_header");
+    CHECK_EQ(out, std::string("x") + c.line, "append_chunk_header");
   }
   std::string out;
   append_chunk_header(out, ~static_cast<size_t>(0));
-  expect_eq(out, std::string(2 * sizeof(size_t), 'f') + "\r\n", "append_chunk_header of SIZE_MAX");
+  CHECK_EQ(out, std::string(2 * sizeof(size_t), 'f') + "\r\n", "append_chunk_header of SIZE_MAX");
 }
 
 }  // namespace
@@ -382,10 +366,7 @@ int main() {
   test_reasons();
   test_dates();
   test_chunk_headers();
-  if (failures) {
-    std::fprintf(stderr, "response_test: %d failure(s)\n", failures);
-    return 1;
-  }
+  if (check_exit("response_test")) return 1;
   std::printf("response_test: passed\n");
   return 0;
 }

@@ -11,24 +11,14 @@
 #include <vector>
 
 #include "../../native/core/timer_wheel.h"
+#include "check.h"
 
 using namespace nova;
 
 namespace {
 
-int failures = 0;
 constexpr uint64_t G = TimerWheel::kGranularityMs;
 constexpr uint64_t kTurn = uint64_t(TimerWheel::kSlots) * TimerWheel::kGranularityMs;  // ms per wheel turn
-
-#define CHECK(cond, ...)                                            \
-  do {                                                              \
-    if (!(cond)) {                                                  \
-      std::fprintf(stderr, "FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond); \
-      std::fprintf(stderr, __VA_ARGS__);                            \
-      std::fprintf(stderr, "\n");                                   \
-      ++failures;                                                   \
-    }                                                               \
-  } while (0)
 
 struct Timer : TimerNode {
   int id = 0;
@@ -331,8 +321,8 @@ void test_random_against_reference() {
   };
   for (size_t i = 0; i < kTimers; ++i) sched(static_cast<int>(i), pick_deadline());
   size_t fired_total = 0;
-  int errors_before = failures;
-  for (int round = 0; round < 20000 && failures - errors_before < 20; ++round) {
+  int errors_before = g_failures;
+  for (int round = 0; round < 20000 && g_failures - errors_before < 20; ++round) {
     // Some changes.
     const int changes = static_cast<int>(rnd(20));
     for (int k = 0; k < changes; ++k) {
@@ -390,10 +380,7 @@ int main() {
   test_expire_may_touch_the_wheel();
   test_next_timeout();
   test_random_against_reference();
-  if (failures) {
-    std::fprintf(stderr, "timer_wheel_test: %d failure(s)\n", failures);
-    return 1;
-  }
+  if (check_exit("timer_wheel_test")) return 1;
   std::printf("timer_wheel_test: all passed\n");
   return 0;
 }
