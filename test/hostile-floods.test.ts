@@ -6,8 +6,7 @@
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
-import { cleanup, errorResponse, get, ioModels, normalize, RawClient, sleep } from './helpers.js';
-import type { ModelOptions } from './helpers.js';
+import { cleanup, errorResponse, get, ioModels, modelName, normalize, RawClient, sleep } from './helpers.js';
 import {
   backToBaseline, baseline, Bystander, ChildServer, expectServed, mb, note, openIdle, probe,
 } from './helpers/hostile.js';
@@ -31,8 +30,6 @@ if (ABANDONED < 10_000) {
   console.warn(`hostile-floods: ${ABANDONED} abandoned connections instead of 10,000 (fd limit ${fdLimit()})`);
 }
 
-const tag = (m: ModelOptions) =>
-  `${m.ioModel}${m.backend ? `/${m.backend}` : ''}${m.threads === 0 ? '/inline' : ''}`;
 
 /** Sends `bytes` on `n` new connections at once; each must get exactly errorResponse(status), then a close. */
 async function expectAllRefused(port: number, n: number, bytes: string | Buffer, status: number): Promise<void> {
@@ -116,7 +113,7 @@ describe.each(ioModels)('hostile: floods (%o)', (model) => {
         const closed = await Promise.all(idle.map((c) => c.waitClose(15000)));
         const allClosed = Date.now() - t0;
         const b = await bystander.stop();
-        note(`${tag(model)}: ${ABANDONED} idle connections opened in ${opened} ms, ${during.stats.active} active at ` +
+        note(`${modelName(model)}: ${ABANDONED} idle connections opened in ${opened} ms, ${during.stats.active} active at ` +
           `peak, server fds ${base.fds} -> ${usage.fds}, RSS ${mb(base.rss)} -> ${mb(usage.rss)}; all closed after ` +
           `${allClosed} ms; bystander ${b.answered} answers, slowest ${b.maxLatencyMs} ms`);
         expect(closed.filter((x) => !x).length, 'abandoned connections still open').toBe(0);
@@ -193,7 +190,7 @@ describe.each(ioModels)('hostile: floods (%o)', (model) => {
       return undefined;
     });
     const b = await bystander.stop();
-    note(`${tag(model)}: pipelining flood of ${N}: server RSS ${mb(base.rss)} -> peak ${mb(peak)} while unread ` +
+    note(`${modelName(model)}: pipelining flood of ${N}: server RSS ${mb(base.rss)} -> peak ${mb(peak)} while unread ` +
       `(${parsed} requests parsed by then, the bystander's included); all answered in order ` +
       `${Date.now() - t0} ms after reading began`);
     expect(answered).toEqual({ count: N, error: undefined, closed: false });

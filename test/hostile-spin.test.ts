@@ -4,13 +4,11 @@
 // process (test/hostile-helpers.ts); its CPU time is read from /proc while the attack holds, and it must serve a
 // new client once the attack is over.
 import { afterEach, describe, expect, test } from 'vitest';
-import { cleanup, ioModels, RawClient, sleep } from './helpers.js';
+import { cleanup, ioModels, modelName, RawClient, sleep } from './helpers.js';
 import { Bystander, ChildServer, expectServed, note, probe } from './helpers/hostile.js';
 
 afterEach(cleanup);
 
-const tag = (m: { ioModel: string; backend?: string; threads?: number }) =>
-  `${m.ioModel}${m.backend ? `/${m.backend}` : ''}${m.threads === 0 ? '/inline' : ''}`;
 
 // A spinning loop burns a whole core: ~1000 ms of CPU per second of wall time. An idle server with a bystander
 // asking every 50 ms measured 10-60 ms per second here; the bound leaves room for a loaded machine.
@@ -41,7 +39,7 @@ describe.each(ioModels)('hostile: nothing makes the server spin (%o)', (model) =
       for (const c of clients) c.resetNow();
       await sleep(100);
       const cpu = await cpuOver(server, 1500);
-      note(`${tag(model)}: CPU while 4 reset clients wait for their handlers: ${cpu} ms in 1500 ms`);
+      note(`${modelName(model)}: CPU while 4 reset clients wait for their handlers: ${cpu} ms in 1500 ms`);
       expect(cpu, 'CPU used (ms) over 1.5 s while reset connections wait').toBeLessThan(CPU_BOUND_MS_PER_S * 1.5);
       expect(await probe(server.port, '/after')).toBe('/after');
       expect(server.alive).toBe(true);
@@ -59,7 +57,7 @@ describe.each(ioModels)('hostile: nothing makes the server spin (%o)', (model) =
       await sleep(300);
       const fds = server.usage().fds;
       const cpu = await cpuOver(server, 1500);
-      note(`${tag(model)}: out of fds (${fds} open): CPU ${cpu} ms in 1500 ms`);
+      note(`${modelName(model)}: out of fds (${fds} open): CPU ${cpu} ms in 1500 ms`);
       expect(fds, 'the server ran out of descriptors').toBeGreaterThanOrEqual(150);
       expect(cpu, 'CPU used (ms) over 1.5 s while accept() fails with EMFILE').toBeLessThan(CPU_BOUND_MS_PER_S * 1.5);
       for (const c of clients) c.destroy();

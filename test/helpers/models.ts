@@ -9,3 +9,7 @@ export const ioModels: ModelOptions[] = [
   { ioModel: 'evented', backend: 'poll' },
   { ioModel: 'evented', backend: 'epoll', threads: 0 },
 ];
+
+/** A short name for a model in test output: blocking, evented/epoll, evented/poll, evented/epoll/inline. */
+export const modelName = (m: ModelOptions) =>
+  `${m.ioModel}${m.backend ? `/${m.backend}` : ''}${m.threads === 0 ? '/inline' : ''}`;
