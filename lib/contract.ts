@@ -154,8 +154,11 @@ export interface NativeServer {
           body: string | Uint8Array | undefined, end: boolean): number;
   // More body bytes (and/or the end) of a response whose head was sent with respond().
   write(connId: number, seq: number, chunk: string | Uint8Array | undefined, end: boolean): number;
-  // The handler failed after respond(): close the connection once the earlier responses are out.
+  // Close the connection once the earlier responses are out (res.destroy(), a handler failure after respond()).
   abort(connId: number, seq: number): void;
+  // The handler failed before respond(): native's ready-made 500 (HttpError::InternalError, Connection: close) in
+  // its turn, then the connection closes. After respond() it acts as abort().
+  fail(connId: number, seq: number): void;
   // The answer to a request with ReqFlag.Upgrade: true hands the connection to JS (Raw/RawEnd records, rawWrite),
   // false serves it as an ordinary request and parsing resumes. Comes before any respond() for that seq.
   upgrade(connId: number, seq: number, accept: boolean): void;

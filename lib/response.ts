@@ -8,7 +8,7 @@
 import * as http from 'node:http';
 import { STATUS_CODES, validateHeaderName, validateHeaderValue } from 'node:http';
 import { ReqFlag, UserField } from './contract';
-import { ConnToken, parseConnectionTokens } from './keep-alive';
+import { parseConnectionTokens } from './keep-alive';
 import {
   alreadyFinished, contentLengthMismatch, headersSent, invalidArgType, invalidArgValue, invalidChar,
   invalidHeaderValue, invalidStatusCode, nullValues, streamDestroyed, unknownEncoding, writeAfterEnd,
@@ -39,19 +39,12 @@ const enum S {
   EndCheck = 256,  // queued for the dispatcher's check of node's `finished` before the next flush
 }
 
-// The same bytes as native's ready-made error responses (native/core/http_errors.cc): no Date, Connection: close.
-const INTERNAL_ERROR_BODY = 'Internal Server Error';
-const INTERNAL_ERROR_FIELDS =
-  `Content-Type: text/plain\r\nContent-Length: ${INTERNAL_ERROR_BODY.length}\r\nConnection: close\r\n`;
-const INTERNAL_ERROR_USER_FIELDS = UserField.ContentLength | UserField.Connection | UserField.Date;
-
 // --- head serialization --------------------------------------------------------------------------------------
 // Module-level accumulators: serialization is synchronous and never re-entered, so no object per response.
 let fLines = '';
 let fBits = 0;
 let fTokens = 0;
 let fLength = -1;
-let fHttp10 = false;  // the request is HTTP/1.0: a Transfer-Encoding field is not forwarded (native closes instead)
 
 const digitsOnly = /^[ \t]*[0-9]+[ \t]*$/;
 
@@ -137,9 +130,8 @@ function addLine(name: string, value: string | number, validate: boolean): void 
       fLength = e.num;
       break;
     case Kind.TransferEncoding:
+      // To an HTTP/1.0 client native leaves the field out and ends the body with the close (write_head).
       fBits |= UserField.TransferEncoding;
-      // HTTP/1.0 has no chunked coding: native ends that body with the close, and the field must not go out.
-      if (fHttp10) return;
       break;
   }
   fLines += e.text;
@@ -498,7 +490,6 @@ function storeHeader(this: Res, _firstLine: string | undefined, headers: unknown
     fBits = this.sendDate ? 0 : UserField.Date;
     fTokens = 0;
     fLength = -1;
-    fHttp10 = this.req.httpVersionMinor === 0;
     if (headers === store) {
       for (const key in store) {
         const entry = store[key];
@@ -523,7 +514,6 @@ function storeHeader(this: Res, _firstLine: string | undefined, headers: unknown
     if (this._removedContLen) {
       // node streams a response whose Content-Length was removed: so does native, with chunked framing.
       fLines = '';
-      fHttp10 = this.req.httpVersionMinor === 0;
       addLine('Transfer-Encoding', 'chunked', false);
       this._fields += fLines;
       this._userFields |= UserField.TransferEncoding;
@@ -626,7 +616,8 @@ export function endIfFinished(res: ServerResponse): void {
   res._d.ended(res);
 }
 
-/** the handler threw or rejected: 500 + close if nothing was sent yet, else close the connection. */
+/** the handler threw or rejected: native's ready-made 500 + close if nothing was sent yet, else close the
+ *  connection. */
 export function failResponse(res: ServerResponse): void {
   const state = res._state;
   if (state & (S.Closed | S.Aborted | S.Failed) || res.destroyed) return;
@@ -635,10 +626,10 @@ export function failResponse(res: ServerResponse): void {
     res._state = state | S.HeadStored | S.HeadSent | S.Ended | S.Failed;
     res.statusCode = 500;
     res.statusMessage = STATUS_CODES[500]!;
-    self._header = `HTTP/1.1 500 ${INTERNAL_ERROR_BODY}\r\n${INTERNAL_ERROR_FIELDS}\r\n`;
+    // The status line of what native sends (its fields are native's: HttpError::InternalError).
+    self._header = `HTTP/1.1 500 ${STATUS_CODES[500]}\r\n\r\n`;
     res.finished = true;
-    res._d.native.respond(res._conn.id, res.req._seq, 500, undefined, INTERNAL_ERROR_FIELDS,
-      INTERNAL_ERROR_USER_FIELDS, ConnToken.Close, INTERNAL_ERROR_BODY.length, INTERNAL_ERROR_BODY, true);
+    res._d.native.fail(res._conn.id, res.req._seq);
     res._d.ended(res);
   } else if (!(state & S.Ended)) {
     res.destroy();

@@ -204,6 +204,21 @@ describe.each(ioModels)('response API (%o)', (model) => {
     expect(normalize(client.text)).toBe(response({ persist: false, framing: 'close', body: 'abc' }));
   });
 
+  test("the handler's Transfer-Encoding to an HTTP/1.0 client: left out, close-delimited", async () => {
+    const { port } = await startServer({ ...model }, async (req, res) => {
+      res.setHeader('X-A', '1');
+      res.setHeader('Transfer-Encoding', 'chunked');
+      res.write('a');
+      await sleep(20);
+      res.end('bc');
+    });
+    const client = await RawClient.connect(port);
+    await client.write('GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n');
+    expect(await client.waitClose(3000)).toBe(true);
+    expect(normalize(client.text)).toBe(
+      response({ persist: false, framing: 'close', fields: ['X-A: 1'], body: 'abc' }));
+  });
+
   test('Content-Length set by the handler with streamed writes: no chunking, kept alive', async () => {
     const { port } = await startServer({ ...model }, async (req, res) => {
       res.setHeader('Content-Length', '5');

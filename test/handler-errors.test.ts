@@ -63,6 +63,18 @@ describe.each(ioModels)('a throwing handler (%o)', (model) => {
     expect(normalize(rs[0].raw)).toBe(response({ body: 'fine' }));
   });
 
+  test('a HEAD whose handler throws: the 500 head without its body, then close', async () => {
+    const { port, server } = await startServer({ ...model }, () => {
+      throw new Error('boom on HEAD');
+    });
+    server.on('handlerError', () => {});
+    const c = await RawClient.connect(port);
+    await c.write('HEAD / HTTP/1.1\r\nHost: t\r\n\r\n');
+    expect(await c.waitClose(3000)).toBe(true);
+    const full = errorResponse(500);
+    expect(normalize(c.text)).toBe(full.slice(0, full.indexOf('\r\n\r\n') + 4));
+  });
+
   test('a throw in the second of three pipelined requests: first answered, then 500 + close, third never handled', async () => {
     const urls: string[] = [];
     const { port, server } = await startServer({ ...model }, (req, res) => {

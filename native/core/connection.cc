@@ -349,7 +349,18 @@ void Connection::on_response(ResponseCmd& cmd, uint64_t now_ms) {
   if (closing_now_) return;
   Pending* p = find(cmd.seq);
   if (p == nullptr || p->ended) return;  // the request was dropped (error, shutdown) or already answered
-  if (cmd.kind & ResponseCmd::kAbort) {
+  if ((cmd.kind & ResponseCmd::kFail) && !p->head_sent) {
+    // The ready-made 500 (no body bytes to a HEAD request), and the connection closes after it.
+    std::string_view r = error_response(HttpError::InternalError);
+    if (p->is_head) r = r.substr(0, r.find("\r\n\r\n") + 4);
+    sink_for(*p).append(r.data(), r.size());
+    p->head_sent = true;
+    p->ended = true;
+    p->keep_alive = false;
+    if (p == &pipeline_.front()) finish_front();
+    return;
+  }
+  if (cmd.kind & (ResponseCmd::kAbort | ResponseCmd::kFail)) {
     p->ended = true;
     p->aborted = true;
     if (p == &pipeline_.front()) finish_front();

@@ -58,7 +58,8 @@ class ConnSink {
 // kUpgrade answers a request dispatched with head.upgrade: status 1 switches the connection to passthrough, 0
 // serves it as an ordinary request. kRaw (passthrough only) writes `data` verbatim; with kEnd, it is the last.
 struct ResponseCmd {
-  enum Kind : uint8_t { kHead = 1, kData = 2, kEnd = 4, kAbort = 8, kUpgrade = 16, kRaw = 32 };
+  // kFail: the handler failed. Before its head went out: the ready-made 500, then close; after: as kAbort.
+  enum Kind : uint8_t { kHead = 1, kData = 2, kEnd = 4, kAbort = 8, kUpgrade = 16, kRaw = 32, kFail = 64 };
   uint32_t seq = 0;
   uint8_t kind = 0;
   uint16_t status = 200;

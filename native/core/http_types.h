@@ -15,7 +15,7 @@ enum class HttpError : uint8_t {
   PayloadTooLarge,      // 413: a body over a configured limit
   UriTooLong,           // 414: request line longer than ParserLimits::max_request_line
   HeaderTooLarge,       // 431: head over max_header_size, too many fields, trailers too large
-  InternalError,        // 500: the handler threw before sending headers
+  InternalError,        // 500: the handler threw or rejected before its head was sent (ResponseCmd::kFail)
   NotImplemented,       // 501: a transfer coding we do not know
   ServiceUnavailable,   // 503: the connection cap with nothing idle to evict
   VersionNotSupported,  // 505: HTTP major version other than 1

@@ -24,6 +24,26 @@ void append_lit(std::string& out, const char (&lit)[N]) {
   out.append(lit, N - 1);
 }
 
+// The handler's field lines ("Name: value\r\n"..., validated by JS) without its Transfer-Encoding lines.
+void append_fields_without_te(std::string& out, Slice fields) {
+  static constexpr char kName[] = "transfer-encoding:";
+  constexpr size_t kLen = sizeof kName - 1;
+  const char* p = fields.p;
+  const char* const end = fields.p + fields.len;
+  while (p < end) {
+    const char* eol = static_cast<const char*>(std::memchr(p, '\n', static_cast<size_t>(end - p)));
+    const char* next = eol ? eol + 1 : end;
+    bool te = static_cast<size_t>(next - p) > kLen;
+    for (size_t i = 0; te && i < kLen; ++i) {
+      char c = p[i];
+      if (c >= 'A' && c <= 'Z') c = static_cast<char>(c + ('a' - 'A'));
+      te = c == kName[i];
+    }
+    if (!te) out.append(p, static_cast<size_t>(next - p));
+    p = next;
+  }
+}
+
 // 1xx, 204 and 304 never have content (RFC 9110 6.4.1), whatever the handler wrote or set.
 bool status_has_no_body(uint16_t status) { return status < 200 || status == 204 || status == 304; }
 
@@ -51,7 +71,7 @@ thread_local DateCache t_date;
 Framing choose_framing(const ResponseHead& h, bool head_request, uint8_t version_minor) {
   if (head_request || status_has_no_body(h.status)) return Framing::NoBody;
   // A handler's Transfer-Encoding wins over a length (RFC 9112 6.3: it overrides Content-Length). HTTP/1.0 has
-  // no chunked coding, so its body ends with the close (JS must not forward that field to a 1.0 client).
+  // no chunked coding, so its body ends with the close (and write_head leaves the handler's field out).
   const bool chunked_ok = version_minor != 0;
   if (h.user_fields & kUserTransferEncoding) return chunked_ok ? Framing::Chunked : Framing::CloseDelimited;
   if (h.length_known) return Framing::Length;
@@ -74,7 +94,11 @@ void write_head(std::string& out, const ResponseHead& h, Framing framing, bool k
   }
   append_lit(out, "\r\n");
 
-  if (h.fields.len != 0) out.append(h.fields.p, h.fields.len);
+  if (h.fields.len != 0) {
+    // HTTP/1.0 has no transfer codings (RFC 9112 6.1): the handler's Transfer-Encoding is not sent to it.
+    if (version_minor == 0 && (h.user_fields & kUserTransferEncoding)) append_fields_without_te(out, h.fields);
+    else out.append(h.fields.p, h.fields.len);
+  }
   if (!(h.user_fields & kUserDate)) append_date(out);
 
   if (!persist) {

@@ -10,7 +10,8 @@ namespace nova {
 enum UserField : uint8_t {
   kUserDate = 1,
   kUserContentLength = 2,
-  kUserTransferEncoding = 4,  // the handler set Transfer-Encoding (its value must end in chunked; JS checks)
+  kUserTransferEncoding = 4,  // the handler set Transfer-Encoding (its value must end in chunked; JS checks); not
+                              // sent to an HTTP/1.0 client (write_head drops the line)
   kUserConnection = 8,        // the handler set Connection (its tokens are in response_tokens)
   kUserKeepAlive = 16,        // the handler set a Keep-Alive field
 };

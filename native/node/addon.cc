@@ -119,6 +119,7 @@ class ServerWrap : public Napi::ObjectWrap<ServerWrap> {
                            InstanceMethod<&ServerWrap::Abort>("abort"),
                            InstanceMethod<&ServerWrap::Upgrade>("upgrade"),
                            InstanceMethod<&ServerWrap::RawWrite>("rawWrite"),
+                           InstanceMethod<&ServerWrap::Fail>("fail"),
                            InstanceMethod<&ServerWrap::Flush>("flush"),
                            InstanceMethod<&ServerWrap::PauseBody>("pauseBody"),
                            InstanceMethod<&ServerWrap::ResumeBody>("resumeBody"),
@@ -378,13 +379,17 @@ class ServerWrap : public Napi::ObjectWrap<ServerWrap> {
     return Napi::Number::New(env, static_cast<double>(outbox_->staged(*h, static_cast<int64_t>(body.len))));
   }
 
-  void Abort(const Napi::CallbackInfo& info) {
+  void Abort(const Napi::CallbackInfo& info) { StageKind(info, ResponseCmd::kAbort); }
+  void Fail(const Napi::CallbackInfo& info) { StageKind(info, ResponseCmd::kFail); }
+
+  // abort(connId, seq) / fail(connId, seq): a command with no head or body.
+  void StageKind(const Napi::CallbackInfo& info, uint8_t kind) {
     if (!outbox_) return;
     const uint32_t conn = arg_u32(info, 0, "connId");
     const uint32_t seq = arg_u32(info, 1, "seq");
     ConnHandle* h = outbox_->find(conn);
     if (h == nullptr) return;
-    StageBare(*h, seq, ResponseCmd::kAbort);
+    StageBare(*h, seq, kind);
   }
 
   // JS's answer to a request dispatched with the Upgrade flag: accept (passthrough) or serve it as a request.

@@ -25,7 +25,8 @@ export const reasons: Record<number, string> = {
   505: 'HTTP Version Not Supported',
 };
 
-/** A ready-made error response (native/core/http_errors.cc): no Date, always Connection: close. */
+/** A ready-made error response (native/core/http_errors.cc; the 500 of a failed handler too): no Date, always
+ *  Connection: close. */
 export function errorResponse(status: number): string {
   const reason = reasons[status];
   return `HTTP/1.1 ${status} ${reason}\r\nContent-Type: text/plain\r\nContent-Length: ${reason.length}\r\n` +

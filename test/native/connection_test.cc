@@ -287,6 +287,12 @@ struct Drive {
     r.kind = ResponseCmd::kAbort;
     apply(r);
   }
+  void fail(uint32_t seq) {
+    ResponseCmd r;
+    r.seq = seq;
+    r.kind = ResponseCmd::kFail;
+    apply(r);
+  }
   void pause(bool p) {
     c->set_body_paused(p, now);
     pump();
@@ -1345,6 +1351,40 @@ void test_force_close_and_abort() {
   }
 }
 
+void test_handler_failure() {
+  g_test = "handler failure (kFail)";
+  const std::string e500 = std::string(error_response(HttpError::InternalError));
+  {
+    // Before its head: the ready-made 500 in its turn, then the connection closes (nothing after it is served).
+    Drive d;
+    d.send(get("/a") + get("/b") + get("/c"));
+    d.fail(1);
+    expect_open(d, "the 500 waits for the first response");
+    d.end(0, "a");
+    CHECK_EQ(d.take(), resp("a") + e500, "the first response, then the ready-made 500");
+    expect_closed(d, CloseReason::Response, true, "after the 500");
+  }
+  {
+    // HEAD: the 500's head only.
+    Drive d;
+    d.send("HEAD /h HTTP/1.1\r\nHost: t\r\n\r\n");
+    d.fail(0);
+    CHECK_EQ(d.take(), e500.substr(0, e500.find("\r\n\r\n") + 4), "no body bytes to HEAD");
+    expect_closed(d, CloseReason::Response, true, "after the HEAD 500");
+  }
+  {
+    // After its head: as abort, what was written goes and the connection closes.
+    Drive d;
+    d.send(get("/a"));
+    d.head(0);
+    d.data(0, "part");
+    d.fail(0);
+    CHECK_EQ(d.take(), "HTTP/1.1 200 OK\r\nDate: *\r\nKeep-Alive: timeout=65\r\nTransfer-Encoding: chunked\r\n\r\n"
+             "4\r\npart\r\n", "the started response, cut");
+    expect_closed(d, CloseReason::Error, false, "fail after the head");
+  }
+}
+
 void test_idle_transitions() {
   g_test = "idle()";
   Drive d;
@@ -1823,6 +1863,7 @@ int main() {
   test_eof();
   test_shutdown();
   test_force_close_and_abort();
+  test_handler_failure();
   test_idle_transitions();
   test_client_gone();
   test_upgrade_every_split();

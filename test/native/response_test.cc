@@ -237,6 +237,12 @@ void test_handler_fields() {
   head_is(v11, h,
           "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nDate: *\r\nConnection: keep-alive\r\nKeep-Alive: timeout=65\r\n\r\n",
           "handler's Transfer-Encoding is not duplicated");
+  // HTTP/1.0 has no chunked coding: the handler's Transfer-Encoding line is left out (any case), the body ends with
+  // the close, and the other fields stay in order.
+  h.fields = slice("X-A: 1\r\ntransfer-ENCODING: gzip, chunked\r\nX-B: 2\r\nTransfer-Encoding: chunked\r\n");
+  head_is(v10ka, h, "HTTP/1.1 200 OK\r\nX-A: 1\r\nX-B: 2\r\nDate: *\r\nConnection: close\r\n\r\n",
+          "no Transfer-Encoding to an HTTP/1.0 client", 0);
+  h.fields = slice("Transfer-Encoding: chunked\r\n");
   h.length_known = true;
   h.content_length = 5;
   CHECK(choose_framing(h, false, 1) == Framing::Chunked, "handler's Transfer-Encoding wins over a known length");
