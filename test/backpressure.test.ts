@@ -25,7 +25,6 @@ const UPLOAD_GROWTH_MB = 192;
 
 interface ServerProcess {
   port: number;
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
   call(cmd: string, fields?: Record<string, unknown>): Promise<any>;
   close(): Promise<void>;
 }

@@ -24,7 +24,6 @@ const EARLY_MS = 100;
 
 const loadClient = path.resolve(path.dirname(fileURLToPath(import.meta.url)), 'stress/load-client.mjs');
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Msg = any;
 
 /** The busy load: BUSY connections from a child process, each re-requesting as soon as it is answered. */

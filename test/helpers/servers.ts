@@ -4,9 +4,7 @@ import { createServer } from '../../dist/index.js';
 import { withTimeout } from './async.js';
 import { destroyOpenClients } from './client.js';
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type AnyServer = any;
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type Handler = (req: any, res: any) => unknown;
 
 export interface Started {
