@@ -543,6 +543,7 @@ function storeHeader(this: Res, _firstLine: string | undefined, headers: unknown
  * dispatcher then sees `finished` before its next flush and ends the response natively.
  */
 function sendBody(this: Res, data: string | Uint8Array, encoding: unknown, callback: unknown): boolean {
+  // eslint-disable-next-line @typescript-eslint/no-this-alias -- a hook node calls with the response as this
   const res = this;
   if (res._state & (S.Closed | S.Aborted | S.Failed) || res._conn.gone) return false;
   const d = res._d;

@@ -48,7 +48,7 @@ describe.each(ioModels)('listen() %o', (model) => {
       [{ port: 0, host: null }]]) {
       const s = createServer({ ...model });
       await listening(s, ...args);
-      expect(s.address().port).toBeGreaterThan(0);
+      expect(s.address()!.port).toBeGreaterThan(0);
       await closeServer(s);
     }
   });

@@ -46,7 +46,7 @@ describe.each(ioModels)('disconnect %o', (model) => {
           const closedAfterMs = Date.now() - goneAt;
           await sleep(10);  // 'aborted'/'close' of req follow on the next ticks
           const written = deferred<string | undefined>();
-          const writeReturned = res.write('too late', (err?: Error | null) => written.resolve(err?.code));
+          const writeReturned = res.write('too late', (err?: NodeJS.ErrnoException | null) => written.resolve(err?.code));
           seen.resolve({
             events, closedAfterMs, aborted: req.aborted, destroyed: res.destroyed,
             writableFinished: res.writableFinished, writeReturned, writeError: await written.promise, workStopped,

@@ -264,7 +264,7 @@ describe('requests', () => {
       res.statusCode = 201;
       res.end('swapped');  // node's end -> node's writeHead -> own _storeHeader/_send hooks
       expect(res.headersSent).toBe(true);
-      expect(res._header).toMatch(/^HTTP\/1\.1 201 Created\r\nX-Powered-By: test\r\n/);
+      expect((res as any)._header).toMatch(/^HTTP\/1\.1 201 Created\r\nX-Powered-By: test\r\n/);
     });
     new Batch().request(1, 0, 'GET', '/', [['Host', 'h'], ['X-A', '1']]).to(s);
     const r = s.fake.of('respond');
@@ -438,7 +438,7 @@ describe('responses', () => {
       expect(res.getHeader('content-type')).toBe('text/html');
       expect(res.hasHeader('CONTENT-TYPE')).toBe(true);
       expect(res.getHeaderNames()).toEqual(['content-type', 'x-list']);
-      expect(res.getRawHeaderNames()).toEqual(['Content-Type', 'X-List']);
+      expect((res as any).getRawHeaderNames()).toEqual(['Content-Type', 'X-List']);
       expect({ ...res.getHeaders() }).toEqual({ 'content-type': 'text/html', 'x-list': ['a', 'b', 'c'] });
       res.removeHeader('content-type');
       expect(res.hasHeader('content-type')).toBe(false);
