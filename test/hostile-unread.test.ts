@@ -5,15 +5,13 @@
 // test/soak/hostile-rss.mjs prints the same figures next to node:http's.
 import * as net from 'node:net';
 import { afterEach, describe, expect, test } from 'vitest';
-import { cleanup, ioModels, sleep } from './helpers.js';
+import { cleanup, ioModels, modelName, sleep } from './helpers.js';
 import { baseline, backToBaseline, Bystander, ChildServer, expectServed, mb, note } from './helpers/hostile.js';
 
 afterEach(cleanup);
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
-const tag = (m: { ioModel: string; backend?: string; threads?: number }) =>
-  `${m.ioModel}${m.backend ? `/${m.backend}` : ''}${m.threads === 0 ? '/inline' : ''}`;
 
 /** `clients` connections, each writing `requests` pipelined GET /fixed?n=`size` and never reading. */
 async function unreadClients(port: number, clients: number, requests: number, size: number): Promise<net.Socket[]> {
@@ -62,7 +60,7 @@ describe.each(ioModels)('hostile: clients that never read their answers (%o)', (
     const peak = await peakOver(server, 2500);
     const calls = (await server.stats()).calls - before.calls;
     const b = await bystander.stop();
-    note(`${tag(model)}: 1 unread client: RSS ${mb(base.rss)} -> peak ${mb(peak)}, ${calls} handler calls ` +
+    note(`${modelName(model)}: 1 unread client: RSS ${mb(base.rss)} -> peak ${mb(peak)}, ${calls} handler calls ` +
       `(bystander ${b.answered})`);
     // What reaches a handler: what the kernel's socket buffers took (~3.6 MiB here, ~230 answers) plus the
     // pipeline; before the bound, all 5,000 (RSS +93 MiB).
@@ -83,7 +81,7 @@ describe.each(ioModels)('hostile: clients that never read their answers (%o)', (
     await sleep(300);
     const held = server.usage().rss;  // the clients are still connected: what they make the server hold
     const b = await bystander.stop();
-    note(`${tag(model)}: 1,000 unread clients: RSS ${mb(base.rss)} -> peak ${mb(peak)} ` +
+    note(`${modelName(model)}: 1,000 unread clients: RSS ${mb(base.rss)} -> peak ${mb(peak)} ` +
       `(${((peak - base.rss) / 1000 / KiB).toFixed(0)} KiB per client), ${mb(held)} held after a GC ` +
       `(${((held - base.rss) / 1000 / KiB).toFixed(0)} KiB per client)`);
     // The bound per connection (docs/architecture.md): input <= 2 x 20 KiB, output <= 64 KiB + 32 answers of
