@@ -8,7 +8,6 @@
 
 namespace nova {
 
-namespace {
 // After a surge of connections ends, glibc keeps what they freed (read buffers, field arrays, per-thread arenas
 // in the blocking model) in its arenas: it only gives back the top of a heap, so RSS would stay at the surge's
 // peak for good (10,000 connections: +200 MB). malloc_trim returns every free page. Elsewhere: nothing to do.
@@ -18,6 +17,7 @@ void release_free_memory() {
 #endif
 }
 
+namespace {
 // The same after a large response's buffer is freed (glibc raises its mmap threshold as big blocks come and go,
 // so later big buffers come from the heap and stay there), at most once a second: trimming walks every arena.
 void release_after_large_free() {

@@ -22,6 +22,10 @@ namespace nova {
 
 uint64_t now_ms();
 
+// Gives the heap's free pages back to the system (malloc_trim on glibc; nothing elsewhere): after a surge of
+// connections, glibc would otherwise keep what they freed in its arenas for good.
+void release_free_memory();
+
 enum class IoModel : uint8_t { Blocking = 0, Evented = 1 };
 enum class Backend : uint8_t { Default = 0, Epoll = 1, Poll = 2 };
 

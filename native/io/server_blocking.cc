@@ -162,9 +162,17 @@ class BlockingDriver : public Driver {
 
   void connection_thread(std::shared_ptr<ConnHandle> h) {
     serve(h);
+    h.reset();
     // Last: the connection's objects (writer, buffers) are gone before the count that stop_now() waits on drops.
-    std::lock_guard<std::mutex> lk(live_mu_);
-    if (--live_threads_ == 0) live_cv_.notify_all();
+    bool last;
+    {
+      std::lock_guard<std::mutex> lk(live_mu_);
+      last = --live_threads_ == 0;
+      if (last) live_cv_.notify_all();
+    }
+    // The surge trim (Registry::on_close) runs while each thread still holds its writer and buffers: the last
+    // thread to end gives back what the others freed after it. Touches nothing of this driver (it may be gone).
+    if (last) release_free_memory();
   }
 
   void serve(const std::shared_ptr<ConnHandle>& h) {
