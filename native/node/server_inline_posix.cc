@@ -4,12 +4,24 @@
 // falls back to one loop thread.
 #include <uv.h>
 #include <functional>
+#include <mutex>
+#include <vector>
 #include "../io/loop.h"
 #include "server_inline.h"
 
 namespace nova {
 
 namespace {
+
+// The uv handles of drivers torn down with their environment (see release_handles): closed without a callback,
+// libuv may still touch them until their loop is gone, so they are never freed; parked here for the life of the
+// process (a few hundred bytes per torn-down worker), reachable and counted, instead of dropped.
+void park_closed_handles(void* handles) {
+  static std::mutex* mu = new std::mutex;
+  static std::vector<void*>* parked = new std::vector<void*>;
+  std::lock_guard<std::mutex> lk(*mu);
+  parked->push_back(handles);
+}
 
 class InlineDriver : public Driver, public LoopHost, public std::enable_shared_from_this<InlineDriver> {
  public:
@@ -154,7 +166,7 @@ class InlineDriver : public Driver, public LoopHost, public std::enable_shared_f
 
   // teardown: the environment is going away (a worker terminated), and with it, maybe before libuv runs the close
   // callbacks, this addon's code: the callbacks would jump into unmapped memory (a worker.terminate() while its
-  // JS was busy crashed the process). Closed without a callback then, the two handles' few hundred bytes are left.
+  // JS was busy crashed the process). Closed without a callback then, the two handles are parked for good.
   void release_handles(bool teardown = false) {
     if (!handles_) return;
     Handles* h = handles_;
@@ -171,6 +183,7 @@ class InlineDriver : public Driver, public LoopHost, public std::enable_shared_f
     }
     uv_close(reinterpret_cast<uv_handle_t*>(&h->poll), done);
     uv_close(reinterpret_cast<uv_handle_t*>(&h->timer), done);
+    if (teardown) park_closed_handles(h);
   }
 
   std::shared_ptr<Registry> reg_;
