@@ -29,7 +29,11 @@ export function rawFields(bytes: BatchBytes, meta: Uint32Array, at: number, coun
     if (nameOff + meta[j + FieldQuad.NameLen] > hi) hi = nameOff + meta[j + FieldQuad.NameLen];
     if (valueOff + meta[j + FieldQuad.ValueLen] > hi) hi = valueOff + meta[j + FieldQuad.ValueLen];
   }
-  const text = bytes.latin1Slice(lo, hi);
+  return sliceFields(raw, bytes.latin1Slice(lo, hi), lo, meta, at, count);
+}
+
+/** Fills raw with the `count` fields at meta[at] as substrings of text, which holds the batch bytes from lo on. */
+function sliceFields(raw: string[], text: string, lo: number, meta: Uint32Array, at: number, count: number): string[] {
   for (let k = 0; k < count; k++, at += FieldQuad.Size) {
     const n = meta[at + FieldQuad.NameOff] - lo;
     const v = meta[at + FieldQuad.ValueOff] - lo;
@@ -75,15 +79,7 @@ export class HeadText {
       this.lo = start;
       this.hi = hi;
     }
-    const text = this.text;
-    const lo = this.lo;
-    for (let k = 0; k < count; k++, at += FieldQuad.Size) {
-      const n = meta[at + FieldQuad.NameOff] - lo;
-      const v = meta[at + FieldQuad.ValueOff] - lo;
-      raw[2 * k] = text.substring(n, n + meta[at + FieldQuad.NameLen]);
-      raw[2 * k + 1] = text.substring(v, v + meta[at + FieldQuad.ValueLen]);
-    }
-    return raw;
+    return sliceFields(raw, this.text, this.lo, meta, at, count);
   }
 }
 

@@ -368,6 +368,12 @@ class ServerWrap : public Napi::ObjectWrap<ServerWrap> {
   Napi::Value Write(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     if (!outbox_) return Napi::Number::New(env, 0);
+    return StageChunk(info, ResponseCmd::kData, 0);
+  }
+
+  // write()/rawWrite(connId, seq, chunk, end): a non-empty chunk is staged as `kind`; `base` is always set.
+  Napi::Value StageChunk(const Napi::CallbackInfo& info, uint8_t kind, uint8_t base) {
+    Napi::Env env = info.Env();
     const uint32_t conn = arg_u32(info, 0, "connId");
     const uint32_t seq = arg_u32(info, 1, "seq");
     const Body body(info[2]);
@@ -375,7 +381,7 @@ class ServerWrap : public Napi::ObjectWrap<ServerWrap> {
     if (body.len == 0 && !end) return Napi::Number::New(env, 0);
     ConnHandle* h = outbox_->find(conn);
     if (h == nullptr) return Napi::Number::New(env, kGone);
-    StageBody(*h, seq, static_cast<uint8_t>((body.len ? ResponseCmd::kData : 0) | (end ? ResponseCmd::kEnd : 0)), body);
+    StageBody(*h, seq, static_cast<uint8_t>(base | (body.len ? kind : 0) | (end ? ResponseCmd::kEnd : 0)), body);
     return Napi::Number::New(env, static_cast<double>(outbox_->staged(*h, static_cast<int64_t>(body.len))));
   }
 
@@ -407,15 +413,7 @@ class ServerWrap : public Napi::ObjectWrap<ServerWrap> {
   Napi::Value RawWrite(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     if (!outbox_) return Napi::Number::New(env, 0);
-    const uint32_t conn = arg_u32(info, 0, "connId");
-    const uint32_t seq = arg_u32(info, 1, "seq");
-    const Body body(info[2]);
-    const bool end = info[3].ToBoolean();
-    if (body.len == 0 && !end) return Napi::Number::New(env, 0);
-    ConnHandle* h = outbox_->find(conn);
-    if (h == nullptr) return Napi::Number::New(env, kGone);
-    StageBody(*h, seq, ResponseCmd::kRaw | (end ? ResponseCmd::kEnd : 0), body);
-    return Napi::Number::New(env, static_cast<double>(outbox_->staged(*h, static_cast<int64_t>(body.len))));
+    return StageChunk(info, ResponseCmd::kRaw, ResponseCmd::kRaw);  // kRaw even on a bare end: it ends the passthrough
   }
 
   // A command with no head fields and no bytes.
