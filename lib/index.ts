@@ -5,11 +5,11 @@ export { createServer, Server } from './server';
 export type { AddressInfo, ClientError, ListenOptions, RequestListener, ServerStats } from './server';
 export { IncomingMessage } from './request';
 export type { IncomingHttpHeaders } from './request';
-export { ServerResponse, HIGH_WATER_MARK } from './response';
+export { ServerResponse } from './response';
 export type { HeadersArgument, OutgoingHeaders, OutgoingHeaderValue } from './response';
 export { NovaSocket } from './socket';
 export { UpgradeSocket } from './upgrade-socket';
-export { DEFAULT_IO_MODEL, defaults } from './options';
+export { DEFAULT_IO_MODEL, defaults, HIGH_WATER_MARK } from './options';
 export type { Backend, IoModel, ServerOptions } from './options';
 export type { CloseReason } from './contract';
 

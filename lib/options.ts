@@ -63,6 +63,7 @@ function usableCores(): number {
   return typeof os.availableParallelism === 'function' ? os.availableParallelism() : Math.max(1, os.cpus().length);
 }
 
+/** The options' defaults: the only ones (native receives every option and has no defaults of its own). */
 export const defaults = Object.freeze({
   keepAliveTimeout: 65_000,
   headersTimeout: 60_000,

@@ -23,9 +23,6 @@ export type OutgoingHeaders = Record<string, OutgoingHeaderValue | undefined>;
 /** writeHead()'s headers: an object, a flat [name, value, ...] list, or [name, value] pairs. */
 export type HeadersArgument = OutgoingHeaders | readonly (string | number)[] | readonly (readonly [string, OutgoingHeaderValue])[];
 
-/** write() returns false once the connection has more than this many bytes queued (lib/options.ts). */
-export { HIGH_WATER_MARK };
-
 // Response states (bits of _state).
 const enum S {
   HeadStored = 1,  // writeHead() ran or the head was built implicitly: headers are frozen (headersSent)

@@ -3,6 +3,7 @@
 // (pauseBody/resumeBody); writes go out verbatim (rawWrite) with backpressure (a write's callback waits for the
 // Drain record once the connection holds more than the high-water mark). 'close' comes with the Close record.
 import { Duplex } from 'node:stream';
+import { HIGH_WATER_MARK } from './options';  // write() callbacks wait past it, as for responses
 
 /** What the socket needs from the dispatcher that owns its connection (lib/dispatch.ts). */
 export interface UpgradeOwner {
@@ -21,9 +22,6 @@ export interface UpgradeOwner {
   remoteAddress(connId: number): [string, number] | undefined;
   localAddress(): { address: string; family: string; port: number } | null;
 }
-
-/** write() callbacks wait once native holds more than this for the connection (as for responses). */
-const HIGH_WATER_MARK = 64 * 1024;
 
 type Callback = (err?: Error | null) => void;
 

@@ -2,12 +2,12 @@
 // native for a Drain. A response behind it that asked too used to take the front's wake-up (the pipelining flood's
 // stall) and be told to go on writing, its bytes piling up behind the front without bound.
 import { afterEach, describe, expect, test } from 'vitest';
+import { HIGH_WATER_MARK as HIGH_WATER } from '../dist/index.js';
 import { cleanup, get, ioModels, RawClient, sleep, startServer } from './helpers.js';
 
 afterEach(cleanup);
 
 const KiB = 1024;
-const HIGH_WATER = 64 * KiB;  // write() returns false above this (lib/response.ts, native high_water)
 const CHUNK = 16 * KiB;
 const BACK_TOTAL = 1024 * KiB;
 

@@ -138,7 +138,13 @@ std::vector<Corpus> make_corpora() {
   return c;
 }
 
-nova::ParserLimits g_limits;
+// maxHeaderSize at its default (lib/options.ts): the parser has no option defaults of its own.
+nova::ParserLimits bench_limits() {
+  nova::ParserLimits l;
+  l.max_header_size = 16384;
+  return l;
+}
+const nova::ParserLimits g_limits = bench_limits();
 nova::Header g_headers[128];
 volatile uint64_t g_sink;
 

@@ -11,25 +11,27 @@
 
 namespace nova {
 
-// The deadlines and maxRequestsPerSocket are LiveU32: server.configure() changes them on a listening server, and
-// connections see the new values at their next event.
+// The first group are options: the driver sets every one from JS (lib/options.ts has their defaults and nothing
+// here repeats them). The deadlines and maxRequestsPerSocket are LiveU32: server.configure() changes them on a
+// listening server, and connections see the new values at their next event. The second group is fixed here.
 struct ConnConfig {
   ParserLimits limits;
-  LiveU32 keep_alive_timeout_ms = 65000;
-  LiveU32 headers_timeout_ms = 60000;
-  LiveU32 request_timeout_ms = 300000;     // 0 = off
-  LiveU32 max_requests_per_socket = 0;     // 0 = unlimited
-  uint32_t drain_limit = 64 * 1024;        // an unread request body up to this size is drained, beyond it we close
-  uint32_t max_pipeline = 32;              // requests dispatched but not answered before reading stops
-  uint32_t linger_ms = 2000;               // graceful close: how long to discard input after the last byte out
-  uint32_t send_timeout_ms = 60000;        // a client that reads nothing for this long while we write is dropped
+  LiveU32 keep_alive_timeout_ms;            // 0 = off
+  LiveU32 headers_timeout_ms;               // 0 = off
+  LiveU32 request_timeout_ms;               // 0 = off
+  LiveU32 max_requests_per_socket;          // 0 = unlimited
   // A FIN while a response is owed means the client left (false: the pending work is dropped and JS hears of it at
   // once, as node:http does by default), or that it half-closed and still waits for the answer (true).
   bool allow_half_open = false;
   // Output queued on this connection (written or waiting behind an earlier response) at or above which nothing
   // more is read or parsed: a client that pipelines requests and reads no answers is held to this much (plus the
-  // responses to requests already dispatched). JS's write() says false at the same mark (highWaterMark option).
-  uint32_t high_water = 64 * 1024;
+  // responses to requests already dispatched). JS's write() says false at the same mark (highWaterMark).
+  uint32_t high_water = 0;
+
+  uint32_t drain_limit = 64 * 1024;        // an unread request body up to this size is drained, beyond it we close
+  uint32_t max_pipeline = 32;              // requests dispatched but not answered before reading stops
+  uint32_t linger_ms = 2000;               // graceful close: how long to discard input after the last byte out
+  uint32_t send_timeout_ms = 60000;        // a client that reads nothing for this long while we write is dropped
 };
 
 // Why a connection ended; the order is the one of lib/contract.ts closeReasons.

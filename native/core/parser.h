@@ -5,8 +5,10 @@
 
 namespace nova {
 
+// max_header_size is the maxHeaderSize option (set by the driver from JS; lib/options.ts has its default); the
+// other limits are fixed here.
 struct ParserLimits {
-  uint32_t max_header_size = 16 * 1024;   // the whole head, request line included -> 431
+  uint32_t max_header_size = 0;           // the whole head, request line included -> 431
   uint32_t max_request_line = 8 * 1024;   // request line without CRLF -> 414
   uint32_t max_headers = 100;             // field lines in the head (also the capacity of RequestHead::headers) -> 431
   uint32_t max_chunk_line = 4 * 1024;     // chunk-size line with its extensions -> 400

@@ -29,12 +29,13 @@ void release_free_memory();
 enum class IoModel : uint8_t { Blocking = 0, Evented = 1 };
 enum class Backend : uint8_t { Default = 0, Epoll = 1, Poll = 2 };
 
+// Every field is set from JS's options (native/node/addon.cc ReadOptions); lib/options.ts has the defaults.
 struct ServerOptions {
   ConnConfig conn;
-  LiveU32 max_connections = 10000;
-  IoModel io_model = IoModel::Evented;
+  LiveU32 max_connections;
+  IoModel io_model = IoModel::Blocking;
   Backend backend = Backend::Default;
-  int threads = 1;                 // evented: loop threads; 0 = the inline driver on Node's own loop
+  int threads = 0;  // evented: loop threads; 0 = the inline driver on Node's own loop
 };
 
 // The part of a connection that other threads touch. The connection itself belongs to its I/O thread.

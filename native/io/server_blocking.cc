@@ -12,7 +12,6 @@ namespace nova {
 
 namespace {
 
-constexpr uint32_t kSendStallMs = 60000;      // a client that reads nothing for this long while we write is dropped
 constexpr uint32_t kRejectLingerMs = 50;      // how long the accept thread waits for a refused client's bytes
 // While a dispatched request's body is still arriving, JS may answer before the client sends more (a client
 // that waits for the response before sending its body, or a handler that ignores the body). A blocked recv
@@ -182,7 +181,7 @@ class BlockingDriver : public Driver {
     Connection c(reg.opts.conn, sink, now_ms());
     CommandBuffer commands;
     const sock_t fd = h->fd;
-    sock_set_send_timeout(fd, kSendStallMs);
+    sock_set_send_timeout(fd, reg.opts.conn.send_timeout_ms);
     uint32_t rcvtimeo = 0;
     bool shutdown_seen = false;  // server.close() reached this connection (begin_shutdown ran)
     // The pipe wake_blocking also writes to once the thread waits in poll (passthrough, long waits for JS).

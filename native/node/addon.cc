@@ -17,12 +17,16 @@ class ServerWrap;
 void call_js(Napi::Env env, Napi::Function fn, ServerWrap* self, void* data);
 using Tsfn = Napi::TypedThreadSafeFunction<ServerWrap, void, call_js>;
 
-uint32_t get_u32(const Napi::Object& o, const char* key, uint32_t def) {
+// One option of the options object, which must be there: lib/options.ts validates and defaults every option and
+// sends them all (toNativeOptions); native keeps no second set of defaults.
+uint32_t option_u32(const Napi::Object& o, const char* key) {
   Napi::Value v = o.Get(key);
-  if (!v.IsNumber()) return def;
-  const double d = v.As<Napi::Number>().DoubleValue();
-  if (!(d >= 0)) return def;
-  return d > 4294967295.0 ? 4294967295u : static_cast<uint32_t>(d);
+  const double d = v.IsNumber() ? v.As<Napi::Number>().DoubleValue() : -1;
+  if (!(d >= 0 && d <= 4294967295.0)) {
+    throw Napi::TypeError::New(o.Env(), std::string("nova-http: the native option \"") + key +
+                                            "\" must be a number from 0 to 2^32-1 (lib/options.ts sends every option)");
+  }
+  return static_cast<uint32_t>(d);
 }
 
 // JS strings as bytes: header text as latin1 (what node:http writes), bodies as UTF-8.
@@ -152,19 +156,18 @@ class ServerWrap : public Napi::ObjectWrap<ServerWrap> {
 
   static void ReadOptions(const Napi::Object& o, ServerOptions* out) {
     ServerOptions& opts = *out;
-    opts.io_model = get_u32(o, "ioModel", 0) == 1 ? IoModel::Evented : IoModel::Blocking;
-    const uint32_t backend = get_u32(o, "backend", 0);
+    opts.io_model = option_u32(o, "ioModel") == 1 ? IoModel::Evented : IoModel::Blocking;
+    const uint32_t backend = option_u32(o, "backend");
     opts.backend = backend == 1 ? Backend::Epoll : backend == 2 ? Backend::Poll : Backend::Default;
-    opts.threads = static_cast<int>(get_u32(o, "threads", 1));
-    opts.conn.keep_alive_timeout_ms = get_u32(o, "keepAliveTimeout", 65000);
-    opts.conn.headers_timeout_ms = get_u32(o, "headersTimeout", 60000);
-    opts.conn.request_timeout_ms = get_u32(o, "requestTimeout", 300000);
-    opts.conn.max_requests_per_socket = get_u32(o, "maxRequestsPerSocket", 0);
-    opts.conn.limits.max_header_size = get_u32(o, "maxHeaderSize", 16384);
-    opts.max_connections = get_u32(o, "maxConnections", 10000);
-    opts.conn.allow_half_open = get_u32(o, "allowHalfOpen", 0) != 0;
-    opts.conn.high_water = get_u32(o, "highWaterMark", opts.conn.high_water);
-    if (opts.max_connections == 0) opts.max_connections = 1;
+    opts.threads = static_cast<int>(option_u32(o, "threads"));
+    opts.conn.keep_alive_timeout_ms = option_u32(o, "keepAliveTimeout");
+    opts.conn.headers_timeout_ms = option_u32(o, "headersTimeout");
+    opts.conn.request_timeout_ms = option_u32(o, "requestTimeout");
+    opts.conn.max_requests_per_socket = option_u32(o, "maxRequestsPerSocket");
+    opts.conn.limits.max_header_size = option_u32(o, "maxHeaderSize");
+    opts.max_connections = option_u32(o, "maxConnections");
+    opts.conn.allow_half_open = option_u32(o, "allowHalfOpen") != 0;
+    opts.conn.high_water = option_u32(o, "highWaterMark");
   }
 
   ~ServerWrap() override {

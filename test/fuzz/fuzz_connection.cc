@@ -26,6 +26,7 @@
 
 #include "../../native/core/connection.h"
 #include "../../native/core/http_errors.h"
+#include "../native/defaults.h"
 #include "fuzz_common.h"
 
 using namespace nova;
@@ -124,7 +125,7 @@ class Sink : public ConnSink {
 };
 
 ConnConfig make_config(fuzz::Rng& rng) {
-  ConnConfig cfg;
+  ConnConfig cfg = default_config();
   cfg.allow_half_open = rng.chance(2);  // off: a FIN with responses owed drops them (a cut, see call())
   if (rng.chance(2)) return cfg;  // the defaults
   cfg.limits.max_header_size = 64 + rng.below(512);

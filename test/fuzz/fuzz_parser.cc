@@ -14,6 +14,7 @@
 #include <string>
 
 #include "../../native/core/parser.h"
+#include "../native/defaults.h"
 #include "fuzz_common.h"
 
 using namespace nova;
@@ -193,7 +194,7 @@ ParserLimits tiny_limits() {
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  static const ParserLimits kDefault;
+  static const ParserLimits kDefault = default_limits();
   static const ParserLimits kTiny = tiny_limits();
   const uint16_t split = size >= 2 ? static_cast<uint16_t>(data[0] | data[1] << 8) : 0;
   for (const ParserLimits* lim : {&kDefault, &kTiny}) {

@@ -15,6 +15,7 @@
 #include "../../native/core/connection.h"
 #include "../../native/core/http_errors.h"
 #include "check.h"
+#include "defaults.h"
 
 using namespace nova;
 
@@ -181,10 +182,7 @@ std::string normalize(std::string s) {
   return s;
 }
 
-ConnConfig config() {
-  ConnConfig c;
-  return c;
-}
+ConnConfig config() { return default_config(); }
 
 struct Drive {
   ConnConfig cfg;

@@ -20,6 +20,7 @@
 
 #include "../../native/core/parser.h"
 #include "check.h"
+#include "defaults.h"
 
 using namespace nova;
 
@@ -48,7 +49,7 @@ struct Case {
   std::string where;  // file:line
   std::string name;
   std::string input;
-  ParserLimits limits;
+  ParserLimits limits = default_limits();
   std::vector<Outcome> outcomes;
 };
 
