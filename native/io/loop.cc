@@ -251,13 +251,10 @@ void Loop::accept_some(uint64_t now) {
       if (fail == AcceptFail::NoFds) pause_accepting(now);
       return;  // else EAGAIN: another loop took it, or nothing left
     }
-    reg_.stats.accepted.fetch_add(1, std::memory_order_relaxed);
     sock_set_nodelay(fd);
-    bool refuse = false;
     // At the cap the oldest idle connection makes room: this loop's own, else another loop's.
-    if (reg_.table.size() >= reg_.opts.max_connections && !evict_oldest(CloseReason::Evicted) &&
-        !d_.evict_elsewhere(this))
-      refuse = true;
+    const bool refuse =
+        !reg_.admit([&] { return evict_oldest(CloseReason::Evicted) || d_.evict_elsewhere(this); });
     auto h = reg_.table.add(fd, std::move(addr), port, [this](ConnHandle& x) {
       x.driver = this;
       x.wake = wake_evented;
@@ -380,7 +377,7 @@ void Loop::close_conn(LoopConn* lc) {
       if (p == lc) p = nullptr;
   }
   delete lc;
-  d_.maybe_closed();
+  reg_.maybe_closed();
 }
 
 }  // namespace nova

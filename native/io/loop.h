@@ -20,7 +20,6 @@ class LoopHost {
  public:
   virtual ~LoopHost() = default;
   virtual void listener_released() = 0;  // this loop stopped watching the listener
-  virtual void maybe_closed() = 0;       // a connection closed: the server may be fully closed now
   // At the connection cap with nothing idle on `from`: ask another loop to evict its oldest idle connection.
   // False when no loop has one.
   virtual bool evict_elsewhere(Loop* from) = 0;

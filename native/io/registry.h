@@ -136,6 +136,26 @@ class Registry {
   Stats stats;
   std::atomic<bool> closing{false};
 
+  // Accept admission, the same for every driver: counts the accept; true below maxConnections or when `evict`
+  // (the driver's way to close its oldest idle connection: evented loops keep their own idle lists) made room;
+  // false: the connection gets the ready-made 503.
+  template <class Evict>
+  bool admit(Evict&& evict) {
+    stats.accepted.fetch_add(1, std::memory_order_relaxed);
+    return table.size() < opts.max_connections || evict();
+  }
+  // The listener is closed: nothing more will be accepted.
+  void accept_done() {
+    accept_done_.store(true);
+    maybe_closed();
+  }
+  // close() was called, the listener is closed and the last connection is gone.
+  bool fully_closed() { return closing.load() && accept_done_.load() && table.size() == 0; }
+  // Reports ServerClosed when fully closed (after close(), the listener's end and every connection's end).
+  void maybe_closed() {
+    if (fully_closed()) sink->server_closed();
+  }
+
   // Owning thread: apply one posted response command to the connection.
   void apply(ConnHandle& h, Connection& c, const CommandHead& cmd, Slice reason, Slice fields, Slice data,
              uint64_t now);
@@ -145,6 +165,9 @@ class Registry {
   void after_write(ConnHandle& h, Connection& c, EventWriter& w);
   // Owning thread: the connection is gone (socket closed): count, report, drop from the table.
   void finished(ConnHandle& h, CloseReason r, EventWriter& w);
+
+ private:
+  std::atomic<bool> accept_done_{false};
 };
 
 // A connection's events, forwarded to its thread's writer with its handle.

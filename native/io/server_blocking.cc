@@ -66,7 +66,7 @@ class BlockingDriver : public Driver {
     if (reg_->closing.exchange(true)) return;
     stop_accepting();
     reg_->table.shutdown_all();
-    maybe_closed();
+    reg_->maybe_closed();
   }
 
   void stop_now() override {
@@ -101,10 +101,6 @@ class BlockingDriver : public Driver {
     }
   }
 
-  void maybe_closed() {
-    if (reg_->closing && accept_done_ && reg_->table.size() == 0) reg_->sink->server_closed();
-  }
-
   void accept_loop() {
     for (;;) {
       std::string addr;
@@ -121,10 +117,8 @@ class BlockingDriver : public Driver {
         sock_close(fd);
         break;
       }
-      reg_->stats.accepted.fetch_add(1);
       sock_set_nodelay(fd);
-      if (reg_->table.size() >= reg_->opts.max_connections &&
-          !reg_->table.evict_oldest(CloseReason::Evicted)) {
+      if (!reg_->admit([&] { return reg_->table.evict_oldest(CloseReason::Evicted); })) {
         refuse(fd);
         continue;
       }
@@ -143,8 +137,7 @@ class BlockingDriver : public Driver {
       if (listener_ != kBadSocket) sock_close(listener_);
       listener_ = kBadSocket;
     }
-    accept_done_ = true;
-    maybe_closed();
+    reg_->accept_done();
   }
 
   // At the cap with nothing idle: 503 and a short graceful close, without a thread of its own. It runs on the
@@ -344,7 +337,7 @@ class BlockingDriver : public Driver {
     if (c.linger() && c.close_reason() != CloseReason::Count) linger(fd, reg.opts.conn.linger_ms);
     reg.finished(*h, c.close_reason() == CloseReason::Count ? CloseReason::Error : c.close_reason(), *w);
     w->commit();
-    maybe_closed();
+    reg.maybe_closed();
   }
 
   // Graceful close: stop writing, then read and discard until the client closes or the linger time is up,
@@ -367,7 +360,6 @@ class BlockingDriver : public Driver {
   sock_t listener_ = kBadSocket;
   bool listener_stopped_ = false;
   std::thread accept_thread_;
-  std::atomic<bool> accept_done_{false};
   std::mutex live_mu_;
   std::condition_variable live_cv_;
   int live_threads_ = 0;

@@ -53,7 +53,7 @@ class EventedDriver : public Driver, public LoopHost, public std::enable_shared_
     for (auto& l : loops_) l->wake();  // each loop stops watching the listener at its next turn
     reg_->table.shutdown_all();
     close_idle();
-    maybe_closed();
+    reg_->maybe_closed();
   }
 
   void close_idle() override {
@@ -81,13 +81,8 @@ class EventedDriver : public Driver, public LoopHost, public std::enable_shared_
   void listener_released() override {
     if (--listening_loops_ == 0) {
       sock_close(listener_);
-      accept_done_ = true;
-      maybe_closed();
+      reg_->accept_done();
     }
-  }
-
-  void maybe_closed() override {
-    if (reg_->closing && accept_done_ && reg_->table.size() == 0) reg_->sink->server_closed();
   }
 
   bool evict_elsewhere(Loop* from) override {
@@ -111,7 +106,6 @@ class EventedDriver : public Driver, public LoopHost, public std::enable_shared_
   std::vector<std::unique_ptr<Loop>> loops_;
   std::vector<std::thread> threads_;
   std::atomic<int> listening_loops_{0};
-  std::atomic<bool> accept_done_{false};
 };
 
 }  // namespace

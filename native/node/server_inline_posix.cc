@@ -74,7 +74,7 @@ class InlineDriver : public Driver, public LoopHost, public std::enable_shared_f
     loop_->wake();
     reg_->table.shutdown_all();
     close_idle();
-    maybe_closed();
+    reg_->maybe_closed();
   }
 
   // One loop: nobody else to evict from.
@@ -93,12 +93,7 @@ class InlineDriver : public Driver, public LoopHost, public std::enable_shared_f
 
   void listener_released() override {
     sock_close(listener_);
-    accept_done_ = true;
-    maybe_closed();
-  }
-
-  void maybe_closed() override {
-    if (reg_->closing && accept_done_ && reg_->table.size() == 0) reg_->sink->server_closed();
+    reg_->accept_done();
   }
 
   void ref() override {
@@ -140,7 +135,7 @@ class InlineDriver : public Driver, public LoopHost, public std::enable_shared_f
     // is taken now, so turn again soon.
     if (!finished_ && loop_->starved()) loop_->wake();
     in_turn_ = false;
-    if (reg_->sink->pending_bytes() == 0 && reg_->closing && accept_done_ && reg_->table.size() == 0) {
+    if (reg_->sink->pending_bytes() == 0 && reg_->fully_closed()) {
       // ServerClosed has been delivered: nothing will happen on this server again.
       if (!finished_) {
         finished_ = true;
@@ -194,7 +189,6 @@ class InlineDriver : public Driver, public LoopHost, public std::enable_shared_f
   Handles* handles_ = nullptr;
   bool pending_ = false;
   bool in_turn_ = false;
-  bool accept_done_ = false;
   bool finished_ = false;
   bool unref_ = false;
 };
