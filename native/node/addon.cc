@@ -29,12 +29,7 @@ uint32_t option_u32(const Napi::Object& o, const char* key) {
   return static_cast<uint32_t>(d);
 }
 
-// JS strings as bytes: header text as latin1 (what node:http writes), bodies as UTF-8.
-size_t latin1_length(napi_env env, napi_value v) {
-  size_t len = 0;
-  napi_get_value_string_latin1(env, v, nullptr, 0, &len);
-  return len;
-}
+// JS strings as bytes: header text as latin1 (what node:http writes, latin1_arg), bodies as UTF-8 (Body).
 
 // A response body as JS gives it: a string (sent as UTF-8) or bytes. Measured first, copied once into the
 // command arena (or, when large, into a buffer of its own) by copy_to().
@@ -105,12 +100,35 @@ struct Body {
 };
 
 // One N-API call per argument on the response path (it fails for anything but a number).
-uint32_t arg_u32(const Napi::CallbackInfo& info, size_t i, const char* name) {
+uint32_t arg_u32(napi_env env, napi_value a, const char* name) {
   uint32_t v = 0;
-  if (napi_get_value_uint32(info.Env(), info[i], &v) != napi_ok)
-    throw Napi::TypeError::New(info.Env(), std::string("The \"") + name + "\" argument must be a number");
+  if (napi_get_value_uint32(env, a, &v) != napi_ok)
+    throw Napi::TypeError::New(env, std::string("The \"") + name + "\" argument must be a number");
   return v;
 }
+uint32_t arg_u32(const Napi::CallbackInfo& info, size_t i, const char* name) {
+  return arg_u32(info.Env(), info[i], name);
+}
+
+// A flag argument: JS passes booleans (one cheap call); anything else is coerced as JS would.
+bool arg_bool(napi_env env, napi_value a) {
+  bool v = false;
+  if (napi_get_value_bool(env, a, &v) == napi_ok) return v;
+  return Napi::Value(env, a).ToBoolean();
+}
+
+// A string argument's latin1 length; false when it is not a string (one call instead of a typeof and a length).
+bool latin1_arg(napi_env env, napi_value a, size_t* len) {
+  *len = 0;
+  return napi_get_value_string_latin1(env, a, nullptr, 0, len) == napi_ok;
+}
+
+// What the per-response functions of a native server reach it through. They are bound to the object by their
+// data (not prototype methods, which unwrap `this` per call: a private-symbol lookup that cost ~5 % of the
+// server's CPU pipelined). The functions may outlive the object, so the object clears `self` when it goes.
+struct WrapCell {
+  ServerWrap* self = nullptr;
+};
 
 class ServerWrap : public Napi::ObjectWrap<ServerWrap> {
  public:
@@ -118,8 +136,6 @@ class ServerWrap : public Napi::ObjectWrap<ServerWrap> {
     return DefineClass(env, "Server",
                        {
                            InstanceMethod<&ServerWrap::Listen>("listen"),
-                           InstanceMethod<&ServerWrap::Respond>("respond"),
-                           InstanceMethod<&ServerWrap::Write>("write"),
                            InstanceMethod<&ServerWrap::Abort>("abort"),
                            InstanceMethod<&ServerWrap::Upgrade>("upgrade"),
                            InstanceMethod<&ServerWrap::RawWrite>("rawWrite"),
@@ -151,7 +167,45 @@ class ServerWrap : public Napi::ObjectWrap<ServerWrap> {
     // left in JS keeps serving, as node:http's does.
     on_batch_ = Napi::Weak(info[1].As<Napi::Function>());
     opts_ = opts;
+    cell_ = std::make_shared<WrapCell>();
+    cell_->self = this;
+    Napi::Object self = info.This().As<Napi::Object>();
+    Bind(env, self, "respond", &Direct<&ServerWrap::Respond, 10>);
+    Bind(env, self, "write", &Direct<&ServerWrap::Write, 4>);
     cleanup_ = env.AddCleanupHook(&ServerWrap::Teardown, this);
+  }
+
+  // Makes `name` an own function of `obj` that calls `cb` with this server's cell as its data.
+  void Bind(Napi::Env env, Napi::Object obj, const char* name, napi_callback cb) {
+    auto* data = new std::shared_ptr<WrapCell>(cell_);
+    napi_value fn = nullptr;
+    if (napi_create_function(env, name, NAPI_AUTO_LENGTH, cb, data, &fn) != napi_ok ||
+        napi_add_finalizer(env, fn, data,
+                           [](napi_env, void* d, void*) { delete static_cast<std::shared_ptr<WrapCell>*>(d); },
+                           nullptr, nullptr) != napi_ok) {
+      delete data;
+      throw Napi::Error::New(env, std::string("Cannot create the native ") + name + " function");
+    }
+    obj.Set(name, Napi::Value(env, fn));
+  }
+
+  // The callback of a bound function: up to N arguments on the stack (missing ones are undefined), no unwrap.
+  template <napi_value (ServerWrap::*M)(napi_env, const napi_value*), size_t N>
+  static napi_value Direct(napi_env env, napi_callback_info cbi) {
+    napi_value argv[N];
+    size_t argc = N;
+    void* data = nullptr;
+    if (napi_get_cb_info(env, cbi, &argc, argv, nullptr, &data) != napi_ok) return nullptr;
+    ServerWrap* self = static_cast<std::shared_ptr<WrapCell>*>(data)->get()->self;
+    try {
+      if (self != nullptr) return (self->*M)(env, argv);
+      napi_value zero = nullptr;
+      napi_create_uint32(env, 0, &zero);
+      return zero;
+    } catch (const Napi::Error& e) {
+      e.ThrowAsJavaScriptException();
+      return nullptr;
+    }
   }
 
   static void ReadOptions(const Napi::Object& o, ServerOptions* out) {
@@ -171,6 +225,7 @@ class ServerWrap : public Napi::ObjectWrap<ServerWrap> {
   }
 
   ~ServerWrap() override {
+    cell_->self = nullptr;
     // Garbage-collected while still running (a listening server that lost every reference): stop it.
     if (!torn_down_) {
       cleanup_.Remove(Env());
@@ -331,56 +386,55 @@ class ServerWrap : public Napi::ObjectWrap<ServerWrap> {
   static constexpr double kGone = static_cast<double>(INT64_C(1) << 40);
 
   // respond(connId, seq, status, reason, fields, userFields, responseTokens, contentLength, body, end)
-  Napi::Value Respond(const Napi::CallbackInfo& info) {
-    Napi::Env env = info.Env();
+  napi_value Respond(napi_env env, const napi_value* a) {
     if (!outbox_) return Napi::Number::New(env, 0);
-    const uint32_t conn = arg_u32(info, 0, "connId");
-    const uint32_t seq = arg_u32(info, 1, "seq");
-    const uint32_t status = arg_u32(info, 2, "status");
-    const uint32_t user_fields = arg_u32(info, 5, "userFields");
-    const uint32_t tokens = arg_u32(info, 6, "responseTokens");
-    const Body body(info[8]);
+    const uint32_t conn = arg_u32(env, a[0], "connId");
+    const uint32_t seq = arg_u32(env, a[1], "seq");
+    const uint32_t status = arg_u32(env, a[2], "status");
+    const uint32_t user_fields = arg_u32(env, a[5], "userFields");
+    const uint32_t tokens = arg_u32(env, a[6], "responseTokens");
+    const Body body(Napi::Value(env, a[8]));
     ConnHandle* h = outbox_->find(conn);
     if (h == nullptr) return Napi::Number::New(env, kGone);
-    const bool has_reason = info[3].IsString();
-    const bool has_fields = info[4].IsString();
-    const size_t reason_len = has_reason ? latin1_length(env, info[3]) : 0;
-    const size_t fields_len = has_fields ? latin1_length(env, info[4]) : 0;
+    size_t reason_len = 0;
+    size_t fields_len = 0;
+    latin1_arg(env, a[3], &reason_len);  // not a string: no reason (0)
+    latin1_arg(env, a[4], &fields_len);
     char* reason;
     char* fields;
     char* data;
     CommandHead* c = outbox_->stage(*h, static_cast<uint32_t>(reason_len), static_cast<uint32_t>(fields_len),
                                     body.big() ? 0 : static_cast<uint32_t>(body.len), &reason, &fields, &data);
     size_t n = 0;
-    if (reason_len) napi_get_value_string_latin1(env, info[3], reason, reason_len + 1, &n);
-    if (fields_len) napi_get_value_string_latin1(env, info[4], fields, fields_len + 1, &n);
+    if (reason_len) napi_get_value_string_latin1(env, a[3], reason, reason_len + 1, &n);
+    if (fields_len) napi_get_value_string_latin1(env, a[4], fields, fields_len + 1, &n);
     if (body.big()) c->big = body.to_string();
     else body.copy_to(data);
     c->seq = seq;
     c->status = static_cast<uint16_t>(status);
     c->user_fields = static_cast<uint8_t>(user_fields);
     c->response_tokens = static_cast<uint8_t>(tokens);
-    c->content_length = info[7].IsNumber() ? info[7].As<Napi::Number>().Int64Value() : -1;
+    int64_t length = -1;
+    if (napi_get_value_int64(env, a[7], &length) != napi_ok) length = -1;  // not a number: unknown
+    c->content_length = length;
     c->kind = ResponseCmd::kHead;
     if (body.len) c->kind |= ResponseCmd::kData;
-    if (info[9].ToBoolean()) c->kind |= ResponseCmd::kEnd;
+    if (arg_bool(env, a[9])) c->kind |= ResponseCmd::kEnd;
     return Napi::Number::New(env, static_cast<double>(outbox_->staged(*h, static_cast<int64_t>(body.len))));
   }
 
   // write(connId, seq, chunk, end)
-  Napi::Value Write(const Napi::CallbackInfo& info) {
-    Napi::Env env = info.Env();
+  napi_value Write(napi_env env, const napi_value* a) {
     if (!outbox_) return Napi::Number::New(env, 0);
-    return StageChunk(info, ResponseCmd::kData, 0);
+    return StageChunk(env, a, ResponseCmd::kData, 0);
   }
 
   // write()/rawWrite(connId, seq, chunk, end): a non-empty chunk is staged as `kind`; `base` is always set.
-  Napi::Value StageChunk(const Napi::CallbackInfo& info, uint8_t kind, uint8_t base) {
-    Napi::Env env = info.Env();
-    const uint32_t conn = arg_u32(info, 0, "connId");
-    const uint32_t seq = arg_u32(info, 1, "seq");
-    const Body body(info[2]);
-    const bool end = info[3].ToBoolean();
+  Napi::Value StageChunk(napi_env env, const napi_value* a, uint8_t kind, uint8_t base) {
+    const uint32_t conn = arg_u32(env, a[0], "connId");
+    const uint32_t seq = arg_u32(env, a[1], "seq");
+    const Body body(Napi::Value(env, a[2]));
+    const bool end = arg_bool(env, a[3]);
     if (body.len == 0 && !end) return Napi::Number::New(env, 0);
     ConnHandle* h = outbox_->find(conn);
     if (h == nullptr) return Napi::Number::New(env, kGone);
@@ -416,7 +470,8 @@ class ServerWrap : public Napi::ObjectWrap<ServerWrap> {
   Napi::Value RawWrite(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     if (!outbox_) return Napi::Number::New(env, 0);
-    return StageChunk(info, ResponseCmd::kRaw, ResponseCmd::kRaw);  // kRaw even on a bare end: it ends the passthrough
+    const napi_value a[4] = {info[0], info[1], info[2], info[3]};
+    return StageChunk(env, a, ResponseCmd::kRaw, ResponseCmd::kRaw);  // kRaw even on a bare end: it ends the passthrough
   }
 
   // A command with no head fields and no bytes.
@@ -534,6 +589,7 @@ class ServerWrap : public Napi::ObjectWrap<ServerWrap> {
   }
 
   ServerOptions opts_;
+  std::shared_ptr<WrapCell> cell_;
   Napi::Env::CleanupHook<void (*)(ServerWrap*), ServerWrap> cleanup_;
   Napi::FunctionReference on_batch_;
   Tsfn tsfn_;
