@@ -53,6 +53,9 @@ interface Line {
   text: string;    // "Name: value\r\n"
   kind: Kind;
   num: number;     // Connection: its ConnToken bits; Content-Length: the length
+  // The last head this line ended: the fields before it and the concatenation (see appendLine).
+  before: string | undefined;
+  joined: string;
 }
 
 // The last value seen per field name, validated and serialized. Handlers send the same name/value strings on
@@ -98,7 +101,7 @@ function lineFor(name: string, value: string | number, validate: boolean): Line 
   }
   const v = typeof value === 'string' ? value : String(value);
   const { kind, num } = kindOf(name, v);
-  e = { value, text: `${name}: ${v}\r\n`, kind, num };
+  e = { value, text: `${name}: ${v}\r\n`, kind, num, before: undefined, joined: '' };
   if (lineCache.size >= LINE_CACHE_MAX) lineCache.clear();
   lineCache.set(name, e);
   return e;
@@ -131,7 +134,23 @@ function addLine(name: string, value: string | number, validate: boolean): void 
       fBits |= UserField.TransferEncoding;
       break;
   }
+  appendLine(e);
+}
+
+/**
+ * fLines += e.text, giving back the same string as the last time this line followed the same fields. A handler
+ * sending the same head every time then passes native the same string object each response: V8 flattened it in
+ * place the first time native read it, so it is copied as it is instead of being joined, flattened (a new
+ * string) and copied per response. The comparison is by identity while the chain repeats.
+ */
+function appendLine(e: Line): void {
+  if (e.before === fLines) {
+    fLines = e.joined;
+    return;
+  }
+  e.before = fLines;
   fLines += e.text;
+  e.joined = fLines;
 }
 
 function addField(name: string, value: OutgoingHeaderValue, validate: boolean): void {
