@@ -3,10 +3,10 @@
 // event loop) owns one Connection, feeds it and carries out what it asks for.
 #pragma once
 #include <cstdint>
-#include <deque>
 #include <string>
 #include <vector>
 #include "parser.h"
+#include "pending_queue.h"
 #include "response.h"
 
 namespace nova {
@@ -204,7 +204,7 @@ class Connection {
   bool body_discard_ = false;   // the response ended: drop the rest of the body instead of sending it to JS
   uint64_t body_discarded_ = 0;
   ReadState state_ = ReadState::Head;
-  std::deque<Pending> pipeline_;
+  PendingQueue<Pending> pipeline_;  // most connections have one request in flight: it lives inline
   uint32_t next_seq_ = 0;
   std::string out_;
   size_t out_pos_ = 0;
