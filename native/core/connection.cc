@@ -246,6 +246,7 @@ void Connection::request_parsed() {
   bool stop = shutting_down_ || last_closes_;
   if (stop) {
     state_ = ReadState::Stopped;  // nothing after a closing request is processed, even if already received
+    stopped_clean_ = in_start_ == in_end_;
     in_start_ = in_end_;
     // Shutdown while an answered request's unread body was being drained: no response is owed any more, so
     // nothing else would ever close the connection (Stopped has no deadline and is never idle).
@@ -533,6 +534,7 @@ void Connection::close_after_output(CloseReason r, bool linger) {
   close_reason_ = r;
   closing_now_ = true;
   linger_ = linger;
+  client_finished_ = r == CloseReason::Client && state_ == ReadState::Stopped && stopped_clean_;
   state_ = ReadState::Stopped;
   in_start_ = in_end_;
 }

@@ -121,6 +121,10 @@ class Connection {
   bool done() const { return close_reason_ != CloseReason::Count && out_size() == 0 && closing_now_; }
   // Graceful close: shut the write side, discard input until EOF or linger_ms, then close.
   bool linger() const { return linger_; }
+  // The close is the client's own (it asked for it) and it had sent nothing more: its last request was complete
+  // and nothing was received after it. It must send nothing more (RFC 9112 section 9.6); a driver that sees no
+  // more input may close without the staged close that linger() asks for.
+  bool client_finished() const { return client_finished_; }
   CloseReason close_reason() const { return close_reason_; }
   // A large output buffer was freed since the last call (the driver may give the memory back to the system).
   bool take_freed_large() {
@@ -213,6 +217,8 @@ class Connection {
   bool eof_ = false;
   bool closing_now_ = false;  // set when the last byte to write has been produced
   bool linger_ = false;
+  bool client_finished_ = false;
+  bool stopped_clean_ = false;  // reading stopped after a closing request with nothing received after it
   CloseReason close_reason_ = CloseReason::Count;
   uint64_t now_ = 0;
   uint64_t out_progress_ms_ = 0;

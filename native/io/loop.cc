@@ -320,6 +320,16 @@ void Loop::linger_read(LoopConn* lc) {
   }
 }
 
+// The close was the client's own (Connection: close, or HTTP/1.0 without keep-alive) and it sent nothing after that
+// request (Connection::client_finished): closing now sends our FIN after the response, not a reset, and the staged
+// close (shut the write side, wait a turn for the client's FIN) would only cost a turn and three system calls per
+// connection. One recv tells whether something arrived since after all: then we linger as usual.
+bool Loop::client_said_close(LoopConn* lc) {
+  if (!lc->c.client_finished()) return false;
+  char b;
+  return sock_recv(lc->h->fd, &b, 1) <= 0;  // nothing waiting (would block), its FIN, or an error
+}
+
 void Loop::service(LoopConn* lc, uint64_t now) {
   if (lc->lingering) return;
   Connection& c = lc->c;
@@ -338,7 +348,7 @@ void Loop::service(LoopConn* lc, uint64_t now) {
   }
   reg_.after_write(h, c, *writer_);
   if (c.done()) {
-    if (c.linger() && !h.kill) {
+    if (c.linger() && !h.kill && !client_said_close(lc)) {
       // Stop writing, keep reading (and discarding) for a while, so the client reads our last response.
       sock_shutdown_write(h.fd);
       lc->lingering = true;
@@ -365,7 +375,7 @@ void Loop::service(LoopConn* lc, uint64_t now) {
 }
 
 void Loop::close_conn(LoopConn* lc) {
-  poller_->remove(lc->h->fd);
+  poller_->remove_closing(lc->h->fd);  // Registry::finished closes it below
   wheel_.cancel(lc);
   conns_.erase(lc->h->id);
   set_idle(lc, false);

@@ -112,6 +112,7 @@ class Loop {
   void accept_some(uint64_t now);
   void read_some(LoopConn* lc, uint64_t now);
   void linger_read(LoopConn* lc);
+  bool client_said_close(LoopConn* lc);
   void service(LoopConn* lc, uint64_t now);
   void close_conn(LoopConn* lc);
   void set_idle(LoopConn* lc, bool idle);

@@ -19,6 +19,8 @@ class Poller {
   virtual bool add(sock_t fd, void* data, bool read, bool write) = 0;
   virtual void modify(sock_t fd, void* data, bool read, bool write) = 0;
   virtual void remove(sock_t fd) = 0;
+  // The descriptor is about to be closed: epoll forgets it by itself with the close (no system call here).
+  virtual void remove_closing(sock_t fd) { remove(fd); }
   // Waits up to timeout_ms (-1: forever) and returns how many events were written to out. A wakeup() makes it
   // return early; wake-ups themselves are consumed here and never reported.
   virtual int wait(PollEvent* out, int max, int timeout_ms) = 0;

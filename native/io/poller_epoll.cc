@@ -35,6 +35,8 @@ class EpollPoller : public Poller {
     epoll_ctl(ep_, EPOLL_CTL_MOD, fd, &ev);
   }
   void remove(sock_t fd) override { epoll_ctl(ep_, EPOLL_CTL_DEL, fd, nullptr); }
+  // A connection's socket is ours alone (never duplicated): closing it removes it from the epoll set.
+  void remove_closing(sock_t) override {}
 
   int wait(PollEvent* out, int max, int timeout_ms) override {
     if (max > kMax) max = kMax;

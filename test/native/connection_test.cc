@@ -447,6 +447,54 @@ void test_keep_alive_10() {
   }
 }
 
+// client_finished(): the client's own close with nothing sent after its request (a driver may skip the linger).
+void test_client_finished() {
+  g_test = "client_finished";
+  for (bool blocking : {false, true}) {
+    {
+      Drive d(config(), blocking);
+      d.send(get("/a", "Connection: close\r\n"));
+      d.end(0, "hi");
+      CHECK_EQ(d.take(), resp("hi", Close), "closing response");
+      CHECK(d.c->linger() && d.c->client_finished(), "nothing after the closing request: finished");
+    }
+    {
+      Drive d(config(), blocking);
+      d.send(get("/a", "", 0));
+      d.end(0, "hi");
+      CHECK_EQ(d.take(), resp("hi", Close), "1.0 response");
+      CHECK(d.c->client_finished(), "1.0 without keep-alive, nothing after it: finished");
+    }
+    {
+      Drive d(config(), blocking);
+      d.send(get("/a", "Connection: close\r\n") + get("/b"));
+      d.end(0, "hi");
+      CHECK(d.c->done() && !d.c->client_finished(), "bytes after the closing request: not finished");
+    }
+    {
+      Drive d(config(), blocking);
+      d.send(post_head("/a", 10, "Connection: close\r\n") + "12345");
+      d.end(0, "early");
+      d.take();
+      CHECK(d.c->done() && d.c->linger() && !d.c->client_finished(), "body still arriving: not finished");
+    }
+    {
+      Drive d(config(), blocking);
+      d.send(get("/a"));
+      ResponseCmd r;
+      r.seq = 0;
+      r.kind = ResponseCmd::kHead | ResponseCmd::kEnd;
+      r.fields = "Connection: close\r\n";
+      r.user_fields = kUserConnection;
+      r.response_tokens = kConnClose;
+      r.data = "bye";
+      d.apply(r);
+      d.take();
+      CHECK(d.c->done() && d.c->linger() && !d.c->client_finished(), "the handler's close: not finished");
+    }
+  }
+}
+
 void test_connection_close_pipelined() {
   g_test = "Connection: close with more pipelined";
   for (bool blocking : {false, true}) {
@@ -1859,6 +1907,7 @@ int main() {
   test_headers_timeout();
   test_request_timeout();
   test_eof();
+  test_client_finished();
   test_shutdown();
   test_force_close_and_abort();
   test_handler_failure();
