@@ -375,6 +375,18 @@ const std::string k408 =
     "Request Timeout";
 const std::string k100 = "HTTP/1.1 100 Continue\r\n\r\n";
 
+// A whole response whose handler set Connection: close.
+ResponseCmd handler_close(uint32_t seq, const std::string& body) {
+  ResponseCmd r;
+  r.seq = seq;
+  r.kind = ResponseCmd::kHead | ResponseCmd::kEnd;
+  r.fields = "Connection: close\r\n";
+  r.user_fields = kUserConnection;
+  r.response_tokens = kConnClose;
+  r.data = body;
+  return r;
+}
+
 void expect_open(Drive& d, const char* what) {
   CHECK(!d.c->done() && d.reason() == CloseReason::Count, "%s: closed (%s)", what, reason_name(d.reason()));
 }
@@ -481,14 +493,7 @@ void test_client_finished() {
     {
       Drive d(config(), blocking);
       d.send(get("/a"));
-      ResponseCmd r;
-      r.seq = 0;
-      r.kind = ResponseCmd::kHead | ResponseCmd::kEnd;
-      r.fields = "Connection: close\r\n";
-      r.user_fields = kUserConnection;
-      r.response_tokens = kConnClose;
-      r.data = "bye";
-      d.apply(r);
+      d.apply(handler_close(0, "bye"));
       d.take();
       CHECK(d.c->done() && d.c->linger() && !d.c->client_finished(), "the handler's close: not finished");
     }
@@ -892,14 +897,7 @@ void test_streamed_responses() {
     // A handler's own Connection: close.
     Drive d;
     d.send(get("/x"));
-    ResponseCmd r;
-    r.seq = 0;
-    r.kind = ResponseCmd::kHead | ResponseCmd::kEnd;
-    r.fields = "Connection: close\r\n";
-    r.user_fields = kUserConnection;
-    r.response_tokens = kConnClose;
-    r.data = "bye";
-    d.apply(r);
+    d.apply(handler_close(0, "bye"));
     CHECK_EQ(d.take(), "HTTP/1.1 200 OK\r\nConnection: close\r\nDate: *\r\nContent-Length: 3\r\n\r\nbye",
              "the handler's Connection: close, not repeated");
     expect_closed(d, CloseReason::Response, true, "handler closes");
