@@ -11,7 +11,6 @@ import { compare, multipart, post, postChunked, servePair } from './compat-helpe
 import type { Listener, Pair } from './compat-helpers';
 
 const require = createRequire(import.meta.url);
-/* eslint-disable @typescript-eslint/no-require-imports */
 const frameworks = [
   { name: 'express 5', express: require('express'), v5: true },
   { name: 'express 4', express: require('express4'), v5: false },
@@ -21,7 +20,6 @@ const cookieParser = require('cookie-parser');
 const session = require('express-session');
 const morgan = require('morgan');
 const multer = require('multer');
-/* eslint-enable @typescript-eslint/no-require-imports */
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nova-compat-'));
 const staticFile = path.join(dir, 'hello.txt');
@@ -30,7 +28,7 @@ const fixed = new Date('2026-01-02T03:04:05Z');
 fs.utimesSync(staticFile, fixed, fixed);
 
 /** One instance of the app; `log` collects morgan's lines. */
-function makeApp(express: any, v5: boolean, log: string[]): Listener {  // eslint-disable-line @typescript-eslint/no-explicit-any
+function makeApp(express: any, v5: boolean, log: string[]): Listener {
   const app = express();
   app.set('env', 'production');  // finalhandler without stack traces (they name different frames)
   app.set('trust proxy', true);
@@ -45,44 +43,44 @@ function makeApp(express: any, v5: boolean, log: string[]): Listener {  // eslin
   }));
   const upload = multer({ storage: multer.memoryStorage(), limits: { fileSize: 1 << 20 } });
 
-  app.get('/', (req: any, res: any) => {  // eslint-disable-line @typescript-eslint/no-explicit-any
+  app.get('/', (req: any, res: any) => {
     res.json({ host: req.headers.host, ip: req.ip, protocol: req.protocol, secure: req.secure,
       xhr: req.xhr, fresh: req.fresh, accepts: req.accepts(['json', 'html']) });
   });
-  app.get('/users/:id', (req: any, res: any) => {  // eslint-disable-line @typescript-eslint/no-explicit-any
+  app.get('/users/:id', (req: any, res: any) => {
     res.status(201).set('X-Id', req.params.id).json({ id: req.params.id, query: req.query, path: req.path });
   });
-  app.post('/json', express.json({ limit: '1kb' }), (req: any, res: any) => res.json({ got: req.body }));  // eslint-disable-line @typescript-eslint/no-explicit-any
-  app.post('/form', express.urlencoded({ extended: false }), (req: any, res: any) => res.json(req.body));  // eslint-disable-line @typescript-eslint/no-explicit-any
-  app.post('/raw', express.raw({ type: '*/*' }), (req: any, res: any) => res.send({ bytes: req.body.length }));  // eslint-disable-line @typescript-eslint/no-explicit-any
-  app.post('/text', express.text(), (req: any, res: any) => res.type('text').send(req.body.toUpperCase()));  // eslint-disable-line @typescript-eslint/no-explicit-any
+  app.post('/json', express.json({ limit: '1kb' }), (req: any, res: any) => res.json({ got: req.body }));
+  app.post('/form', express.urlencoded({ extended: false }), (req: any, res: any) => res.json(req.body));
+  app.post('/raw', express.raw({ type: '*/*' }), (req: any, res: any) => res.send({ bytes: req.body.length }));
+  app.post('/text', express.text(), (req: any, res: any) => res.type('text').send(req.body.toUpperCase()));
   app.use('/static', express.static(dir));
-  app.get('/redirect', (_req: any, res: any) => res.redirect('/users/7'));  // eslint-disable-line @typescript-eslint/no-explicit-any
-  app.get('/file', (_req: any, res: any) => res.sendFile(staticFile));  // eslint-disable-line @typescript-eslint/no-explicit-any
-  app.get('/download', (_req: any, res: any) => res.download(staticFile, 'report.txt'));  // eslint-disable-line @typescript-eslint/no-explicit-any
-  app.get('/cookies', (req: any, res: any) => {  // eslint-disable-line @typescript-eslint/no-explicit-any
+  app.get('/redirect', (_req: any, res: any) => res.redirect('/users/7'));
+  app.get('/file', (_req: any, res: any) => res.sendFile(staticFile));
+  app.get('/download', (_req: any, res: any) => res.download(staticFile, 'report.txt'));
+  app.get('/cookies', (req: any, res: any) => {
     res.cookie('plain', 'p v', { httpOnly: true, path: '/' });
     res.cookie('signed', 'sv', { signed: true });
     res.json({ cookies: req.cookies, signed: req.signedCookies });
   });
-  app.get('/session', (req: any, res: any) => {  // eslint-disable-line @typescript-eslint/no-explicit-any
+  app.get('/session', (req: any, res: any) => {
     req.session.views = (req.session.views ?? 0) + 1;
     res.json({ views: req.session.views, id: req.sessionID });
   });
-  app.get('/gzip', compression({ threshold: 0 }), (_req: any, res: any) => {  // eslint-disable-line @typescript-eslint/no-explicit-any
+  app.get('/gzip', compression({ threshold: 0 }), (_req: any, res: any) => {
     res.type('text').send('compress me please '.repeat(500));
   });
-  app.get('/gzip-stream', compression({ threshold: 0 }), (_req: any, res: any) => {  // eslint-disable-line @typescript-eslint/no-explicit-any
+  app.get('/gzip-stream', compression({ threshold: 0 }), (_req: any, res: any) => {
     res.type('text');
     res.write('first part;');
     setTimeout(() => res.end('second part'), 5);
   });
-  app.get('/stream', (_req: any, res: any) => {  // eslint-disable-line @typescript-eslint/no-explicit-any
+  app.get('/stream', (_req: any, res: any) => {
     res.setHeader('Content-Type', 'text/plain');
     res.write('one,');
     setTimeout(() => { res.write('two,'); res.end('three'); }, 5);
   });
-  app.post('/upload', upload.single('file'), (req: any, res: any) => {  // eslint-disable-line @typescript-eslint/no-explicit-any
+  app.post('/upload', upload.single('file'), (req: any, res: any) => {
     res.json({ fields: req.body, name: req.file.originalname, size: req.file.size,
       sum: [...req.file.buffer].reduce((a: number, b: number) => (a + b) % 65521, 0) });
   });
@@ -99,8 +97,7 @@ function makeApp(express: any, v5: boolean, log: string[]): Listener {  // eslin
       setTimeout(() => next(Object.assign(new Error('rejected'), { status: 409 })), 2);
     });
   }
-  app.use('/api', (_req: any, res: any) => res.status(404).json({ error: 'no such api' }));  // eslint-disable-line @typescript-eslint/no-explicit-any
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  app.use('/api', (_req: any, res: any) => res.status(404).json({ error: 'no such api' }));
   app.use((err: any, _req: any, res: any, next: (e: unknown) => void) => {
     if (res.headersSent) return next(err);
     res.status(err.status ?? 500).json({ error: err.message, type: err.type });

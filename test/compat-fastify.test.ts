@@ -9,36 +9,35 @@ import { KEEP_ALIVE_MS, compare, pairOf, post, postChunked } from './compat-help
 import type { Pair } from './compat-helpers';
 
 const require = createRequire(import.meta.url);
-const Fastify = require('fastify'); // eslint-disable-line @typescript-eslint/no-require-imports
+const Fastify = require('fastify');
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 function routes(app: any): any {
-  app.addHook('onRequest', async (_req: unknown, reply: any) => {  // eslint-disable-line @typescript-eslint/no-explicit-any
+  app.addHook('onRequest', async (_req: unknown, reply: any) => {
     reply.header('X-Hook', 'on-request');
   });
-  app.get('/', async (req: any) => ({ hello: 'world', query: req.query, host: req.headers.host }));  // eslint-disable-line @typescript-eslint/no-explicit-any
+  app.get('/', async (req: any) => ({ hello: 'world', query: req.query, host: req.headers.host }));
   app.get('/users/:id', {
     schema: { params: { type: 'object', properties: { id: { type: 'integer' } } } },
-  }, async (req: any, reply: any) => {  // eslint-disable-line @typescript-eslint/no-explicit-any
+  }, async (req: any, reply: any) => {
     reply.code(202).header('X-Id', String(req.params.id));
     return { id: req.params.id };
   });
   app.post('/echo', {
     schema: { body: { type: 'object', required: ['name'], properties: { name: { type: 'string' } } } },
-  }, async (req: any) => ({ got: req.body }));  // eslint-disable-line @typescript-eslint/no-explicit-any
-  app.get('/text', async (_req: unknown, reply: any) => {  // eslint-disable-line @typescript-eslint/no-explicit-any
+  }, async (req: any) => ({ got: req.body }));
+  app.get('/text', async (_req: unknown, reply: any) => {
     reply.type('text/plain');
     return 'some text';
   });
-  app.get('/stream', async (_req: unknown, reply: any) => {  // eslint-disable-line @typescript-eslint/no-explicit-any
+  app.get('/stream', async (_req: unknown, reply: any) => {
     reply.type('application/octet-stream');
     return reply.send(Readable.from([Buffer.alloc(1000, 1), Buffer.alloc(2000, 2)]));
   });
-  app.get('/redirect', async (_req: unknown, reply: any) => reply.redirect('/text'));  // eslint-disable-line @typescript-eslint/no-explicit-any
+  app.get('/redirect', async (_req: unknown, reply: any) => reply.redirect('/text'));
   app.get('/boom', async () => {
     throw Object.assign(new Error('boom'), { statusCode: 418 });
   });
-  app.setNotFoundHandler(async (_req: unknown, reply: any) => {  // eslint-disable-line @typescript-eslint/no-explicit-any
+  app.setNotFoundHandler(async (_req: unknown, reply: any) => {
     reply.code(404);
     return { missing: true };
   });
@@ -47,7 +46,6 @@ function routes(app: any): any {
 
 describe.each(ioModels)('fastify 5 %o', (model) => {
   let pair: Pair;
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
   let apps: any[];
   beforeAll(async () => {
     const onNode = routes(Fastify({ keepAliveTimeout: KEEP_ALIVE_MS }));

@@ -6,7 +6,6 @@ import { createServer } from '../dist/index.js';
 import { closeServer, exchange, withTimeout } from './helpers';
 import type { AnyServer, ModelOptions, ParsedResponse } from './helpers';
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type Listener = (req: any, res: any) => unknown;
 
 /** Both servers get this keep-alive timeout (node's default is 5 s, nova-http's 65 s: Keep-Alive says it). */

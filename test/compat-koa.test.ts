@@ -8,7 +8,7 @@ import { compare, post, postChunked, servePair } from './compat-helpers';
 import type { Listener, Pair } from './compat-helpers';
 
 const require = createRequire(import.meta.url);
-const Koa = require('koa'); // eslint-disable-line @typescript-eslint/no-require-imports
+const Koa = require('koa');
 
 function readAll(stream: NodeJS.ReadableStream): Promise<Buffer> {
   return new Promise((resolve, reject) => {
@@ -22,15 +22,15 @@ function readAll(stream: NodeJS.ReadableStream): Promise<Buffer> {
 function makeKoa(): Listener {
   const app = new Koa({ keys: ['k1'] });
   app.silent = true;
-  app.use(async (ctx: any, next: () => Promise<void>) => {  // eslint-disable-line @typescript-eslint/no-explicit-any
+  app.use(async (ctx: any, next: () => Promise<void>) => {
     try {
       await next();
-    } catch (err: any) {  // eslint-disable-line @typescript-eslint/no-explicit-any
+    } catch (err: any) {
       ctx.status = err.status ?? 500;
       ctx.body = { error: err.message };
     }
   });
-  app.use(async (ctx: any) => {  // eslint-disable-line @typescript-eslint/no-explicit-any
+  app.use(async (ctx: any) => {
     switch (ctx.path) {
       case '/':
         ctx.body = { method: ctx.method, query: ctx.query, host: ctx.host, ip: ctx.ip, fresh: ctx.fresh };
@@ -72,7 +72,7 @@ function makeKoa(): Listener {
 }
 
 function makePlain(): Listener {
-  return (req: any, res: any) => {  // eslint-disable-line @typescript-eslint/no-explicit-any
+  return (req: any, res: any) => {
     if (req.url === '/head') {
       res.setHeader('Content-Type', 'text/plain');
       res.setHeader('X-Method', req.method);
@@ -174,7 +174,7 @@ describe.each(ioModels)('koa 3 and a client that leaves %o', (model) => {
       const socketErrors: string[] = [];
       const app = new Koa();
       app.silent = true;
-      app.use(async (ctx: any) => {  // eslint-disable-line @typescript-eslint/no-explicit-any
+      app.use(async (ctx: any) => {
         if (ctx.path === '/forever') {
           let n = 0;
           const body = new Readable({
