@@ -14,6 +14,7 @@
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <unistd.h>
+#include "sockaddr_text.h"
 
 namespace nova {
 
@@ -29,20 +30,6 @@ std::string errno_name(int e) {
     case ENFILE: return "ENFILE";
     default: return std::string("E") + std::to_string(e);
   }
-}
-
-void format_address(const sockaddr_storage& ss, std::string* address, int* port) {
-  char buf[INET6_ADDRSTRLEN] = {0};
-  if (ss.ss_family == AF_INET6) {
-    const auto* a = reinterpret_cast<const sockaddr_in6*>(&ss);
-    inet_ntop(AF_INET6, &a->sin6_addr, buf, sizeof buf);
-    *port = ntohs(a->sin6_port);
-  } else {
-    const auto* a = reinterpret_cast<const sockaddr_in*>(&ss);
-    inet_ntop(AF_INET, &a->sin_addr, buf, sizeof buf);
-    *port = ntohs(a->sin_port);
-  }
-  *address = buf;
 }
 
 bool set_timeout(sock_t s, int opt, uint32_t ms) {
@@ -113,7 +100,7 @@ bool sock_local_address(sock_t s, std::string* address, std::string* family, int
   socklen_t len = sizeof ss;
   if (getsockname(s, reinterpret_cast<sockaddr*>(&ss), &len) != 0) return false;
   format_address(ss, address, port);
-  *family = ss.ss_family == AF_INET6 ? "IPv6" : "IPv4";
+  *family = family_name(ss);
   return true;
 }
 

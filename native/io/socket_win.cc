@@ -2,6 +2,7 @@
 #include "socket.h"
 #include <winsock2.h>
 #include <ws2tcpip.h>
+#include "sockaddr_text.h"
 
 namespace nova {
 
@@ -16,20 +17,6 @@ std::string wsa_name(int e) {
     case WSAEMFILE: return "EMFILE";
     default: return std::string("WSA") + std::to_string(e);
   }
-}
-
-void format_address(const sockaddr_storage& ss, std::string* address, int* port) {
-  char buf[INET6_ADDRSTRLEN] = {0};
-  if (ss.ss_family == AF_INET6) {
-    const auto* a = reinterpret_cast<const sockaddr_in6*>(&ss);
-    inet_ntop(AF_INET6, &a->sin6_addr, buf, sizeof buf);
-    *port = ntohs(a->sin6_port);
-  } else {
-    const auto* a = reinterpret_cast<const sockaddr_in*>(&ss);
-    inet_ntop(AF_INET, &a->sin_addr, buf, sizeof buf);
-    *port = ntohs(a->sin_port);
-  }
-  *address = buf;
 }
 
 bool set_timeout(sock_t s, int opt, uint32_t ms) {
@@ -90,7 +77,7 @@ bool sock_local_address(sock_t s, std::string* address, std::string* family, int
   int len = sizeof ss;
   if (getsockname(static_cast<SOCKET>(s), reinterpret_cast<sockaddr*>(&ss), &len) != 0) return false;
   format_address(ss, address, port);
-  *family = ss.ss_family == AF_INET6 ? "IPv6" : "IPv4";
+  *family = family_name(ss);
   return true;
 }
 
