@@ -1,7 +1,7 @@
 // deps: connection parser keep_alive response http_errors
 // libFuzzer target for the per-connection state machine (native/core/connection.h), driven like the evented
 // driver drives it: the input is what one client sends, delivered in pieces; a fake handler answers every
-// dispatched request with ResponseCmds (whole, streamed, with a known length, closing, aborted; in any order,
+// dispatched request with ResponseCmds (whole, streamed, with a known length, closing, aborted, failed; in any order,
 // sometimes before the request body is in); a fake clock advances and fires deadlines; output is written out in
 // random amounts; body flow control, shutdown and eviction happen now and then. Every choice comes from a PRNG
 // seeded with the input's first bytes and size, so a finding replays exactly.
@@ -11,7 +11,8 @@
 //  - the bytes written out parse as HTTP/1.1 responses, in request order (seq 0, 1, 2... with no gap), each with
 //    the status, framing and body the handler gave (chunked never to HTTP/1.0, no body for HEAD/204/304), a
 //    response that says Connection: close (or is close-delimited, or answers a closing request) is the last one,
-//    a ready-made error response only at the end and only after on_client_error with that error;
+//    a ready-made error response only at the end and only after on_client_error with that error, or the ready-made
+//    500 (its head only to HEAD) in the turn of a request the handler failed before its head, and nothing after it;
 //  - idle() only when every dispatched request was answered;
 //  - an upgradable request (sometimes accepted, sometimes declined) holds parsing until the decision; accepted,
 //    the bytes after its head reach JS once each and in order (the tail, then Raw events, then RawEnd after EOF),
@@ -52,6 +53,8 @@ struct Request {
   bool head_sent = false;
   bool done = false;          // ended or aborted
   bool aborted = false;
+  bool fail = false;          // the handler throws (kFail, lib's failResponse) instead of aborting
+  bool failed = false;        // kFail was sent before the head: the ready-made 500 answers it
   bool upgradable = false;    // dispatched with head.upgrade
   bool decided = false;       // kUpgrade sent
   bool upgraded = false;      // accepted: the handler writes raw bytes (raw_out) instead of a response
@@ -274,8 +277,11 @@ class Harness {
     ResponseCmd cmd;
     cmd.seq = seq;
     if (r.mode == Request::AbortBefore || (r.mode == Request::AbortAfter && r.head_sent)) {
-      cmd.kind = ResponseCmd::kAbort;
-      r.done = r.aborted = true;
+      // A failed handler after its head ends like an abort (the started response is cut); before it, the 500.
+      cmd.kind = r.fail ? ResponseCmd::kFail : ResponseCmd::kAbort;
+      r.done = true;
+      if (r.fail && !r.head_sent) r.failed = true;
+      else r.aborted = true;
       call([&] { conn_.on_response(cmd, now_); });
       return;
     }
@@ -322,6 +328,7 @@ class Harness {
     r.status = kStatus[rng_.below(8)];
     r.close_field = rng_.chance(8);
     r.user_length = rng_.chance(2);
+    r.fail = rng_.chance(2);
     const uint32_t len = rng_.chance(8) ? rng_.below(5000) : rng_.below(40);
     r.body.resize(len);
     for (uint32_t i = 0; i < len; ++i) r.body[i] = static_cast<char>('a' + (seq * 7 + i) % 26);
@@ -453,6 +460,14 @@ class Harness {
         continue;
       }
       const std::string xseq = r.field("x-seq");
+      if (xseq == "\x01" && next_seq < sink_.reqs.size() && sink_.reqs[next_seq].failed) {
+        // The handler failed before its head: the ready-made 500 in its turn (head only to HEAD), the last bytes.
+        // (Unless the request was dropped first, by a client error in its body: then that error's response.)
+        const std::string_view want = sink_.reqs[next_seq].is_head ? error_response_head(HttpError::InternalError)
+                                                                   : error_response(HttpError::InternalError);
+        const std::string_view got = std::string_view(wire_).substr(i);
+        if (got == want || (may_cut && want.substr(0, got.size()) == got)) return;
+      }
       if (xseq == "\x01") {
         // A ready-made error response: exactly the bytes of the last client error, then nothing; to a refused HEAD
         // request, its head only (the HEAD rule: no body bytes after the head).
