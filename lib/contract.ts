@@ -154,6 +154,9 @@ export interface NativeServer {
           body: string | Uint8Array | undefined, end: boolean): number;
   // More body bytes (and/or the end) of a response whose head was sent with respond().
   write(connId: number, seq: number, chunk: string | Uint8Array | undefined, end: boolean): number;
+  // The end of a response whose head was sent with respond(): the last bytes, then the last chunk followed by
+  // `trailers` ("Name: value\r\n"..., validated by JS) when the response is chunked (dropped otherwise).
+  endWithTrailers(connId: number, seq: number, chunk: string | Uint8Array | undefined, trailers: string): number;
   // Close the connection once the earlier responses are out (res.destroy(), a handler failure after respond()).
   abort(connId: number, seq: number): void;
   // The handler failed before respond(): native's ready-made 500 (HttpError::InternalError, Connection: close) in

@@ -42,11 +42,13 @@ let fLines = '';
 let fBits = 0;
 let fTokens = 0;
 let fLength = -1;
+/** A Trailer field was set: node frames such a response chunked even when it knows the length. */
+let fTrailer = false;
 
 const digitsOnly = /^[ \t]*[0-9]+[ \t]*$/;
 
 // What a field means to native (which UserField bit it sets).
-const enum Kind { Plain, Date, Connection, KeepAlive, ContentLength, TransferEncoding }
+const enum Kind { Plain, Date, Connection, KeepAlive, ContentLength, TransferEncoding, Trailer }
 
 interface Line {
   value: unknown;  // the value it was made from (compared with ===)
@@ -65,11 +67,14 @@ const LINE_CACHE_MAX = 256;
 
 function kindOf(name: string, value: string): { kind: Kind; num: number } {
   const n = name.length;
-  // Only these lengths can be special: date 4, connection/keep-alive 10, content-length 14, transfer-encoding 17.
-  if (n !== 4 && n !== 10 && n !== 14 && n !== 17) return { kind: Kind.Plain, num: 0 };
+  // Only these lengths can be special: date 4, trailer 7, connection/keep-alive 10, content-length 14,
+  // transfer-encoding 17.
+  if (n !== 4 && n !== 7 && n !== 10 && n !== 14 && n !== 17) return { kind: Kind.Plain, num: 0 };
   switch (name.toLowerCase()) {
     case 'date':
       return { kind: Kind.Date, num: 0 };
+    case 'trailer':
+      return { kind: Kind.Trailer, num: 0 };
     case 'connection':
       return { kind: Kind.Connection, num: parseConnectionTokens(value) };
     case 'keep-alive':
@@ -132,6 +137,9 @@ function addLine(name: string, value: string | number, validate: boolean): void 
     case Kind.TransferEncoding:
       // To an HTTP/1.0 client native leaves the field out and ends the body with the close (write_head).
       fBits |= UserField.TransferEncoding;
+      break;
+    case Kind.Trailer:
+      fTrailer = true;
       break;
   }
   appendLine(e);
@@ -246,6 +254,7 @@ type Res = Omit<ServerResponse, 'writable' | 'socket' | 'req'> & {
   _hasBody: boolean;
   _contentLength: number | null;
   _removedContLen: boolean;
+  _trailer: string | undefined;
   _closed: boolean;
   chunkedEncoding: boolean;
   outputData: unknown[];
@@ -426,12 +435,16 @@ export class ServerResponse extends Base {
       if (noBody && length < 0 && !(this._userFields & UserField.TransferEncoding)) length = byteLength(body);
       countBody(this, body, true);
       this._state |= S.HeadSent | S.Ended;
+      // Trailers need the chunked framing (a Transfer-Encoding field, or a Trailer field, which adds one): then the
+      // head and body go first and the trailers with the last chunk. Otherwise they are dropped, as node's are.
+      const trailers = this._userFields & UserField.TransferEncoding ? self._trailer : undefined;
       d.native.respond(this._conn.id, this.req._seq, this.statusCode, this._reason, this._fields,
-        this._userFields, this._tokens, length, noBody ? undefined : body, true);
+        this._userFields, this._tokens, length, noBody ? undefined : body, !trailers);
+      if (trailers) d.native.endWithTrailers(this._conn.id, this.req._seq, undefined, trailers);
     } else {
       countBody(this, body, true);
       this._state |= S.Ended;
-      d.native.write(this._conn.id, this.req._seq, self._hasBody ? body : undefined, true);
+      endNative(this, self._hasBody ? body : undefined);
     }
     this.finished = true;
     if (cb) this.once('finish', cb);
@@ -465,10 +478,8 @@ export class ServerResponse extends Base {
     if (cb) process.nextTick(cb);
   }
 
-  override addTrailers(_headers: OutgoingHeaders | readonly [string, string][]): void {
-    throw Object.assign(new Error('nova-http does not send response trailers yet'),
-      { code: 'ERR_METHOD_NOT_IMPLEMENTED' });
-  }
+  // addTrailers() is node's own: it validates the fields and keeps them as text in `_trailer`, which end() hands
+  // to native (sent after the last chunk of a chunked response, dropped otherwise, as node does).
 }
 // true once 'finish' was emitted (node's own getter says so as soon as end() ran with nothing buffered in JS).
 Object.defineProperty(ServerResponse.prototype, 'writableFinished', {
@@ -496,6 +507,7 @@ function storeHeader(this: Res, _firstLine: string | undefined, headers: unknown
   }
   const store = this[kOutHeaders] as HeaderStore | null;
   let fields = '';
+  fTrailer = false;
   if (headers === null || headers === undefined) {
     this._fields = '';
     this._userFields = this.sendDate ? 0 : UserField.Date;
@@ -527,8 +539,9 @@ function storeHeader(this: Res, _firstLine: string | undefined, headers: unknown
     fLines = '';
   }
   if (!(this._userFields & (UserField.ContentLength | UserField.TransferEncoding)) && this._hasBody) {
-    if (this._removedContLen) {
-      // node streams a response whose Content-Length was removed: so does native, with chunked framing.
+    if (this._removedContLen || fTrailer) {
+      // node streams a response whose Content-Length was removed, or that announces trailer fields (RFC 9110
+      // 6.6.2: trailers need chunked framing): so does native, with chunked framing.
       fLines = '';
       addLine('Transfer-Encoding', 'chunked', false);
       this._fields += fLines;
@@ -629,8 +642,15 @@ export function endIfFinished(res: ServerResponse): void {
   res._state &= ~S.EndCheck;
   if (!res.finished || res._state & (S.Ended | S.Closed | S.Aborted | S.Failed) || res._conn.gone) return;
   res._state |= S.Ended;
-  res._d.native.write(res._conn.id, res.req._seq, undefined, true);
+  endNative(res, undefined);
   res._d.ended(res);
+}
+
+/** The end of a response whose head native has: the last body bytes, and the trailers node's addTrailers() kept. */
+function endNative(res: ServerResponse, body: string | Uint8Array | undefined): void {
+  const trailers = (res as unknown as Res)._trailer;
+  if (trailers) res._d.native.endWithTrailers(res._conn.id, res.req._seq, body, trailers);
+  else res._d.native.write(res._conn.id, res.req._seq, body, true);
 }
 
 /** the handler threw or rejected: native's ready-made 500 + close if nothing was sent yet, else close the

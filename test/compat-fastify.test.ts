@@ -37,6 +37,20 @@ function routes(app: any): any {
   app.get('/boom', async () => {
     throw Object.assign(new Error('boom'), { statusCode: 418 });
   });
+  // reply.trailer(): Fastify sets Transfer-Encoding: chunked and Trailer, writes the payload, then res.addTrailers()
+  // and res.end().
+  app.get('/trailer', async (_req: unknown, reply: any) => {
+    reply.type('text/plain');
+    reply.trailer('x-sum', async (_reply: unknown, payload: string) => `len=${payload.length}`);
+    reply.trailer('server-timing', (_reply: unknown, _payload: unknown, done: (e: null, v: string) => void) =>
+      done(null, 'db;dur=1'));
+    return 'trailed body';
+  });
+  app.get('/trailer-stream', async (_req: unknown, reply: any) => {
+    reply.type('application/octet-stream');
+    reply.trailer('x-done', async () => 'yes');
+    return reply.send(Readable.from([Buffer.alloc(100, 1), Buffer.alloc(200, 2)]));
+  });
   app.setNotFoundHandler(async (_req: unknown, reply: any) => {
     reply.code(404);
     return { missing: true };
@@ -83,6 +97,26 @@ describe.each(ioModels)('fastify 5 %o', (model) => {
     await compare(pair, get('/stream'));
     await compare(pair, [get('/') + get('/text') + get('/users/3')], { responses: 3 });
   });
+
+  test('reply.trailer(): the trailers after the last chunk, for a string and a stream payload, as on node:http',
+    async () => {
+      const [a] = await compare(pair, get('/trailer'));
+      // (in the order Fastify's trailer functions finish)
+      expect(Object.fromEntries(a.trailers)).toEqual({ 'x-sum': 'len=12', 'server-timing': 'db;dur=1' });
+      expect(a.header('trailer')).toBe('x-sum server-timing');
+      const [b] = await compare(pair, get('/trailer-stream'));
+      expect(b.trailers).toEqual([['x-done', 'yes']]);
+      expect(b.body.length).toBe(300);
+      // HTTP/1.0: no transfer coding (RFC 9112 6.1), so no trailers: the body ends with the close. (node:http sends
+      // the handler's Transfer-Encoding: chunked and the trailers to a 1.0 client: README "Differences".)
+      const old = await exchange(pair.novaPort, get('/trailer', ['Connection: keep-alive'], '1.0'), { until: 'close' });
+      old.client.destroy();
+      expect(old.responses.map((r) => [r.framing, r.body.toString(), r.header('transfer-encoding'), r.trailers]))
+        .toEqual([['close', 'trailed body', undefined, []]]);
+      // Pipelined behind an ordinary response.
+      const rs = await compare(pair, get('/text') + get('/trailer'), { responses: 2 });
+      expect(rs[1].trailers.length).toBe(2);
+    });
 
   test("a malformed request: native's 400, Fastify's clientError handler runs on the socket, serving goes on",
     async () => {

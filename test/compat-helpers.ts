@@ -55,14 +55,21 @@ export function pairOf(node: AnyServer, nova: AnyServer): Pair {
 /** What is compared. Headers are sorted by name (same-named fields keep their order): where native adds its
  *  fields (Date, Connection, Keep-Alive, framing) the order can differ from node's, which carries no meaning. */
 export function view(r: ParsedResponse): Record<string, unknown> {
-  const headers = r.headers
+  const v: Record<string, unknown> = {
+    status: r.status, reason: r.reason, headers: sortedFields(r.headers), framing: r.framing,
+    body: r.body.toString('latin1'),
+  };
+  if (r.trailers.length > 0) v.trailers = sortedFields(r.trailers);
+  return v;
+}
+
+function sortedFields(fields: Array<[string, string]>): string[] {
+  return fields
     .filter(([k]) => k.toLowerCase() !== 'date')
-    .map(([k, v]) => `${k.toLowerCase()}: ${v}`);
-  const sorted = headers
+    .map(([k, v]) => `${k.toLowerCase()}: ${v}`)
     .map((h, i) => [h.slice(0, h.indexOf(':')), i, h] as const)
     .sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : a[1] - b[1]))
     .map((e) => e[2]);
-  return { status: r.status, reason: r.reason, headers: sorted, framing: r.framing, body: r.body.toString('latin1') };
 }
 
 export interface CompareOptions {

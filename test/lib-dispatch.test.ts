@@ -47,6 +47,10 @@ class FakeNative implements NativeServer {
     this.calls.push(['write', ...a]);
     return this.queued;
   }
+  endWithTrailers(...a: unknown[]) {
+    this.calls.push(['endWithTrailers', ...a]);
+    return this.queued;
+  }
   abort(connId: number, seq: number) { this.calls.push(['abort', connId, seq]); }
   fail(connId: number, seq: number) { this.calls.push(['fail', connId, seq]); }
   upgrade(connId: number, seq: number, accept: boolean) { this.calls.push(['upgrade', connId, seq, accept]); }

@@ -449,7 +449,13 @@ void Connection::on_response(ResponseCmd& cmd, uint64_t now_ms) {
     return;
   }
   if (cmd.kind & ResponseCmd::kEnd) {
-    if (p->framing == Framing::Chunked) out.append("0\r\n\r\n", 5);
+    if (p->framing == Framing::Chunked) {
+      // The last chunk, the trailer section (RFC 9112 7.1.2), the empty line. Trailers exist only in chunked
+      // framing: for a length-framed, close-delimited (HTTP/1.0) or bodiless response they are dropped.
+      out.append("0\r\n", 3);
+      if ((cmd.kind & (ResponseCmd::kTrailers | ResponseCmd::kHead)) == ResponseCmd::kTrailers) out.append(cmd.fields);
+      out.append("\r\n", 2);
+    }
     p->ended = true;
     if (p == &pipeline_.front()) finish_front();
   }

@@ -61,9 +61,13 @@ class ConnSink {
 // serves it as an ordinary request. kRaw (passthrough only) writes `data` verbatim; with kEnd, it is the last.
 struct ResponseCmd {
   // kFail: the handler failed. Before its head went out: the ready-made 500, then close; after: as kAbort.
-  enum Kind : uint8_t { kHead = 1, kData = 2, kEnd = 4, kAbort = 8, kUpgrade = 16, kRaw = 32, kFail = 64 };
+  // kTrailers (with kEnd, never with kHead): `fields` holds the trailer field lines ("Name: value\r\n"...,
+  // validated by JS), sent after the last chunk of a chunked response and dropped for any other framing.
+  enum Kind : uint16_t {
+    kHead = 1, kData = 2, kEnd = 4, kAbort = 8, kUpgrade = 16, kRaw = 32, kFail = 64, kTrailers = 128,
+  };
   uint32_t seq = 0;
-  uint8_t kind = 0;
+  uint16_t kind = 0;
   uint16_t status = 200;
   uint8_t user_fields = 0;
   uint8_t response_tokens = 0;

@@ -19,10 +19,9 @@ namespace nova {
 struct CommandHead {
   uint32_t conn;
   uint32_t seq;
-  uint8_t kind;  // ResponseCmd::Kind bits
+  uint16_t kind;  // ResponseCmd::Kind bits
   uint8_t user_fields;
   uint8_t response_tokens;
-  uint8_t unused = 0;
   uint16_t status;
   uint16_t unused2 = 0;
   int64_t content_length;

@@ -136,6 +136,7 @@ class ServerWrap : public Napi::ObjectWrap<ServerWrap> {
     return DefineClass(env, "Server",
                        {
                            InstanceMethod<&ServerWrap::Listen>("listen"),
+                           InstanceMethod<&ServerWrap::EndWithTrailers>("endWithTrailers"),
                            InstanceMethod<&ServerWrap::Abort>("abort"),
                            InstanceMethod<&ServerWrap::Upgrade>("upgrade"),
                            InstanceMethod<&ServerWrap::RawWrite>("rawWrite"),
@@ -430,7 +431,7 @@ class ServerWrap : public Napi::ObjectWrap<ServerWrap> {
   }
 
   // write()/rawWrite(connId, seq, chunk, end): a non-empty chunk is staged as `kind`; `base` is always set.
-  Napi::Value StageChunk(napi_env env, const napi_value* a, uint8_t kind, uint8_t base) {
+  Napi::Value StageChunk(napi_env env, const napi_value* a, uint16_t kind, uint16_t base) {
     const uint32_t conn = arg_u32(env, a[0], "connId");
     const uint32_t seq = arg_u32(env, a[1], "seq");
     const Body body(Napi::Value(env, a[2]));
@@ -438,7 +439,23 @@ class ServerWrap : public Napi::ObjectWrap<ServerWrap> {
     if (body.len == 0 && !end) return Napi::Number::New(env, 0);
     ConnHandle* h = outbox_->find(conn);
     if (h == nullptr) return Napi::Number::New(env, kGone);
-    StageBody(*h, seq, static_cast<uint8_t>(base | (body.len ? kind : 0) | (end ? ResponseCmd::kEnd : 0)), body);
+    StageBody(*h, seq, static_cast<uint16_t>(base | (body.len ? kind : 0) | (end ? ResponseCmd::kEnd : 0)), body);
+    return Napi::Number::New(env, static_cast<double>(outbox_->staged(*h, static_cast<int64_t>(body.len))));
+  }
+
+  // endWithTrailers(connId, seq, chunk, trailers): the last chunk of a response whose head was sent, then its
+  // trailer section ("Name: value\r\n"... validated by JS; native sends it only in chunked framing).
+  Napi::Value EndWithTrailers(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (!outbox_) return Napi::Number::New(env, 0);
+    const uint32_t conn = arg_u32(info, 0, "connId");
+    const uint32_t seq = arg_u32(info, 1, "seq");
+    const Body body(info[2]);
+    if (!info[3].IsString()) throw Napi::TypeError::New(env, "The \"trailers\" argument must be a string");
+    ConnHandle* h = outbox_->find(conn);
+    if (h == nullptr) return Napi::Number::New(env, kGone);
+    const uint16_t kind = ResponseCmd::kEnd | ResponseCmd::kTrailers | (body.len ? ResponseCmd::kData : 0);
+    StageBody(*h, seq, kind, body, info[3]);
     return Napi::Number::New(env, static_cast<double>(outbox_->staged(*h, static_cast<int64_t>(body.len))));
   }
 
@@ -446,7 +463,7 @@ class ServerWrap : public Napi::ObjectWrap<ServerWrap> {
   void Fail(const Napi::CallbackInfo& info) { StageKind(info, ResponseCmd::kFail); }
 
   // abort(connId, seq) / fail(connId, seq): a command with no head or body.
-  void StageKind(const Napi::CallbackInfo& info, uint8_t kind) {
+  void StageKind(const Napi::CallbackInfo& info, uint16_t kind) {
     if (!outbox_) return;
     const uint32_t conn = arg_u32(info, 0, "connId");
     const uint32_t seq = arg_u32(info, 1, "seq");
@@ -475,7 +492,7 @@ class ServerWrap : public Napi::ObjectWrap<ServerWrap> {
   }
 
   // A command with no head fields and no bytes.
-  CommandHead* StageBare(ConnHandle& h, uint32_t seq, uint8_t kind) {
+  CommandHead* StageBare(ConnHandle& h, uint32_t seq, uint16_t kind) {
     char* reason;
     char* fields;
     char* data;
@@ -489,13 +506,17 @@ class ServerWrap : public Napi::ObjectWrap<ServerWrap> {
     return c;
   }
 
-  // A command carrying body bytes only (write(), rawWrite()).
-  void StageBody(ConnHandle& h, uint32_t seq, uint8_t kind, const Body& body) {
+  // A command carrying body bytes (write(), rawWrite()), and trailer field lines when `trailers` is a string.
+  void StageBody(ConnHandle& h, uint32_t seq, uint16_t kind, const Body& body, napi_value trailers = nullptr) {
     char* reason;
     char* fields;
     char* data;
-    CommandHead* c =
-        outbox_->stage(h, 0, 0, body.big() ? 0 : static_cast<uint32_t>(body.len), &reason, &fields, &data);
+    size_t fields_len = 0;
+    if (trailers != nullptr) latin1_arg(body.env, trailers, &fields_len);
+    CommandHead* c = outbox_->stage(h, 0, static_cast<uint32_t>(fields_len),
+                                    body.big() ? 0 : static_cast<uint32_t>(body.len), &reason, &fields, &data);
+    size_t n = 0;
+    if (fields_len) napi_get_value_string_latin1(body.env, trailers, fields, fields_len + 1, &n);
     if (body.big()) c->big = body.to_string();
     else body.copy_to(data);
     c->seq = seq;

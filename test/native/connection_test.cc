@@ -279,6 +279,15 @@ struct Drive {
     r.kind = ResponseCmd::kEnd;
     apply(r);
   }
+  // res.addTrailers() then end(data): the last chunk carries the trailer field lines.
+  void end_trailers(uint32_t seq, const std::string& bytes, const std::string& trailers) {
+    ResponseCmd r;
+    r.seq = seq;
+    r.kind = ResponseCmd::kEnd | ResponseCmd::kTrailers | (bytes.empty() ? 0 : ResponseCmd::kData);
+    r.data = bytes;
+    r.fields = trailers;
+    apply(r);
+  }
   void abort(uint32_t seq) {
     ResponseCmd r;
     r.seq = seq;
@@ -1885,6 +1894,95 @@ void test_held_head_no_timeout() {
   }
 }
 
+// ---- response trailers (res.addTrailers) -------------------------------------------------------------------
+
+void test_trailers() {
+  g_test = "response trailers";
+  const std::string chunked_head =
+      "HTTP/1.1 200 OK\r\nDate: *\r\nConnection: keep-alive\r\nKeep-Alive: timeout=65\r\nTransfer-Encoding: chunked\r\n\r\n";
+  const std::string t = "X-Sum: abc\r\nX-Two: 2\r\n";
+  {
+    Drive d;
+    d.send(get("/t"));
+    d.head(0);
+    d.data(0, "ab");
+    d.end_trailers(0, "", t);
+    CHECK_EQ(d.take(), chunked_head + "2\r\nab\r\n0\r\n" + t + "\r\n", "after the last chunk, then the empty line");
+    expect_open(d, "trailers keep the connection");
+    d.send(get("/t2"));
+    d.head(1);
+    d.end_trailers(1, "last", "X-One: 1\r\n");
+    CHECK_EQ(d.take(), chunked_head + "4\r\nlast\r\n0\r\nX-One: 1\r\n\r\n", "data, the last chunk and trailers in one");
+    d.send(get("/t3"));
+    d.head(2);
+    d.end_trailers(2, "", "");
+    CHECK_EQ(d.take(), chunked_head + "0\r\n\r\n", "no trailer fields: the plain last chunk");
+    d.send(get("/after"));
+    d.end(3, "ok");
+    CHECK_EQ(d.take(), resp("ok"), "framing intact afterwards");
+  }
+  {
+    // Not chunked: a length, HTTP/1.0 (close-delimited), HEAD, 204: the trailers are dropped, as node:http does.
+    Drive d;
+    d.send(get("/len"));
+    d.head(0, 2);
+    d.end_trailers(0, "ab", t);
+    CHECK_EQ(d.take(), resp("ab"), "Content-Length framing: no trailers");
+    d.send("HEAD /h HTTP/1.1\r\nHost: t\r\n\r\n");
+    d.head(1);
+    d.end_trailers(1, "ignored", t);
+    CHECK_EQ(d.take(), "HTTP/1.1 200 OK\r\nDate: *\r\nConnection: keep-alive\r\nKeep-Alive: timeout=65\r\n\r\n",
+             "HEAD: nothing after the head");
+    d.send(get("/204"));
+    d.head(2, -1, 204);
+    d.end_trailers(2, "", t);
+    CHECK_EQ(d.take(), "HTTP/1.1 204 No Content\r\nDate: *\r\nConnection: keep-alive\r\nKeep-Alive: timeout=65\r\n\r\n",
+             "204: nothing after the head");
+    expect_open(d, "after dropped trailers");
+    d.send(get("/old", "Connection: keep-alive\r\n", 0));
+    d.head(3);
+    d.data(3, "ab");
+    d.end_trailers(3, "cd", t);
+    CHECK_EQ(d.take(), "HTTP/1.1 200 OK\r\nDate: *\r\nConnection: close\r\n\r\nabcd", "1.0: close-delimited, no trailers");
+    expect_closed(d, CloseReason::Response, true, "1.0 streamed");
+  }
+  {
+    // With the head in the same command the fields are the head's, never trailers.
+    Drive d;
+    d.send(get("/x"));
+    ResponseCmd r;
+    r.seq = 0;
+    r.kind = ResponseCmd::kHead | ResponseCmd::kEnd | ResponseCmd::kTrailers;
+    r.fields = "Transfer-Encoding: chunked\r\n";
+    r.user_fields = kUserTransferEncoding;
+    r.data = "hi";
+    d.apply(r);
+    CHECK_EQ(d.take(), "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nDate: *\r\nConnection: keep-alive\r\n"
+             "Keep-Alive: timeout=65\r\n\r\n2\r\nhi\r\n0\r\n\r\n", "head fields are not trailers");
+  }
+  {
+    // Pipelined: the second response (with trailers) ends before the first; its bytes wait their turn whole.
+    Drive d;
+    d.send(get("/1") + get("/2"));
+    d.head(1);
+    d.end_trailers(1, "b", "X-B: 2\r\n");
+    CHECK_EQ(d.take(), "", "held behind the first");
+    d.head(0);
+    d.end_trailers(0, "a", "X-A: 1\r\n");
+    CHECK_EQ(d.take(), chunked_head + "1\r\na\r\n0\r\nX-A: 1\r\n\r\n" + chunked_head + "1\r\nb\r\n0\r\nX-B: 2\r\n\r\n",
+             "in request order, each with its own trailers");
+  }
+  // A chunked request (with its own trailers) and a pipelined one, cut at every point; both answered with trailers.
+  const std::string stream = kChunkedHead + "3\r\nabc\r\n0\r\nX-In: 1\r\n\r\n" + get("/n");
+  every_split(stream, [](Drive& d) {
+    d.head(0);
+    d.data(0, "x");
+    d.end_trailers(0, "", "X-Out: 0\r\n");
+    d.head(1);
+    d.end_trailers(1, "y", "X-Out: 1\r\n");
+  }, "trailers after a chunked request, every split");
+}
+
 int main() {
   test_keep_alive_11();
   test_keep_alive_10();
@@ -1922,6 +2020,7 @@ int main() {
   test_content_length_enforced();
   test_held_head_no_timeout();
   test_error_head_rule();
+  test_trailers();
   if (check_exit("connection_test")) return 1;
   std::printf("connection_test: all passed\n");
   return 0;
