@@ -89,11 +89,16 @@ export const enum ReqFlag {
   VersionMinorMask = 0x3,  // 0 = HTTP/1.0, 1 = HTTP/1.1
   Head = 0x4,              // HEAD request: the response has no body
   HasBody = 0x8,           // a body follows (Body records, then BodyEnd)
-  ExpectContinue = 0x10,   // Expect: 100-continue (native already sent 100 Continue)
+  ExpectContinue = 0x10,   // Expect: 100-continue (HTTP/1.1); native sent 100 Continue unless ContinueHeld
+  // With ExpectContinue and a body, when the server listens for 'checkContinue' (NativeServerOptions.checkContinue):
+  // no 100 was sent and native reads none of the body until JS sends it (interim 100) or a final head.
+  ContinueHeld = 0x20,
   // A protocol switch JS may accept: CONNECT, or an Upgrade field with the 'upgrade' Connection token and no body.
   // Native reads and parses nothing more on the connection until JS calls upgrade(connId, seq, accept); the
   // record ends with the bytes already received after the head (UpgradeTail).
   Upgrade = 0x40,
+  // An Expect field without 100-continue (HTTP/1.1): 'checkExpectation' listeners answer it, else 417 (node's rule).
+  ExpectOther = 0x80,
 }
 
 /** Why a connection closed: a Close record's Reason indexes this list, and stats().closes has these keys in this
@@ -130,6 +135,9 @@ export interface NativeServerOptions {
   // (Close with reason 'client' at once, pending work dropped), as node:http's default.
   allowHalfOpen: number;
   highWaterMark: number;  // bytes queued per connection: write() false above it, native stops reading at it
+  // 1: the server listens for 'checkContinue': Expect: 100-continue bodies wait for JS (ReqFlag.ContinueHeld);
+  // 0: native answers 100 Continue at once. Changed on a listening server through configure().
+  checkContinue: number;
 }
 
 export interface NativeStats {
@@ -157,6 +165,10 @@ export interface NativeServer {
   // The end of a response whose head was sent with respond(): the last bytes, then the last chunk followed by
   // `trailers` ("Name: value\r\n"..., validated by JS) when the response is chunked (dropped otherwise).
   endWithTrailers(connId: number, seq: number, chunk: string | Uint8Array | undefined, trailers: string): number;
+  // A 1xx interim response (100..199 but 101) before the final head of `seq`, after the responses before it:
+  // writeContinue/writeProcessing/writeEarlyHints. fields: "Name: value\r\n"..., validated by JS; reason: '' for the
+  // standard phrase. Native drops it once the final head has started, for HTTP/1.0, and a second 100 Continue.
+  interim(connId: number, seq: number, status: number, reason: string, fields: string): void;
   // Close the connection once the earlier responses are out (res.destroy(), a handler failure after respond()).
   abort(connId: number, seq: number): void;
   // The handler failed before respond(): native's ready-made 500 (HttpError::InternalError, Connection: close) in
@@ -182,7 +194,8 @@ export interface NativeServer {
   stats(): NativeStats;
   ref(): void;
   unref(): void;
-  // Applies changed options to a listening server: the deadlines, maxRequestsPerSocket and maxConnections, from
+  // Applies changed options to a listening server: the deadlines, maxRequestsPerSocket, maxConnections and
+  // checkContinue, from
   // each connection's next event (node:http code sets server.keepAliveTimeout after listen(), the usual
   // Express/ALB advice). The I/O model, threads and maxHeaderSize stay as they were at listen().
   configure?(options: NativeServerOptions): void;

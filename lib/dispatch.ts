@@ -22,6 +22,9 @@ import type { ErrorWithCode } from './errors';
 export interface DispatchHost {
   /** Runs the 'request' listeners (catching what they throw or reject). */
   _onRequest(req: IncomingMessage, res: ServerResponse): void;
+  /** A request with an Expect field (ReqFlag.ExpectContinue / ExpectOther): 'checkContinue', 'checkExpectation',
+   *  417 or 'request', as node:http decides. */
+  _onExpect(req: IncomingMessage, res: ServerResponse): void;
   /** A ClientError record: emit 'clientError' if anyone listens. */
   _onClientError(err: ErrorWithCode, socket: NovaSocket): void;
   /** The ServerClosed record. */
@@ -263,7 +266,8 @@ export class Dispatcher implements ConnOwner, UpgradeOwner {
     const res = new ServerResponse(conn, req);
     conn.link(res);
     if (!req.complete) conn.bodyReq = req;
-    this.host._onRequest(req, res);
+    if ((req._flags & (ReqFlag.ExpectContinue | ReqFlag.ExpectOther)) !== 0) this.host._onExpect(req, res);
+    else this.host._onRequest(req, res);
   }
 
   /**

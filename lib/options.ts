@@ -44,7 +44,8 @@ export interface ServerOptions {
 }
 
 /** Options after validation and defaulting: every field set; the numbers are the ones native takes. */
-export type ResolvedOptions = Omit<NativeServerOptions, 'ioModel' | 'backend' | 'allowHalfOpen' | 'highWaterMark'> & {
+export type ResolvedOptions =
+  Omit<NativeServerOptions, 'ioModel' | 'backend' | 'allowHalfOpen' | 'highWaterMark' | 'checkContinue'> & {
   ioModel: IoModel;
   backend: Backend | undefined;
   allowHalfOpen: boolean;
@@ -179,8 +180,9 @@ export function resolveOptions(options: unknown): ResolvedOptions {
   };
 }
 
-/** The numbers native/node/addon.cc takes (see NativeServerOptions in contract.ts). */
-export function toNativeOptions(r: ResolvedOptions): NativeServerOptions {
+/** The numbers native/node/addon.cc takes (see NativeServerOptions in contract.ts); `checkContinue`: the server has
+ *  a 'checkContinue' listener (not an option: it follows the listeners). */
+export function toNativeOptions(r: ResolvedOptions, checkContinue = false): NativeServerOptions {
   return {
     ioModel: r.ioModel === 'evented' ? 1 : 0,
     backend: r.backend === 'epoll' ? 1 : r.backend === 'poll' ? 2 : 0,
@@ -193,5 +195,6 @@ export function toNativeOptions(r: ResolvedOptions): NativeServerOptions {
     maxConnections: r.maxConnections,
     allowHalfOpen: r.allowHalfOpen ? 1 : 0,
     highWaterMark: HIGH_WATER_MARK,
+    checkContinue: checkContinue ? 1 : 0,
   };
 }

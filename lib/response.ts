@@ -473,9 +473,20 @@ export class ServerResponse extends Base {
     return this;
   }
 
-  /** native already answered Expect: 100-continue before the request reached JS. */
-  override writeContinue(cb?: () => void): void {
-    if (cb) process.nextTick(cb);
+  // writeContinue(), writeProcessing() and writeEarlyHints() are node's own: they format the 1xx head and hand it to
+  // the _writeRaw hook (writeRaw below), which gives it to native as an interim response.
+
+  /** node's writeEarlyHints(), after checking the fields besides `link` as header fields (node sends them as given:
+   *  a CR LF in a value would add lines to the head). */
+  override writeEarlyHints(hints: Record<string, string | string[]>, cb?: () => void): void {
+    if (hints !== null && typeof hints === 'object') {
+      for (const key of Object.keys(hints)) {
+        const v = hints[key];
+        validateHeaderName(key);
+        for (const one of Array.isArray(v) ? v : [v]) validateHeaderValue(key, one);
+      }
+    }
+    super.writeEarlyHints(hints, cb);
   }
 
   // addTrailers() is node's own: it validates the fields and keeps them as text in `_trailer`, which end() hands
@@ -603,10 +614,34 @@ function sendBody(this: Res, data: string | Uint8Array, encoding: unknown, callb
   return true;
 }
 
-/** node's _writeRaw: only the 1xx interim responses (writeProcessing, writeEarlyHints) reach it; not sent yet. */
-function writeRaw(this: Res, _data: unknown, encoding: unknown, callback: unknown): boolean {
-  const cb = typeof encoding === 'function' ? encoding : callback;
-  if (typeof cb === 'function') process.nextTick(cb as () => void);
+/** A 1xx head as node's writeContinue/writeProcessing/writeEarlyHints format it. */
+const interimHead = /^HTTP\/1\.1 (1[0-9][0-9]) ([^\r\n]*)\r\n((?:[^\r\n]*\r\n)*)\r\n$/;
+const badFieldText = /[\0\r\n]/;
+
+/**
+ * node's OutgoingMessage#_writeRaw(data, encoding, callback): only node's writeContinue(), writeProcessing() and
+ * writeEarlyHints() reach it (node's write()/end() go through _send), with a whole 1xx head. It goes to native as an
+ * interim response, in this response's place on the connection, before its final head. Once the final head is on
+ * its way, or for anything but a 1xx head, nothing is sent (node would write the bytes into the body); the
+ * callback still runs. Native also drops it for an HTTP/1.0 request and drops a second 100 Continue.
+ */
+function writeRaw(this: Res, data: unknown, encoding: unknown, callback: unknown): boolean {
+  const cb = (typeof encoding === 'function' ? encoding : callback) as (() => void) | undefined;
+  // eslint-disable-next-line @typescript-eslint/no-this-alias -- a hook node calls with the response as this
+  const res = this;
+  const m = typeof data === 'string' ? interimHead.exec(data) : null;
+  if (m === null || res._state & (S.HeadSent | S.Closed | S.Aborted | S.Failed) || res._conn.gone) {
+    if (typeof cb === 'function') process.nextTick(cb);
+    return false;
+  }
+  const status = Number(m[1]);
+  const fields = m[3];
+  if (badFieldText.test(m[2])) throw invalidChar('statusMessage');
+  if (status === 101) throw invalidStatusCode(status);  // an upgrade's answer, never an interim one
+  const d = res._d;
+  d.native.interim(res._conn.id, res.req._seq, status, m[2] === STATUS_CODES[status] ? '' : m[2], fields);
+  d.queued();
+  if (typeof cb === 'function') d.afterFlush(cb);
   return true;
 }
 

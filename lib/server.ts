@@ -3,7 +3,7 @@
 // again. Subclasses (tests) can override _createNative() to run the whole JS layer against a fake addon.
 import { EventEmitter } from 'node:events';
 import { binding } from './binding';
-import { closeReasons } from './contract';
+import { closeReasons, ReqFlag } from './contract';
 import type { CloseReason, NativeServer, NativeServerOptions, NativeStats, OnBatch } from './contract';
 import { Dispatcher } from './dispatch';
 import type { DispatchHost } from './dispatch';
@@ -83,10 +83,19 @@ function zeroStats(): NativeStats {
   return { accepted: 0, active: 0, idle: 0, requests: 0, closes };
 }
 
+function onNewListener(this: Server, event: string | symbol): void {
+  if (event === 'checkContinue') this._setCheckContinue(true);
+}
+
+function onRemoveListener(this: Server, event: string | symbol): void {
+  if (event === 'checkContinue') this._setCheckContinue(this.listenerCount('checkContinue') > 0);
+}
+
 /**
  * An HTTP/1.1 server whose sockets, parsing, keep-alive and timeouts live in native code.
  *
- * Events: 'request' (req, res), 'listening', 'close', 'error' (listen failures), 'clientError' (err, socket;
+ * Events: 'request' (req, res), 'checkContinue' and 'checkExpectation' (req, res: as node:http's, see
+ * _onExpect), 'listening', 'close', 'error' (listen failures), 'clientError' (err, socket;
  * informational: native already answered the client), and 'handlerError' (err, req, res): a request listener
  * threw or its promise rejected. node:http would crash the process there; nova-http answers 500 (or closes the
  * connection when the head was already sent), keeps serving, and reports the error to 'handlerError' listeners;
@@ -107,6 +116,9 @@ export class Server extends EventEmitter implements DispatchHost {
   _headersTimeoutSet = false;
   /** Socket inactivity timeout of node:http (server.setTimeout()), for new connections; 0: none. */
   timeout = 0;
+  /** @internal a 'checkContinue' listener exists: native holds Expect: 100-continue bodies for JS (native option
+   *  checkContinue, kept in step with the listeners, also on a listening server) */
+  _checkContinue = false;
 
   constructor(options?: ServerOptions | RequestListener | null, handler?: RequestListener) {
     super();
@@ -120,6 +132,30 @@ export class Server extends EventEmitter implements DispatchHost {
       if (typeof handler !== 'function') throw invalidArgType('requestListener', 'of type function', handler);
       this.on('request', handler);
     }
+    this._trackListeners();
+  }
+
+  /** @internal Native learns whether anyone listens for 'checkContinue' (it must then not answer 100 Continue
+   *  itself): through 'newListener' (before a listener is added) and 'removeListener' (after it is gone). */
+  _trackListeners(): void {
+    if (!this.listeners('newListener').includes(onNewListener)) this.on('newListener', onNewListener);
+    if (!this.listeners('removeListener').includes(onRemoveListener)) this.on('removeListener', onRemoveListener);
+  }
+
+  /** Also keeps native's view of the 'checkContinue' listeners (removeAllListeners() drops the trackers too). */
+  override removeAllListeners(event?: string | symbol): this {
+    if (event === undefined) super.removeAllListeners();
+    else super.removeAllListeners(event);
+    this._setCheckContinue(this.listenerCount('checkContinue') > 0);
+    this._trackListeners();
+    return this;
+  }
+
+  /** @internal */
+  _setCheckContinue(on: boolean): void {
+    if (on === this._checkContinue) return;
+    this._checkContinue = on;
+    this._native?.configure?.(toNativeOptions(this._opts, on));
   }
 
   /** Makes the native server; tests override this to inject a fake. */
@@ -158,7 +194,7 @@ export class Server extends EventEmitter implements DispatchHost {
     const native = this._native;
     if (native === null) return;
     if (typeof native.configure === 'function') {
-      native.configure(toNativeOptions(this._opts));
+      native.configure(toNativeOptions(this._opts, this._checkContinue));
     } else if (!this._warned) {
       this._warned = true;
       process.emitWarning(`nova-http: server.${name} was set after listen(); it applies from the next listen(). ` +
@@ -248,7 +284,7 @@ export class Server extends EventEmitter implements DispatchHost {
   /** @internal binds now; a failure is emitted as 'error' on the next tick, as node does. */
   _bind(host: string, port: number, backlog: number): void {
     const d = new Dispatcher(this);
-    const native = this._createNative(toNativeOptions(this._opts), d.onBatch);
+    const native = this._createNative(toNativeOptions(this._opts, this._checkContinue), d.onBatch);
     d.native = native;
     if (this._unref) native.unref();
     try {
@@ -358,6 +394,42 @@ export class Server extends EventEmitter implements DispatchHost {
     }
   }
 
+  /**
+   * @internal A request with an Expect field, as node:http treats it (HTTP/1.1 only; native flags it):
+   * 100-continue with a 'checkContinue' listener -> 'checkContinue' (the listener calls writeContinue() or answers;
+   * native holds the body until then); without one -> 'request' (native sent the 100, or, if the listener left
+   * after native held the body, writeContinue() now). Any other expectation -> 'checkExpectation', or without a
+   * listener 417 Expectation Failed. Listeners run like 'request' ones: a throw or rejection is a handler failure.
+   */
+  _onExpect(req: IncomingMessage, res: ServerResponse): void {
+    const flags = req._flags;
+    const r = res as unknown as { _expect_continue: boolean; _sent100: boolean };
+    if (flags & ReqFlag.ExpectContinue) {
+      r._expect_continue = true;
+      const held = (flags & ReqFlag.ContinueHeld) !== 0;
+      // (with a body and not held, native answered the 100 before the listener came: the request goes on as usual)
+      if ((held || !(flags & ReqFlag.HasBody)) && this.listenerCount('checkContinue') > 0) {
+        this._emitHandler('checkContinue', req, res);
+        return;
+      }
+      if (held) res.writeContinue();
+      else if (flags & ReqFlag.HasBody) r._sent100 = true;
+      this._onRequest(req, res);
+      return;
+    }
+    if (this.listenerCount('checkExpectation') > 0) {
+      this._emitHandler('checkExpectation', req, res);
+    } else {
+      res.writeHead(417);
+      res.end();
+    }
+  }
+
+  /** @internal Runs an event's listeners with (req, res) as 'request' ones run. */
+  _emitHandler(event: string, req: IncomingMessage, res: ServerResponse): void {
+    for (const fn of this.rawListeners(event) as RequestListener[]) if (!this._run(fn, req, res)) break;
+  }
+
   /** @internal */
   _run(fn: RequestListener, req: IncomingMessage, res: ServerResponse): boolean {
     try {
@@ -437,7 +509,7 @@ export class Server extends EventEmitter implements DispatchHost {
 export interface Server {
   /** `await using server = createServer(...)`: closes the server. */
   [Symbol.asyncDispose](): Promise<void>;
-  on(event: 'request', listener: RequestListener): this;
+  on(event: 'request' | 'checkContinue' | 'checkExpectation', listener: RequestListener): this;
   on(event: 'listening' | 'close', listener: () => void): this;
   on(event: 'error', listener: (err: Error) => void): this;
   on(event: 'clientError', listener: (err: ClientError, socket: NovaSocket) => void): this;
@@ -446,7 +518,7 @@ export interface Server {
   // any[]: EventEmitter's own signature, so listeners with typed parameters are accepted.
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   on(event: string | symbol, listener: (...args: any[]) => void): this;
-  once(event: 'request', listener: RequestListener): this;
+  once(event: 'request' | 'checkContinue' | 'checkExpectation', listener: RequestListener): this;
   once(event: 'listening' | 'close', listener: () => void): this;
   once(event: 'error', listener: (err: Error) => void): this;
   once(event: 'clientError', listener: (err: ClientError, socket: NovaSocket) => void): this;

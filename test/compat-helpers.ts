@@ -90,6 +90,7 @@ export async function compare(pair: Pair, bytes: string | Buffer | Array<string 
   fromNode.client.destroy();
   fromNova.client.destroy();
   expect(fromNova.responses.map(view)).toEqual(fromNode.responses.map(view));
+  expect(fromNova.interim.map(view)).toEqual(fromNode.interim.map(view));
   expect(fromNova.responses.length).toBe(until.responses);
   return fromNova.responses;
 }

@@ -47,6 +47,7 @@ class FakeNative implements NativeServer {
     this.calls.push(['write', ...a]);
     return this.queued;
   }
+  interim(...a: unknown[]) { this.calls.push(['interim', ...a]); }
   endWithTrailers(...a: unknown[]) {
     this.calls.push(['endWithTrailers', ...a]);
     return this.queued;

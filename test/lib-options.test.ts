@@ -95,8 +95,10 @@ describe('resolveOptions', () => {
     expect(toNativeOptions(resolveOptions({ ioModel: 'evented', backend: 'poll', threads: 3 }))).toEqual({
       ioModel: 1, backend: 2, threads: 3, keepAliveTimeout: 65000, headersTimeout: 60000, requestTimeout: 300000,
       maxRequestsPerSocket: 0, maxHeaderSize: 16384, maxConnections: 10000, allowHalfOpen: 0, highWaterMark: 65536,
+      checkContinue: 0,
     });
     expect(toNativeOptions(resolveOptions({})).backend).toBe(0);
+    expect(toNativeOptions(resolveOptions({}), true).checkContinue).toBe(1);
     expect(toNativeOptions(resolveOptions({ allowHalfOpen: true })).allowHalfOpen).toBe(1);
   });
 });

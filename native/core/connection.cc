@@ -213,9 +213,13 @@ bool Connection::parse_head() {
   p.last = last;
   p.body_done = h.body == BodyKind::None;
   p.upgradable = upgrade;
+  if (h.expect_continue && h.version_minor >= 1 && h.body != BodyKind::None) {
+    // With a 'checkContinue' listener JS decides (its 100 or its final head releases the body); else 100 at once.
+    if (cfg_.check_continue) h.continue_held = p.continue_held = true;
+    else p.sent_100 = true;
+  }
   pipeline_.push_back(std::move(p));
-  if (h.expect_continue && h.version_minor >= 1 && h.body != BodyKind::None)
-    sink_for(pipeline_.back()).append("HTTP/1.1 100 Continue\r\n\r\n");
+  if (pipeline_.back().sent_100) sink_for(pipeline_.back()).append("HTTP/1.1 100 Continue\r\n\r\n");
 
   const Slice raw{h.method.p, static_cast<uint32_t>(base + r - h.method.p)};
   sink_.on_request(*this, seq, h, raw, closes || last || shutting_down_);
@@ -231,6 +235,7 @@ bool Connection::parse_head() {
   if (h.body != BodyKind::None) {
     body_.reset(h.body, h.content_length, &cfg_.limits);
     body_paused_ = false;  // a new body, a new stream in JS: a pause meant for the previous one doesn't carry over
+    continue_held_ = h.continue_held;
     body_seq_ = seq;
     body_discard_ = false;
     body_discarded_ = 0;
@@ -260,7 +265,7 @@ void Connection::request_parsed() {
 
 bool Connection::parse_body() {
   const size_t avail = in_end_ - in_start_;
-  if (avail == 0) return false;
+  if (avail == 0 || continue_held_) return false;  // held: what a client sends without waiting stays buffered
   if (body_paused_ && !body_discard_) return false;  // JS is behind: leave the bytes where they are
   const char* base = in_.data() + in_start_;
   BodyDecoder::Step st = body_.feed(base, avail);
@@ -345,6 +350,16 @@ Connection::Pending* Connection::find(uint32_t seq) {
 std::string& Connection::sink_for(Pending& p) { return &p == &pipeline_.front() ? out_ : p.out; }
 
 void Connection::on_response(ResponseCmd& cmd, uint64_t now_ms) {
+  respond(cmd, now_ms);
+  if (resume_parse_) {
+    // A final head released a held body: what the client sent meanwhile is parsed now, after the command is done
+    // with its Pending (parsing may refuse the body and drop it).
+    resume_parse_ = false;
+    parse();
+  }
+}
+
+void Connection::respond(ResponseCmd& cmd, uint64_t now_ms) {
   now_ = now_ms;
   if (out_size() == 0) out_progress_ms_ = now_ms;
   if (closing_now_) return;
@@ -365,6 +380,10 @@ void Connection::on_response(ResponseCmd& cmd, uint64_t now_ms) {
     p->ended = true;
     p->aborted = true;
     if (p == &pipeline_.front()) finish_front();
+    return;
+  }
+  if (cmd.kind & ResponseCmd::kInterim) {
+    on_interim(*p, cmd);
     return;
   }
   if (cmd.kind & ResponseCmd::kUpgrade) {
@@ -412,8 +431,15 @@ void Connection::on_response(ResponseCmd& cmd, uint64_t now_ms) {
     // client drop (and maybe retry) the requests after it, which are answered anyway. Neither a refused request
     // still waiting behind this one (its error follows) nor the client's FIN (we close after the last response
     // either way) makes this response the last one; the response bytes must not depend on when they arrived.
-    ki.server_closing = p->last || (shutting_down_ && p == &pipeline_.back());
+    // A final status while the client still waits for 100 Continue: it may send the body anyway, or not, so the
+    // end of this request on the wire is unknown and the connection closes after the response (node's rule).
+    ki.server_closing = p->last || (shutting_down_ && p == &pipeline_.back()) || p->continue_held;
     p->keep_alive = keep_alive(ki);
+    if (p->continue_held) {
+      p->continue_held = false;
+      continue_held_ = false;
+      resume_parse_ = true;
+    }
     write_head(out, h, p->framing, p->keep_alive, p->version_minor, cfg_.keep_alive_timeout_ms / 1000);
     p->head_sent = true;
   }
@@ -458,6 +484,26 @@ void Connection::on_response(ResponseCmd& cmd, uint64_t now_ms) {
     }
     p->ended = true;
     if (p == &pipeline_.front()) finish_front();
+  }
+}
+
+// A 1xx interim response (RFC 9110 15.2) for p's request: in p's place in the pipeline (after every earlier
+// response), never once its final head has started, never to HTTP/1.0 (15.2: a server MUST NOT send one to a 1.0
+// client), never 101 (that is an upgrade's own answer), and one 100 Continue at most. A 100 releases a held body.
+void Connection::on_interim(Pending& p, const ResponseCmd& cmd) {
+  if (p.head_sent || p.version_minor == 0 || cmd.status < 100 || cmd.status > 199 || cmd.status == 101) return;
+  if (cmd.status == 100) {
+    if (p.sent_100) return;
+    p.sent_100 = true;
+  }
+  write_interim_head(sink_for(p), cmd.status, Slice{cmd.reason.data(), static_cast<uint32_t>(cmd.reason.size())},
+                     Slice{cmd.fields.data(), static_cast<uint32_t>(cmd.fields.size())});
+  if (cmd.status == 100 && p.continue_held) {
+    p.continue_held = false;
+    if (continue_held_ && state_ == ReadState::Body && body_seq_ == p.seq) {
+      continue_held_ = false;
+      parse();  // bytes the client sent without waiting (the last use of p: parsing may drop it)
+    }
   }
 }
 
@@ -626,6 +672,8 @@ bool Connection::wants_read() const {
     return pipeline_.size() < cfg_.max_pipeline && !output_full() && in_end_ - in_start_ < input_limit();
   }
   if (state_ == ReadState::Passthrough) return !body_paused_;
+  // A held body: read (so that a client that leaves is seen) until a head's worth is buffered.
+  if (continue_held_) return in_end_ - in_start_ < input_limit();
   return !body_paused_ || body_discard_;
 }
 

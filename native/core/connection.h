@@ -12,8 +12,8 @@
 namespace nova {
 
 // The first group are options: the driver sets every one from JS (lib/options.ts has their defaults and nothing
-// here repeats them). The deadlines and maxRequestsPerSocket are LiveU32: server.configure() changes them on a
-// listening server, and connections see the new values at their next event. The second group is fixed here.
+// here repeats them). The deadlines, maxRequestsPerSocket and check_continue are LiveU32: server.configure() changes
+// them on a listening server, and connections see the new values at their next event. The second group is fixed here.
 struct ConnConfig {
   ParserLimits limits;
   LiveU32 keep_alive_timeout_ms;            // 0 = off
@@ -23,6 +23,10 @@ struct ConnConfig {
   // A FIN while a response is owed means the client left (false: the pending work is dropped and JS hears of it at
   // once, as node:http does by default), or that it half-closed and still waits for the answer (true).
   bool allow_half_open = false;
+  // JS listens for 'checkContinue' (1; changed on a listening server when the listener comes or goes): a request
+  // with Expect: 100-continue and a body gets no automatic 100 Continue, and its body is neither decoded nor
+  // delivered until JS sends the 100 (an interim response) or its final response head. 0: the 100 goes out at once.
+  LiveU32 check_continue = 0;
   // Output queued on this connection (written or waiting behind an earlier response) at or above which nothing
   // more is read or parsed: a client that pipelines requests and reads no answers is held to this much (plus the
   // responses to requests already dispatched). JS's write() says false at the same mark (highWaterMark).
@@ -63,8 +67,12 @@ struct ResponseCmd {
   // kFail: the handler failed. Before its head went out: the ready-made 500, then close; after: as kAbort.
   // kTrailers (with kEnd, never with kHead): `fields` holds the trailer field lines ("Name: value\r\n"...,
   // validated by JS), sent after the last chunk of a chunked response and dropped for any other framing.
+  // kInterim (alone): a 1xx interim response (`status` 100..199 but 101, `reason`, `fields`) before the final head
+  // of request `seq`; dropped once that head has started, for an HTTP/1.0 request, or for any other status. A 100
+  // releases a body held for JS (ConnConfig::check_continue).
   enum Kind : uint16_t {
     kHead = 1, kData = 2, kEnd = 4, kAbort = 8, kUpgrade = 16, kRaw = 32, kFail = 64, kTrailers = 128,
+    kInterim = 256,
   };
   uint32_t seq = 0;
   uint16_t kind = 0;
@@ -174,6 +182,8 @@ class Connection {
     bool upgradable = false;  // dispatched with head.upgrade: JS decides whether it switches protocols
     bool upgraded = false;    // JS accepted: this entry stands for the passthrough until JS ends or aborts it
     bool raw_ended = false;   // JS ended its side of the passthrough
+    bool continue_held = false;  // its body waits for JS's 100 Continue or final head (ConnConfig::check_continue)
+    bool sent_100 = false;       // a 100 Continue went out for it (automatic or JS's)
     Framing framing = Framing::Length;
     uint64_t body_left = 0;  // Length framing: body bytes the head announced and not yet given
     std::string out;        // output produced while an earlier response is unfinished
@@ -186,6 +196,8 @@ class Connection {
   void pass_through();
   void both_ends_done();
   void on_upgrade(Pending& p, bool accept);
+  void respond(ResponseCmd& cmd, uint64_t now_ms);
+  void on_interim(Pending& p, const ResponseCmd& cmd);
   bool parse_head();
   bool parse_body();
   void request_parsed();
@@ -210,6 +222,8 @@ class Connection {
   BodyDecoder body_;
   uint32_t body_seq_ = 0;
   bool body_discard_ = false;   // the response ended: drop the rest of the body instead of sending it to JS
+  bool continue_held_ = false;  // the arriving body (body_seq_) waits for JS: 100 Continue not sent yet
+  bool resume_parse_ = false;   // a final head released a held body: parse once the command is applied
   uint64_t body_discarded_ = 0;
   ReadState state_ = ReadState::Head;
   PendingQueue<Pending> pipeline_;  // most connections have one request in flight: it lives inline

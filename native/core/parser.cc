@@ -19,7 +19,8 @@
 //    origin-form (/...) or absolute-form (scheme:...).
 //  - Host: at most one in any version, exactly one in 1.1; its value may only hold RFC 3986 authority
 //    characters (no SP, '/', '@', ...); it may be empty.
-//  - Expect: 100-continue is honoured on 1.1 only (RFC 9110 10.1.1: a 1.0 request's expectation is ignored).
+//  - Expect: 100-continue is honoured on 1.1 only (RFC 9110 10.1.1: a 1.0 request's expectation is ignored); any
+//    other expectation of a 1.1 request is reported (expect_other) for the server to refuse (417) or accept.
 //  - Chunk lines: BWS is allowed only where RFC 9112 7.1.1 puts it (around ';' and '=' of an extension), so
 //    "5 \r\n" is 400; sizes above 2^63-1 are 400.
 #include "parser.h"
@@ -314,8 +315,10 @@ int64_t parse_complete_head(const char* p, size_t start, size_t end, const Parse
         }
         break;
       case 6:
-        if (equals_ci(n, 6, "expect") && out->version_minor == 1 && expects_continue(field.value))
-          out->expect_continue = true;
+        if (equals_ci(n, 6, "expect") && out->version_minor == 1) {
+          if (expects_continue(field.value)) out->expect_continue = true;
+          else out->expect_other = true;
+        }
         break;
       case 7:
         if (equals_ci(n, 7, "upgrade")) out->has_upgrade = true;
@@ -338,6 +341,7 @@ int64_t parse_complete_head(const char* p, size_t start, size_t end, const Parse
     }
   }
 
+  if (out->expect_continue) out->expect_other = false;  // 100-continue anywhere in the Expect fields wins (node's rule)
   if (out->version_minor == 1 && f.hosts != 1) return fail(HttpError::BadRequest);
   if (f.has_te) {
     // Framing errors (400) before capability (501): the former make the message boundary unknowable.

@@ -22,7 +22,8 @@ struct RequestHead {
   uint8_t version_minor = 1;  // 0 or 1: any other 1.x is reported (and served) as 1.1
   uint8_t connection = 0;     // ConnToken bits, OR-ed over every Connection field line
   BodyKind body = BodyKind::None;
-  bool expect_continue = false;  // Expect: 100-continue
+  bool expect_continue = false;  // Expect: 100-continue (HTTP/1.1)
+  bool expect_other = false;     // an Expect field of an HTTP/1.1 request without 100-continue
   bool is_head = false;          // method is HEAD: the response carries no body
   bool is_connect = false;       // method is CONNECT: what follows the head is a tunnel, never a body
   bool has_upgrade = false;      // an Upgrade field is present (a protocol switch needs it and the token)
@@ -30,6 +31,9 @@ struct RequestHead {
   // Connection: upgrade and no body), and `tail` holds the bytes already received after its head.
   bool upgrade = false;
   Slice tail;
+  // Set by the connection: Expect: 100-continue with a body, and the server holds the body for JS's decision
+  // (ConnConfig::check_continue): no automatic 100, nothing of the body is read until JS sends the 100 or answers.
+  bool continue_held = false;
   uint64_t content_length = 0;   // valid when body == Length
   uint32_t header_count = 0;
   Header* headers = nullptr;     // caller-provided array of ParserLimits::max_headers entries

@@ -78,21 +78,33 @@ Framing choose_framing(const ResponseHead& h, bool head_request, uint8_t version
   return chunked_ok ? Framing::Chunked : Framing::CloseDelimited;
 }
 
+namespace {
+// Always HTTP/1.1: the highest version we support, also to 1.0 clients (RFC 9110 6.2).
+void append_status_line(std::string& out, uint16_t status, Slice reason) {
+  append_lit(out, "HTTP/1.1 ");
+  append_uint(out, status);
+  out.push_back(' ');
+  if (reason.len != 0) {
+    out.append(reason.p, reason.len);
+  } else {
+    out.append(reason_phrase(status));
+  }
+  append_lit(out, "\r\n");
+}
+}  // namespace
+
+void write_interim_head(std::string& out, uint16_t status, Slice reason, Slice fields) {
+  append_status_line(out, status, reason);
+  if (fields.len != 0) out.append(fields.p, fields.len);
+  append_lit(out, "\r\n");
+}
+
 void write_head(std::string& out, const ResponseHead& h, Framing framing, bool keep_alive, uint8_t version_minor,
                 uint32_t keep_alive_timeout_s) {
   // A close-delimited body can only end with the close, whatever the caller decided.
   const bool persist = keep_alive && framing != Framing::CloseDelimited;
 
-  // Always HTTP/1.1: the highest version we support, also to 1.0 clients (RFC 9110 6.2).
-  append_lit(out, "HTTP/1.1 ");
-  append_uint(out, h.status);
-  out.push_back(' ');
-  if (h.reason.len != 0) {
-    out.append(h.reason.p, h.reason.len);
-  } else {
-    out.append(reason_phrase(h.status));
-  }
-  append_lit(out, "\r\n");
+  append_status_line(out, h.status, h.reason);
 
   if (h.fields.len != 0) {
     // HTTP/1.0 has no transfer codings (RFC 9112 6.1): the handler's Transfer-Encoding is not sent to it.

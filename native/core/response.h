@@ -43,6 +43,10 @@ Framing choose_framing(const ResponseHead& h, bool head_request, uint8_t version
 void write_head(std::string& out, const ResponseHead& h, Framing framing, bool keep_alive, uint8_t version_minor,
                 uint32_t keep_alive_timeout_s);
 
+// Appends a 1xx interim response head: "HTTP/1.1 <status> <reason or the standard phrase>\r\n", the field lines
+// (serialized and validated by JS), "\r\n". No Date, no framing, no connection fields (RFC 9110 15.2).
+void write_interim_head(std::string& out, uint16_t status, Slice reason, Slice fields);
+
 // The standard reason phrase ("OK", "Not Found"), or "Unknown" for codes without one.
 const char* reason_phrase(uint16_t status);
 

@@ -137,6 +137,7 @@ class ServerWrap : public Napi::ObjectWrap<ServerWrap> {
                        {
                            InstanceMethod<&ServerWrap::Listen>("listen"),
                            InstanceMethod<&ServerWrap::EndWithTrailers>("endWithTrailers"),
+                           InstanceMethod<&ServerWrap::Interim>("interim"),
                            InstanceMethod<&ServerWrap::Abort>("abort"),
                            InstanceMethod<&ServerWrap::Upgrade>("upgrade"),
                            InstanceMethod<&ServerWrap::RawWrite>("rawWrite"),
@@ -222,6 +223,7 @@ class ServerWrap : public Napi::ObjectWrap<ServerWrap> {
     opts.conn.limits.max_header_size = option_u32(o, "maxHeaderSize");
     opts.max_connections = option_u32(o, "maxConnections");
     opts.conn.allow_half_open = option_u32(o, "allowHalfOpen") != 0;
+    opts.conn.check_continue = option_u32(o, "checkContinue") != 0 ? 1 : 0;
     opts.conn.high_water = option_u32(o, "highWaterMark");
   }
 
@@ -459,6 +461,36 @@ class ServerWrap : public Napi::ObjectWrap<ServerWrap> {
     return Napi::Number::New(env, static_cast<double>(outbox_->staged(*h, static_cast<int64_t>(body.len))));
   }
 
+  // interim(connId, seq, status, reason, fields): a 1xx interim response before the final head of `seq`
+  // (writeContinue, writeProcessing, writeEarlyHints); fields: "Name: value\r\n"..., validated by JS.
+  void Interim(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (!outbox_) return;
+    const uint32_t conn = arg_u32(info, 0, "connId");
+    const uint32_t seq = arg_u32(info, 1, "seq");
+    const uint32_t status = arg_u32(info, 2, "status");
+    size_t reason_len = 0;
+    size_t fields_len = 0;
+    if (!latin1_arg(env, info[3], &reason_len) || !latin1_arg(env, info[4], &fields_len))
+      throw Napi::TypeError::New(env, "The \"reason\" and \"fields\" arguments must be strings");
+    ConnHandle* h = outbox_->find(conn);
+    if (h == nullptr) return;
+    char* reason;
+    char* fields;
+    char* data;
+    CommandHead* c = outbox_->stage(*h, static_cast<uint32_t>(reason_len), static_cast<uint32_t>(fields_len), 0,
+                                    &reason, &fields, &data);
+    size_t n = 0;
+    if (reason_len) napi_get_value_string_latin1(env, info[3], reason, reason_len + 1, &n);
+    if (fields_len) napi_get_value_string_latin1(env, info[4], fields, fields_len + 1, &n);
+    c->seq = seq;
+    c->status = static_cast<uint16_t>(status > 0xffff ? 0 : status);
+    c->user_fields = 0;
+    c->response_tokens = 0;
+    c->content_length = -1;
+    c->kind = ResponseCmd::kInterim;
+  }
+
   void Abort(const Napi::CallbackInfo& info) { StageKind(info, ResponseCmd::kAbort); }
   void Fail(const Napi::CallbackInfo& info) { StageKind(info, ResponseCmd::kFail); }
 
@@ -595,6 +627,7 @@ class ServerWrap : public Napi::ObjectWrap<ServerWrap> {
       o->conn.request_timeout_ms = next.conn.request_timeout_ms.get();
       o->conn.max_requests_per_socket = next.conn.max_requests_per_socket.get();
       o->max_connections = next.max_connections.get();
+      o->conn.check_continue = next.conn.check_continue.get();
     }
   }
 

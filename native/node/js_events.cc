@@ -58,6 +58,8 @@ class JsWriter : public EventWriter {
     if (head.is_head) flags |= kReqHead;
     if (head.body != BodyKind::None) flags |= kReqHasBody;
     if (head.expect_continue) flags |= kReqExpectContinue;
+    if (head.continue_held) flags |= kReqContinueHeld;
+    if (head.expect_other) flags |= kReqExpectOther;
     if (head.upgrade) flags |= kReqUpgrade;
     const size_t at = b_.meta.size();
     b_.meta.resize(at + 9 + 4 * static_cast<size_t>(head.header_count) + (head.upgrade ? 2 : 0));

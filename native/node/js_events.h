@@ -21,7 +21,9 @@ enum EventType : uint32_t {
 
 enum RequestFlag : uint32_t {
   kReqHead = 0x4, kReqHasBody = 0x8, kReqExpectContinue = 0x10,
-  kReqUpgrade = 0x40,  // the record ends with [tailOff, tailLen]: the bytes received after the head
+  kReqContinueHeld = 0x20,  // no 100 Continue was sent: the body waits for JS's 100 or final head
+  kReqUpgrade = 0x40,       // the record ends with [tailOff, tailLen]: the bytes received after the head
+  kReqExpectOther = 0x80,   // an Expect field (HTTP/1.1) without 100-continue: JS answers 417 or its listener does
 };
 
 struct JsBatch {

@@ -86,6 +86,8 @@ async function startNova() {
   const r = recorder();
   const server = createServer({}, r.handler);
   server.on('clientError', () => {});
+  // Both answer 417 to an expectation nobody listens for: compare the parsing, as for node below.
+  server.on('checkExpectation', r.handler);
   server.on('connect', recordConnect(r));
   await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
   return { name: 'nova', server, port: server.address().port, byPort: r.byPort };
@@ -94,8 +96,8 @@ async function startNova() {
 async function startNode() {
   const r = recorder();
   const server = http.createServer({}, r.handler);
-  // Server policy, not parsing: node:http answers 417 to an expectation it does not know unless this is listened
-  // for; nova-http ignores unknown expectations (RFC 9110 10.1.1 allows both). Compare the parsing only.
+  // Server policy, not parsing: node:http (and nova-http) answer 417 to an expectation they do not know unless this
+  // is listened for. Compare the parsing only.
   server.on('checkExpectation', r.handler);
   server.on('connect', recordConnect(r));
   server.on('clientError', (err, socket) => {

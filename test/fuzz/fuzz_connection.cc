@@ -15,6 +15,9 @@
 //    a ready-made error response only at the end and only after on_client_error with that error, or the ready-made
 //    500 (its head only to HEAD) in the turn of a request the handler failed before its head, and nothing after it;
 //  - idle() only when every dispatched request was answered;
+//  - interim (1xx) responses only for the request whose response is due and before its head, never 101, never to
+//    HTTP/1.0, one 100 Continue at most; with check_continue, a held body reaches the handler only after its 100 or
+//    its final head;
 //  - an upgradable request (sometimes accepted, sometimes declined) holds parsing until the decision; accepted,
 //    the bytes after its head reach JS once each and in order (the tail, then Raw events, then RawEnd after EOF),
 //    and what JS writes follows the responses before it verbatim, nothing after it;
@@ -61,6 +64,8 @@ struct Request {
   bool upgraded = false;      // accepted: the handler writes raw bytes (raw_out) instead of a response
   std::string raw_out;
   std::string trailers;       // trailer lines sent with the end (kTrailers): after the last chunk when chunked
+  bool held = false;          // its body waits for JS's 100 or final head (check_continue)
+  bool released = false;      // the handler sent the 100 or its head
 };
 
 class Sink : public ConnSink {
@@ -90,6 +95,10 @@ class Sink : public ConnSink {
     }
     r.is_head = h.is_head;
     r.minor = h.version_minor;
+    r.held = h.continue_held;
+    if (h.continue_held)
+      CHECK(check_continue && h.expect_continue && h.body != BodyKind::None && h.version_minor == 1,
+            "held without checkContinue, Expect: 100-continue, a body and HTTP/1.1");
     r.closes = closes;
     r.has_body = h.body != BodyKind::None;
     body_seq = -1;
@@ -100,6 +109,7 @@ class Sink : public ConnSink {
   }
   void on_body(Connection&, uint32_t seq, Slice data) override {
     CHECK(static_cast<int>(seq) == body_seq, "body for request " + std::to_string(seq));
+    CHECK(!reqs[seq].held || reqs[seq].released, "body of a held request before its 100 or final head");
     CHECK(data.len > 0, "no empty body events");
     volatile char sink = data.p[0] ^ data.p[data.len - 1];
     (void)sink;
@@ -123,6 +133,7 @@ class Sink : public ConnSink {
     CHECK(raw_seq >= 0 && !raw_ended, "passthrough end without an accepted upgrade, or twice");
     raw_ended = true;
   }
+  bool check_continue = false;
   int raw_seq = -1;        // the accepted upgrade
   bool raw_ended = false;  // on_raw_end came
   std::string raw_in;      // its tail, then every Raw byte
@@ -132,6 +143,7 @@ class Sink : public ConnSink {
 ConnConfig make_config(fuzz::Rng& rng) {
   ConnConfig cfg = default_config();
   cfg.allow_half_open = rng.chance(2);  // off: a FIN with responses owed drops them (a cut, see call())
+  cfg.check_continue = rng.chance(2) ? 1 : 0;  // 'checkContinue' listened for: Expect: 100-continue bodies are held
   if (rng.chance(2)) return cfg;  // the defaults
   cfg.limits.max_header_size = 64 + rng.below(512);
   cfg.limits.max_request_line = 16 + rng.below(256);
@@ -153,7 +165,9 @@ class Harness {
  public:
   Harness(const uint8_t* data, size_t size)
       : data_(data), size_(size), rng_(fuzz::seed_from(data, size, 2)), cfg_(make_config(rng_)),
-        conn_(cfg_, sink_, now_) {}
+        conn_(cfg_, sink_, now_) {
+    sink_.check_continue = cfg_.check_continue != 0;
+  }
 
   void run() {
     for (int steps = 0; steps < 4000 && !conn_.done(); ++steps) step();
@@ -273,6 +287,19 @@ class Harness {
       call([&] { conn_.on_response(cmd, now_); });
       return;
     }
+    // Interim responses before the head (writeContinue, writeProcessing, writeEarlyHints), some of them invalid
+    // (101, 200: dropped); a held body gets its 100 now and then.
+    if (!r.head_sent && !all && (rng_.chance(8) || (r.held && !r.released && rng_.chance(2)))) {
+      static const uint16_t kStatus[] = {100, 100, 102, 103, 199, 101, 200};
+      ResponseCmd im;
+      im.seq = seq;
+      im.kind = ResponseCmd::kInterim;
+      im.status = r.held && !r.released ? 100 : kStatus[rng_.below(7)];
+      im.fields = "X-Interim: " + std::to_string(seq) + "\r\n";
+      if (im.status == 100) r.released = true;
+      call([&] { conn_.on_response(im, now_); });
+      return;
+    }
     // Usually wait for the request body before answering, as most handlers do; sometimes answer early.
     if (!all && r.has_body && !r.body_ended && !rng_.chance(4)) return;
 
@@ -305,6 +332,7 @@ class Harness {
       }
       if (rng_.chance(8)) cmd.reason = "Fuzzy Reason";
       r.head_sent = true;
+      r.released = true;
     }
     size_t n = r.body.size() - r.sent;
     if (r.mode != Request::Whole && !all && n > 0) n = rng_.below(static_cast<uint32_t>(n) + 1);
@@ -463,8 +491,20 @@ class Harness {
         CHECK(may_cut || last_aborted(next_seq), "output ends inside a response head\n" + dump());
         return;
       }
-      if (r.status == 100) {
-        CHECK(r.fields.empty(), "100 Continue has no fields");
+      if (r.status >= 100 && r.status < 200) {
+        // An interim response: the automatic 100 (no fields), or one the handler sent for the request whose
+        // response is due, before its head, never 101, never to HTTP/1.0, one 100 per request at most.
+        CHECK(r.status != 101, "101 as an interim response\n" + dump());
+        const std::string xi = r.field("x-interim");
+        const uint32_t for_seq = xi == "\x01" ? next_seq : static_cast<uint32_t>(std::stoul(xi));
+        if (xi == "\x01") CHECK(r.status == 100 && r.fields.empty(), "an automatic interim response is a bare 100");
+        CHECK(for_seq == next_seq && for_seq < sink_.reqs.size(), "interim response for request " + xi + " where " +
+              std::to_string(next_seq) + " is due\n" + dump());
+        CHECK(sink_.reqs[for_seq].minor == 1, "an interim response to HTTP/1.0\n" + dump());
+        if (r.status == 100) {
+          CHECK(last_100 != static_cast<int>(for_seq), "a second 100 Continue\n" + dump());
+          last_100 = static_cast<int>(for_seq);
+        }
         i = r.head_end;
         continue;
       }
@@ -585,6 +625,7 @@ class Harness {
   Connection conn_;
   bool eof_ = false;
   bool cut_ = false;  // the connection closed while output was owed (see call())
+  int last_100 = -1;  // the request the last 100 Continue was for
   bool paused_ = false;
   std::string wire_;
 };

@@ -191,6 +191,8 @@ export interface ExchangeOptions {
 export interface Exchange {
   text: string;
   responses: ParsedResponse[];
+  /** 1xx interim responses, in order. */
+  interim: ParsedResponse[];
   /** Bytes after the last complete response. */
   rest: string;
   /** The server closed the connection (by the time the exchange ended). */
@@ -216,7 +218,7 @@ export async function exchange(
   await c.send(bytes, opts.delayMs ?? 20);
   await reading;
   const s = c.split();
-  return { text: c.text, responses: s.responses, rest: s.rest, closed: c.serverClosed, client: c };
+  return { text: c.text, responses: s.responses, interim: s.interim, rest: s.rest, closed: c.serverClosed, client: c };
 }
 
 /** exchange() that returns only the bytes received, and closes the client. */

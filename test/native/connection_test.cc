@@ -39,6 +39,7 @@ struct Ev {
   bool closes = false;
   BodyKind body = BodyKind::None;
   bool expect = false;
+  bool held = false;     // dispatched with its body held for JS's 100 Continue (check_continue)
   bool upgrade = false;  // dispatched as upgradable; data holds its tail
   std::string data;
   HttpError err = HttpError::None;
@@ -63,6 +64,7 @@ class RecSink : public ConnSink {
     e.closes = closes;
     e.body = h.body;
     e.expect = h.expect_continue;
+    e.held = h.continue_held;
     e.upgrade = h.upgrade;
     if (h.upgrade) e.data = str(h.tail);
     else CHECK(h.tail.len == 0, "a tail without upgrade");
@@ -150,7 +152,7 @@ class RecSink : public ConnSink {
       switch (e.kind) {
         case Ev::Request:
           s += "|req " + std::to_string(e.seq) + " " + e.method + " " + e.target + " 1." + std::to_string(e.minor) +
-               (e.closes ? " closes" : "") + " {" + e.headers + "} raw=" + e.raw;
+               (e.closes ? " closes" : "") + (e.held ? " held" : "") + " {" + e.headers + "} raw=" + e.raw;
           break;
         case Ev::Body: s += "|body " + std::to_string(e.seq) + " " + e.data; break;
         case Ev::BodyEnd: s += "|end " + std::to_string(e.seq); break;
@@ -277,6 +279,16 @@ struct Drive {
     ResponseCmd r;
     r.seq = seq;
     r.kind = ResponseCmd::kEnd;
+    apply(r);
+  }
+  // writeContinue/writeProcessing/writeEarlyHints: a 1xx before the final head.
+  void interim(uint32_t seq, uint16_t status, const std::string& fields = "", const std::string& reason = "") {
+    ResponseCmd r;
+    r.seq = seq;
+    r.kind = ResponseCmd::kInterim;
+    r.status = status;
+    r.reason = reason;
+    r.fields = fields;
     apply(r);
   }
   // res.addTrailers() then end(data): the last chunk carries the trailer field lines.
@@ -1983,6 +1995,212 @@ void test_trailers() {
   }, "trailers after a chunked request, every split");
 }
 
+// ---- 1xx interim responses (writeContinue, writeProcessing, writeEarlyHints) and the checkContinue hold --------
+
+const std::string k102 = "HTTP/1.1 102 Processing\r\n\r\n";
+const std::string k103 = "HTTP/1.1 103 Early Hints\r\nLink: </s.css>; rel=preload; as=style\r\n\r\n";
+const std::string kLink = "Link: </s.css>; rel=preload; as=style\r\n";
+
+void test_interim() {
+  g_test = "interim responses";
+  {
+    Drive d;
+    d.send(get("/a"));
+    d.interim(0, 103, kLink);
+    CHECK_EQ(d.take(), k103, "103 at once, for the front request");
+    d.interim(0, 102);
+    d.interim(0, 103, "X-A: 1\r\n", "Hints");
+    CHECK_EQ(d.take(), k102 + "HTTP/1.1 103 Hints\r\nX-A: 1\r\n\r\n", "several, a reason of JS's own");
+    d.end(0, "ok");
+    CHECK_EQ(d.take(), resp("ok"), "then the final response");
+    expect_open(d, "interim responses don't end anything");
+  }
+  {
+    // Never after the final head started, never for a status that is not 1xx or is 101, never to HTTP/1.0.
+    Drive d;
+    d.send(get("/a"));
+    for (uint16_t st : {99, 101, 200, 204, 0}) d.interim(0, st);
+    CHECK_EQ(d.take(), "", "not an interim status: dropped");
+    d.head(0);
+    d.interim(0, 103, kLink);
+    d.data(0, "x", true);
+    CHECK_EQ(d.take(), "HTTP/1.1 200 OK\r\nDate: *\r\nConnection: keep-alive\r\nKeep-Alive: timeout=65\r\n"
+             "Transfer-Encoding: chunked\r\n\r\n1\r\nx\r\n0\r\n\r\n", "after the head: dropped");
+    d.interim(0, 103, kLink);
+    CHECK_EQ(d.take(), "", "after the end: dropped");
+    d.send(get("/old", "Connection: keep-alive\r\n", 0));
+    d.interim(1, 103, kLink);
+    d.interim(1, 100);
+    d.end(1, "a");
+    CHECK_EQ(d.take(), resp("a", Keep10), "HTTP/1.0: no 1xx");
+    d.interim(7, 103, kLink);
+    CHECK_EQ(d.take(), "", "an unknown request: dropped");
+  }
+  {
+    // Pipelined: an interim response waits behind the responses before its request, like its final response.
+    Drive d;
+    d.send(get("/1") + get("/2"));
+    d.interim(1, 103, kLink);
+    CHECK_EQ(d.take(), "", "behind the unanswered first request");
+    d.interim(0, 102);
+    CHECK_EQ(d.take(), k102, "the front's own goes out at once");
+    d.end(0, "1");
+    CHECK_EQ(d.take(), resp("1") + k103, "then the second's 103");
+    d.end(1, "2");
+    CHECK_EQ(d.take(), resp("2"), "and its response");
+  }
+  {
+    // One 100 Continue at most: after the automatic one, JS's writeContinue() adds nothing.
+    Drive d;
+    d.send(post_head("/e", 2, "Expect: 100-continue\r\n"));
+    CHECK(!d.sink.request(0)->held, "no listener: not held");
+    d.interim(0, 100);
+    CHECK_EQ(d.take(), k100, "one 100");
+    d.send("hi");
+    d.interim(0, 100);
+    d.end(0, "ok");
+    CHECK_EQ(d.take(), resp("ok"), "no second 100");
+    // A 100 JS asks for on a request without Expect is sent (node's writeContinue() writes it too), once.
+    d.send(get("/g"));
+    d.interim(1, 100);
+    d.interim(1, 100);
+    d.end(1, "g");
+    CHECK_EQ(d.take(), k100 + resp("g"), "JS's 100 for a plain request");
+  }
+}
+
+ConnConfig continue_config() {
+  ConnConfig c = config();
+  c.check_continue = 1;
+  return c;
+}
+
+void test_continue_held() {
+  g_test = "checkContinue: the body waits for JS";
+  for (bool blocking : {false, true}) {
+    // The client sends the body without waiting: nothing of it is decoded or delivered before JS's 100.
+    Drive d(continue_config(), blocking);
+    d.send(post_head("/e", 5, "Expect: 100-continue\r\n") + "hello");
+    CHECK(d.sink.request(0) && d.sink.request(0)->held && d.sink.request(0)->expect, "dispatched, held");
+    CHECK_EQ(d.take(), "", "no automatic 100");
+    CHECK(d.sink.count(Ev::Body) == 0 && !d.sink.ended(0), "no body events while held");
+    expect_open(d, "held");
+    d.interim(0, 100);
+    CHECK_EQ(d.take(), k100, "JS's 100");
+    CHECK(d.sink.body(0) == "hello" && d.sink.ended(0), "the body after it");
+    d.end(0, "got it");
+    CHECK_EQ(d.take(), resp("got it"), "kept alive after a 100");
+    // The next request on the connection is held too; the client waits for the 100 this time.
+    d.send(post_head("/e", 2, "Expect: 100-continue\r\n"));
+    CHECK(d.sink.request(1)->held, "held again");
+    d.interim(1, 100);
+    CHECK_EQ(d.take(), k100, "100");
+    d.send("ok");
+    CHECK(d.sink.body(1) == "ok" && d.sink.ended(1), "body");
+    d.end(1, "2");
+    CHECK_EQ(d.take(), resp("2"), "second response");
+  }
+  {
+    // A final status instead of the 100 (e.g. 417, 401): no 100, Connection: close, the body never reaches JS.
+    Drive d(continue_config());
+    d.send(post_head("/big", 1000000, "Expect: 100-continue\r\n"));
+    d.end(0, "", 417);
+    CHECK_EQ(d.take(), "HTTP/1.1 417 Expectation Failed\r\nDate: *\r\nConnection: close\r\nContent-Length: 0\r\n\r\n",
+             "closes: the client may or may not send the body");
+    expect_closed(d, CloseReason::Response, true, "after a final status without 100");
+    CHECK(d.sink.count(Ev::Body) == 0, "no body");
+    d.interim(0, 100);
+    CHECK_EQ(d.take(), "", "no 100 after the final response");
+  }
+  {
+    // A streamed final head releases the body (the client may send it anyway after its own wait): delivered.
+    Drive d(continue_config());
+    d.send(post_head("/s", 3, "Expect: 100-continue\r\n") + "ab");
+    d.head(0);
+    CHECK_EQ(d.sink.body(0), "ab", "released by the final head");
+    d.send("c");
+    CHECK(d.sink.body(0) == "abc" && d.sink.ended(0), "the rest");
+    d.interim(0, 100);
+    d.data(0, "done", true);
+    CHECK_EQ(d.take(), "HTTP/1.1 200 OK\r\nDate: *\r\nConnection: close\r\nTransfer-Encoding: chunked\r\n\r\n"
+             "4\r\ndone\r\n0\r\n\r\n", "no 100 after the head; Connection: close");
+    expect_closed(d, CloseReason::Response, true, "streamed answer without 100");
+  }
+  {
+    // Held, the client leaves: reported at once (the connection reads while held, up to a head's worth).
+    Drive d(continue_config());
+    d.send(post_head("/e", 5, "Expect: 100-continue\r\n"));
+    CHECK(d.c->wants_read(), "reads while held");
+    d.fin();
+    expect_closed(d, CloseReason::Client, false, "FIN while held");
+  }
+  {
+    // A client that sends a large body without waiting fills at most input_limit() plus one read.
+    Drive d(continue_config());
+    d.send(post_head("/e", 1 << 20, "Expect: 100-continue\r\n") + std::string(1 << 20, 'x'));
+    CHECK(!d.c->wants_read(), "reading stopped");
+    CHECK(d.c->buffered_input() <= 2 * d.c->input_limit(), "buffered %zu", d.c->buffered_input());
+    CHECK(d.sink.count(Ev::Body) == 0, "nothing delivered");
+    d.interim(0, 100);
+    CHECK(d.sink.body(0).size() == (1u << 20) && d.sink.ended(0), "all of it after the 100: %zu",
+          d.sink.body(0).size());
+    d.end(0, "ok");
+    CHECK_EQ(d.take(), k100 + resp("ok"), "response");
+  }
+  {
+    // Behind an unanswered request: JS's 100 waits for the first response; the body is released at once.
+    Drive d(continue_config());
+    d.send(get("/first") + post_head("/e", 2, "Expect: 100-continue\r\n"));
+    d.interim(1, 100);
+    CHECK_EQ(d.take(), "", "the 100 waits its turn");
+    d.send("hi");
+    CHECK(d.sink.body(1) == "hi", "released");
+    d.end(0, "1");
+    CHECK_EQ(d.take(), resp("1") + k100, "first response, then the 100");
+    d.end(1, "2");
+    CHECK_EQ(d.take(), resp("2"), "second response");
+  }
+  {
+    // The setting is live: a listener added on a listening server holds the next request, removing it un-holds.
+    Drive d;
+    d.send(post_head("/a", 1, "Expect: 100-continue\r\n"));
+    CHECK_EQ(d.take(), k100, "automatic");
+    d.send("a");
+    d.end(0, "a");
+    d.take();
+    d.cfg.check_continue = 1;
+    d.send(post_head("/b", 1, "Expect: 100-continue\r\n"));
+    CHECK(d.sink.request(1)->held, "held after the change");
+    CHECK_EQ(d.take(), "", "no automatic 100");
+    d.interim(1, 100);
+    d.send("b");
+    d.end(1, "b");
+    CHECK_EQ(d.take(), k100 + resp("b"), "JS's 100");
+    d.cfg.check_continue = 0;
+    d.send(post_head("/c", 1, "Expect: 100-continue\r\n"));
+    CHECK(!d.sink.request(2)->held, "not held after the change back");
+    CHECK_EQ(d.take(), k100, "automatic again");
+  }
+  // Cut at every point: the held body, JS's 100, then the pipelined request behind it.
+  const std::string stream = post_head("/e", 5, "Expect: 100-continue\r\n") + "hello" + get("/n");
+  every_split(stream, [](Drive& d) {
+    d.interim(0, 100);
+    d.end(0, "e");
+    d.end(1, "n");
+  }, "held body at every split point", continue_config());
+  const std::string chunked = "POST /c HTTP/1.1\r\nHost: t\r\nExpect: 100-continue\r\nTransfer-Encoding: chunked\r\n\r\n"
+                              "3\r\nabc\r\n0\r\n\r\n" + get("/n");
+  every_split(chunked, [](Drive& d) {
+    d.interim(0, 103, kLink);
+    d.interim(0, 100);
+    d.end(0, "c");
+    d.end(1, "n");
+  }, "held chunked body at every split point", continue_config());
+  every_split(chunked, [](Drive& d) {
+    d.end(0, "no", 417);
+  }, "refused without 100 at every split point", continue_config());
+}
+
 int main() {
   test_keep_alive_11();
   test_keep_alive_10();
@@ -2021,6 +2239,8 @@ int main() {
   test_held_head_no_timeout();
   test_error_head_rule();
   test_trailers();
+  test_interim();
+  test_continue_held();
   if (check_exit("connection_test")) return 1;
   std::printf("connection_test: all passed\n");
   return 0;

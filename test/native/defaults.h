@@ -19,5 +19,6 @@ inline nova::ConnConfig default_config() {
   c.request_timeout_ms = 300000;    // requestTimeout
   c.max_requests_per_socket = 0;    // maxRequestsPerSocket
   c.high_water = 64 * 1024;         // highWaterMark (HIGH_WATER_MARK)
+  c.check_continue = 0;             // no 'checkContinue' listener (lib/server.ts follows the listeners)
   return c;
 }

@@ -38,6 +38,7 @@ struct Outcome {
   int header_count = -1;             // >= 0: only the count is compared
   uint8_t connection = 0;
   bool expect_continue = false;
+  bool expect_other = false;
   bool is_head = false;
   std::string framing = "none";
   std::string body;
@@ -68,8 +69,8 @@ std::string print(const Outcome& o) {
     << "\n";
   if (o.header_count >= 0) s << "  header-count " << o.header_count << "\n";
   for (auto& h : o.headers) s << "  header " << escape(h) << "\n";
-  s << "  connection " << int(o.connection) << " expect-continue " << o.expect_continue << " framing " << o.framing
-    << "\n";
+  s << "  connection " << int(o.connection) << " expect-continue " << o.expect_continue << " expect-other "
+    << o.expect_other << " framing " << o.framing << "\n";
   s << "  body " << escape(o.body) << "\n";
   for (auto& t : o.trailers) s << "  trailer " << escape(t) << "\n";
   s << "  end " << o.end << "\n";
@@ -216,6 +217,7 @@ void load_file(const std::string& path, std::vector<Case>& cases) {
     else if (key == "header-count") o->header_count = std::atoi(value.c_str());
     else if (key == "connection") o->connection = connection_bits(value, where);
     else if (key == "expect-continue") o->expect_continue = value == "yes";
+    else if (key == "expect-other") o->expect_other = value == "yes";
     else if (key == "framing") o->framing = value;
     else if (key == "body") o->body += rep;
     else if (key == "trailer") o->trailers.push_back(value);
@@ -348,6 +350,7 @@ std::vector<Outcome> drive(const Case& c, const std::vector<size_t>& cuts, Memor
             cur.headers.push_back(field(h.headers[i]));
         cur.connection = h.connection;
         cur.expect_continue = h.expect_continue;
+        cur.expect_other = h.expect_other;
         cur.framing = h.body == BodyKind::Length  ? "length " + std::to_string(h.content_length)
                       : h.body == BodyKind::Chunked ? "chunked"
                                                     : "none";
