@@ -7,6 +7,7 @@ namespace nova {
 namespace {
 constexpr int kAcceptBurst = 64;            // accepts per readiness event, so one loop can't starve its clients
 constexpr size_t kReadBurst = 256 * 1024;   // bytes read from one connection per turn (fairness)
+constexpr size_t kOneSegment = 1200;        // bytes surely sent as one TCP segment (below any usual MSS)
 }  // namespace
 
 void wake_evented(ConnHandle* h) { static_cast<Loop*>(h->driver)->post(h->id); }
@@ -108,7 +109,10 @@ void Loop::turn(int timeout_ms) {
       mark(lc);
       continue;
     }
-    if (events[i].readable || events[i].hangup) read_some(lc, now);
+    if (events[i].readable || events[i].hangup) {
+      if (!lc->c.wants_read() || lc->starved) lc->unwanted_read = true;  // service() drops the registration
+      read_some(lc, now);
+    }
     if (events[i].writable || events[i].hangup) mark(lc);
   }
   apply_posted(now);
@@ -251,7 +255,6 @@ void Loop::accept_some(uint64_t now) {
       if (fail == AcceptFail::NoFds) pause_accepting(now);
       return;  // else EAGAIN: another loop took it, or nothing left
     }
-    sock_set_nodelay(fd);
     // At the cap the oldest idle connection makes room: this loop's own, else another loop's.
     const bool refuse =
         !reg_.admit([&] { return evict_oldest(CloseReason::Evicted) || d_.evict_elsewhere(this); });
@@ -335,6 +338,14 @@ void Loop::service(LoopConn* lc, uint64_t now) {
   Connection& c = lc->c;
   ConnHandle& h = *lc->h;
   if (c.out_size() > 0) {
+    // TCP_NODELAY only once Nagle's algorithm could delay something: it holds back a small segment while earlier
+    // bytes are unacknowledged, which the first send can't meet unless it is more than one segment. A connection
+    // that sends one small response and closes (Connection: close) never needs the call (nginx also sets it late).
+    if (!lc->nodelay && (lc->sent || c.out_size() > kOneSegment)) {
+      sock_set_nodelay(h.fd);
+      lc->nodelay = true;
+    }
+    lc->sent = true;
     const int64_t n = sock_send(h.fd, c.out_data(), c.out_size());
     if (n > 0) {
       c.out_consumed(static_cast<size_t>(n), now);
@@ -361,11 +372,16 @@ void Loop::service(LoopConn* lc, uint64_t now) {
     close_conn(lc);
     return;
   }
+  // Reading stopped (a closing request, the pipeline cap, a paused body, JS behind): the registration for reading
+  // stays until the socket is reported readable while unwanted (level-triggered, it would then come back at every
+  // wait). Most such connections answer and close, or want to read again, before that: no epoll_ctl either way.
   const bool want_read = c.wants_read() && !lc->starved;
+  const bool read_reg = want_read || (lc->reading && !lc->unwanted_read);
+  lc->unwanted_read = false;
   const bool want_write = c.out_size() > 0;
-  if (want_read != lc->reading || want_write != lc->writing) {
-    poller_->modify(h.fd, lc, want_read, want_write);
-    lc->reading = want_read;
+  if (read_reg != lc->reading || want_write != lc->writing) {
+    poller_->modify(h.fd, lc, read_reg, want_write);
+    lc->reading = read_reg;
     lc->writing = want_write;
   }
   const bool idle = c.idle();

@@ -35,11 +35,14 @@ struct LoopConn : TimerNode {
   LoopConn* idle_prev = nullptr;  // the loop's idle list, oldest first
   LoopConn* idle_next = nullptr;
   bool reading = true;   // registered for readability
+  bool unwanted_read = false;  // reported readable while not reading (service() then drops the registration)
   bool writing = false;  // registered for writability
   bool idle = false;     // on the loop's idle list
   bool lingering = false;
   bool starved = false;  // reading stopped because JS is behind (kQueuedForJsCap)
   bool dirty = false;
+  bool sent = false;     // something was sent (TCP_NODELAY is set before a later send: Loop::service)
+  bool nodelay = false;
 };
 
 class Loop {
