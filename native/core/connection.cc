@@ -347,7 +347,11 @@ Connection::Pending* Connection::find(uint32_t seq) {
   return nullptr;
 }
 
-std::string& Connection::sink_for(Pending& p) { return &p == &pipeline_.front() ? out_ : p.out; }
+std::string& Connection::sink_for(Pending& p) {
+  if (&p == &pipeline_.front()) return out_;
+  behind_out_ = true;  // queued_bytes() counts the buffers behind the front again
+  return p.out;
+}
 
 void Connection::on_response(ResponseCmd& cmd, uint64_t now_ms) {
   respond(cmd, now_ms);
@@ -627,10 +631,15 @@ void Connection::set_body_paused(bool paused, uint64_t now_ms) {
   }
 }
 
+// Called for every request parsed and every write: the pipeline is walked only while some response behind the
+// front has output of its own (rare: responses mostly end in order, straight into out_).
 size_t Connection::queued_bytes() const {
-  size_t n = out_size();
-  for (const Pending& p : pipeline_) n += p.out.size();
-  return n;
+  const size_t n = out_size();
+  if (!behind_out_) return n;
+  size_t behind = 0;
+  for (const Pending& p : pipeline_) behind += p.out.size();
+  if (behind == 0) behind_out_ = false;
+  return n + behind;
 }
 
 void Connection::out_consumed(size_t n, uint64_t now_ms) {

@@ -227,6 +227,8 @@ class Connection {
   uint64_t body_discarded_ = 0;
   ReadState state_ = ReadState::Head;
   PendingQueue<Pending> pipeline_;  // most connections have one request in flight: it lives inline
+  // Some entry behind the front may hold output (sink_for gave out its buffer); false: all of theirs are empty.
+  mutable bool behind_out_ = false;
   uint32_t next_seq_ = 0;
   std::string out_;
   size_t out_pos_ = 0;
