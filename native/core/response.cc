@@ -224,46 +224,65 @@ const char* reason_phrase(uint16_t status) {
   }
 }
 
+namespace {
+
+// Floor division: the day of an instant before 1970 starts at the midnight before it, not after.
+int64_t floor_div(int64_t a, int64_t b) { return a / b - ((a % b != 0) && ((a < 0) != (b < 0))); }
+
+bool is_leap(int64_t y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
+
+}  // namespace
+
+// The calendar by arithmetic, not gmtime_r: glibc's gmtime_r takes its time-zone lock and runs tzset's
+// bookkeeping, which races (for ThreadSanitizer, whose view of glibc's own lock is blind) with the JS thread's
+// localtime calls; and no C library call means no locale, no time zone and no range limit (gmtime_s ends at 3000).
 void format_http_date(int64_t unix_seconds, char out[29]) {
-  // Fixed English names and digits by hand: strftime's %a/%b follow the C locale of the process, which an
-  // embedding application may have changed.
   static const char kDays[7][4] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
   static const char kMonths[12][4] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
                                       "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
-  std::tm tm{};
-  const std::time_t t = static_cast<std::time_t>(unix_seconds);
-#ifdef _WIN32
-  const bool ok = gmtime_s(&tm, &t) == 0;
-#else
-  const bool ok = gmtime_r(&t, &tm) != nullptr;
-#endif
-  if (!ok || tm.tm_wday < 0 || tm.tm_wday > 6 || tm.tm_mon < 0 || tm.tm_mon > 11) {
-    // Out of the C library's range: the epoch is a well-formed date, where garbage would break the head.
-    tm = std::tm{};
-    tm.tm_mday = 1;
-    tm.tm_year = 70;
-    tm.tm_wday = 4;
+  static const int kMonthDays[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  // The format holds the years 0001 to 9999; any other instant is written as the epoch (a well-formed date,
+  // where garbage would break the head). No clock gets there.
+  constexpr int64_t kFirst = -62135596800;  // 0001-01-01T00:00:00Z
+  constexpr int64_t kLast = 253402300799;   // 9999-12-31T23:59:59Z
+  if (unix_seconds < kFirst || unix_seconds > kLast) unix_seconds = 0;
+  int64_t days = floor_div(unix_seconds, 86400);
+  const int64_t secs = unix_seconds - days * 86400;
+  const int wday = static_cast<int>(((days % 7) + 7 + 4) % 7);  // 1970-01-01 was a Thursday
+  // Whole 400-year cycles first (every one has 146,097 days, whatever year it starts in), then year by year.
+  int64_t year = 1970 + 400 * floor_div(days, 146097);
+  days -= floor_div(days, 146097) * 146097;
+  for (;;) {
+    const int64_t len = is_leap(year) ? 366 : 365;
+    if (days < len) break;
+    days -= len;
+    ++year;
   }
-  // Four year digits always (the format has no room for more): years past 9999 wrap, which no clock reaches.
-  const int year = (tm.tm_year + 1900) % 10000;
+  int mon = 0;
+  for (;; ++mon) {
+    const int len = kMonthDays[mon] + (mon == 1 && is_leap(year) ? 1 : 0);
+    if (days < len) break;
+    days -= len;
+  }
+  const int y = static_cast<int>(year);
   char* p = out;
-  std::memcpy(p, kDays[tm.tm_wday], 3);
+  std::memcpy(p, kDays[wday], 3);
   p += 3;
   *p++ = ',';
   *p++ = ' ';
-  p = put2(p, tm.tm_mday);
+  p = put2(p, static_cast<int>(days) + 1);
   *p++ = ' ';
-  std::memcpy(p, kMonths[tm.tm_mon], 3);
+  std::memcpy(p, kMonths[mon], 3);
   p += 3;
   *p++ = ' ';
-  p = put2(p, year / 100);
-  p = put2(p, year % 100);
+  p = put2(p, y / 100);
+  p = put2(p, y % 100);
   *p++ = ' ';
-  p = put2(p, tm.tm_hour);
+  p = put2(p, static_cast<int>(secs / 3600));
   *p++ = ':';
-  p = put2(p, tm.tm_min);
+  p = put2(p, static_cast<int>(secs / 60 % 60));
   *p++ = ':';
-  p = put2(p, tm.tm_sec);
+  p = put2(p, static_cast<int>(secs % 60));
   std::memcpy(p, " GMT", 4);
 }
 

@@ -54,7 +54,8 @@ const char* reason_phrase(uint16_t status);
 void append_date(std::string& out);
 
 // Writes the IMF-fixdate for a Unix time ("Sun, 06 Nov 1994 08:49:37 GMT": exactly 29 bytes, no NUL) into out.
-// What append_date caches; exposed so that tests can check fixed instants.
+// What append_date caches; exposed so that tests can check fixed instants. Pure arithmetic (no C library time
+// function, so no time-zone lock or tzset on an I/O thread); outside the years 0001-9999 it writes the epoch.
 void format_http_date(int64_t unix_seconds, char out[29]);
 
 // Appends the chunked-encoding frame header for a chunk of n bytes ("<hex>\r\n"); the caller appends the data
