@@ -4,7 +4,9 @@
 
 // ---- Event records ----------------------------------------------------------------------------------------------
 // A batch is (bytes: Buffer, meta: Uint32Array, count). `meta` holds variable-length records one after another;
-// word 0 of every record is its kind (Ev); offsets/lengths in a record point into `bytes`.
+// word 0 of every record is its kind (Ev); offsets/lengths in a record point into `bytes`. Offsets are uint32:
+// native cuts a batch before it would pass 256 MiB of bytes or 64 Mi words (kBatchBytesMax/kBatchWordsMax in
+// native/node/js_events.h), the rest comes in the next batch, so every offset fits and every Buffer can be made.
 
 /** Record kinds (meta[i]); native: EventType in native/node/js_events.h. */
 export const enum Ev {

@@ -290,17 +290,18 @@ class ServerWrap : public Napi::ObjectWrap<ServerWrap> {
     if (!driver_) return false;
     if (!events_->take(batch_)) return false;
     outbox_->learn(batch_.handles);
-    const size_t n = batch_.meta.size();
+    const size_t n = batch_.meta().size();
     // After ServerClosed no I/O thread will ever call again: let the process exit, join the driver's threads
     // (they end by themselves once closed) and let this object be collected. (Asked of the events: the last meta
     // words can't tell, a Close record for connection 7 ends in [7, reason] too.)
     if (batch_.last) Closed();
     void* data = nullptr;
     napi_value ab;
-    if (napi_create_buffer_copy(env, batch_.bytes.size(), batch_.bytes.data(), &data, &args[0]) != napi_ok)
+    // (Both fit by construction: JsBatch never passes kBatchBytesMax/kBatchWordsMax.)
+    if (napi_create_buffer_copy(env, batch_.bytes().size(), batch_.bytes().data(), &data, &args[0]) != napi_ok)
       return false;
     if (napi_create_arraybuffer(env, n * sizeof(uint32_t), &data, &ab) != napi_ok) return false;
-    if (n) std::memcpy(data, batch_.meta.data(), n * sizeof(uint32_t));
+    if (n) std::memcpy(data, batch_.meta().data(), n * sizeof(uint32_t));
     if (napi_create_typedarray(env, napi_uint32_array, n, ab, 0, &args[1]) != napi_ok) return false;
     return napi_create_double(env, static_cast<double>(n), &args[2]) == napi_ok;
   }
