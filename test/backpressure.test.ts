@@ -144,7 +144,8 @@ describe.each(ioModels)('backpressure (%o)', (model) => {
     console.log(`never-read ${JSON.stringify(model)}: handler wrote ${mb(written)} MB of ${mb(total)}, ` +
       `server RSS ${mb(base.rss)} -> peak ${mb(rss.peak)} MB (+${mb(rss.peak - base.rss)})`);
     expect(later.sent).toBe(stalled.sent);             // no progress while nobody reads
-    expect(later.drains).toBe(later.falses - 1);        // waiting for 'drain' right now
+    // waiting for 'drain' right now (counted from the warm-up's figures: see the last test of this file)
+    expect(later.drains - base.big.drains).toBe(later.falses - base.big.falses - 1);
     expect(written).toBeLessThan(16 * MB);
     expect(later.ended).toBe(base.big.ended);
     expect(rss.peak - base.rss).toBeLessThan(NEVER_READ_GROWTH_MB * MB);
@@ -154,7 +155,7 @@ describe.each(ioModels)('backpressure (%o)', (model) => {
     await waitFor(() => c.responses[0]?.got === total, 15000, 'the whole 50 MB response');
     const done = await bigWhen(srv, (b) => b.finished > base.big.finished);
     expect(done.finished).toBe(base.big.finished + 1);
-    expect(done.drains).toBe(done.falses);
+    expect(done.drains - base.big.drains).toBe(done.falses - base.big.falses);
     expect(done.ended).toBe(base.big.ended + 1);
     const [r] = c.responses;
     expect(normalize(r.head)).toBe(bigHead(total));
@@ -192,7 +193,9 @@ describe.each(ioModels)('backpressure (%o)', (model) => {
     expect(second.wrong).toBe(0);
     const done = await bigWhen(srv, (b) => b.finished > base.big.finished);
     expect(done.finished).toBe(base.big.finished + 1);
-    expect(done.drains).toBe(done.falses);
+    // Counted from the warm-up's figures: the warm-up's handler may still wait for a 'drain' that never comes (its
+    // client left after the last byte, before the Drain reached JS): one false without its drain in the totals.
+    expect(done.drains - base.big.drains).toBe(done.falses - base.big.falses);
   }, 30000);
 
   test('a 1 GB POST body read by a slow consumer: the server RSS stays bounded', async () => {
