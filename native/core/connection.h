@@ -144,8 +144,12 @@ class Connection {
     freed_large_ = false;
     return f;
   }
-  // Gives the read buffer and field array back to the thread's pool when nothing is buffered (call when idle).
+  // Gives the read buffer and field array back to the thread's pool when nothing is buffered, and frees a large
+  // written-out output buffer (call when idle).
   void trim();
+  // Buffer bytes this connection holds: the capacities of its read buffer, field array, output and the output
+  // of responses waiting behind the front (what the per-connection bound of docs/architecture.md counts).
+  size_t held_bytes() const;
   // Idle: between requests with nothing buffered and nothing owed (eligible for eviction / closeIdle).
   bool idle() const;
   // The pipeline is empty (no request waiting for JS) or the front request's body is still arriving.

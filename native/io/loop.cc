@@ -17,7 +17,7 @@ Loop::Loop(LoopHost& d, Registry& reg, std::unique_ptr<Poller> poller)
       reg_(reg),
       poller_(std::move(poller)),
       writer_(reg.sink->writer()),
-      mailbox_(std::make_shared<Mailbox>(&Loop::wake_mailbox, this)),
+      mailbox_(std::make_shared<Mailbox>(&Loop::wake_mailbox, this, kLoopMailboxKeep)),
       wheel_(now_ms()) {}
 
 Loop::~Loop() {
@@ -164,7 +164,7 @@ void Loop::apply_posted(uint64_t now) {
       reg_.apply(*lc->h, lc->c, cmd, reason, fields, data, now);
       mark(lc);
     });
-    commands_.clear();
+    commands_.clear(kLoopMailboxKeep);
   }
   {
     std::lock_guard<std::mutex> lk(post_mu_);

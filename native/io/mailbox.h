@@ -73,14 +73,17 @@ class CommandBuffer {
 
   bool empty() const { return bytes_.empty(); }
   size_t count() const { return count_; }
-  // Drops every command (and the large bodies nobody took), keeping the arena's capacity.
-  void clear() {
+  // Drops every command (and the large bodies nobody took). The arena keeps its capacity up to `keep` bytes (it is
+  // reused at the next flush without allocating); a larger one, left by a burst, is freed.
+  void clear(size_t keep = SIZE_MAX) {
     if (count_ != 0) {
       for_each([](const CommandHead& h, Slice, Slice, Slice) { delete h.big; });
     }
     bytes_.clear();
+    if (bytes_.capacity() > keep) std::vector<char>().swap(bytes_);
     count_ = 0;
   }
+  size_t capacity() const { return bytes_.capacity(); }
   // Appends other's commands (other is left empty).
   void append(CommandBuffer& other) {
     bytes_.insert(bytes_.end(), other.bytes_.begin(), other.bytes_.end());
@@ -105,10 +108,20 @@ class CommandBuffer {
   size_t count_ = 0;
 };
 
+// How much arena capacity a mailbox's buffers (the producer's staging, the posted commands, the owner's last take)
+// keep between flushes. An arena grows to what one flush carries (a burst of pipelined answers: up to the
+// pipeline cap per connection) and used to keep that size for good, three times over: 1,000 hostile clients left
+// the poll loop's arenas holding ~480 MiB, and each blocking connection's hundreds of KiB. A loop's mailbox serves
+// all its connections (one per loop thread); a blocking connection's is its own.
+constexpr size_t kLoopMailboxKeep = 1 << 20;
+constexpr size_t kConnMailboxKeep = 4 << 10;
+
 class Mailbox {
  public:
-  // wake makes the owning thread look at the mailbox (a loop's eventfd, a blocking thread's condition variable).
-  Mailbox(void (*wake)(void*), void* target) : wake_(wake), target_(target) {}
+  // wake makes the owning thread look at the mailbox (a loop's eventfd, a blocking thread's condition variable);
+  // keep: the arena capacity kept between flushes (kLoopMailboxKeep, kConnMailboxKeep).
+  Mailbox(void (*wake)(void*), void* target, size_t keep) : wake_(wake), target_(target), keep_(keep) {}
+  size_t keep() const { return keep_; }
 
   // Producer side (the JS thread): commands staged since the last post(). Only the producer touches it.
   CommandBuffer staging;
@@ -121,12 +134,13 @@ class Mailbox {
       else pending_.append(staging);
       has_pending_.store(true, std::memory_order_release);
     }
-    staging.clear();
+    staging.clear(keep_);
     wake_(target_);
   }
-  // Owner side: takes every posted command into `out` (emptied first).
+  // Owner side: takes every posted command into `out` (emptied first; when it is done with them, the owner
+  // clears it with keep()).
   void take(CommandBuffer& out) {
-    out.clear();
+    out.clear(keep_);
     if (!has_pending_.load(std::memory_order_acquire)) return;
     std::lock_guard<std::mutex> lk(mu_);
     out.swap(pending_);
@@ -144,6 +158,7 @@ class Mailbox {
   std::atomic<bool> has_pending_{false};
   void (*wake_)(void*);
   void* target_;
+  const size_t keep_;
 };
 
 }  // namespace nova

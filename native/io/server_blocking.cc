@@ -124,7 +124,7 @@ class BlockingDriver : public Driver {
       }
       auto h = reg_->table.add(fd, std::move(addr), port, [](ConnHandle& x) {
         x.wake = wake_blocking;
-        x.mailbox = std::make_shared<Mailbox>(&wake_blocking_mailbox, &x);
+        x.mailbox = std::make_shared<Mailbox>(&wake_blocking_mailbox, &x, kConnMailboxKeep);
       });
       {
         std::lock_guard<std::mutex> lk(live_mu_);
@@ -214,7 +214,7 @@ class BlockingDriver : public Driver {
       commands.for_each([&](const CommandHead& cmd, Slice reason, Slice fields, Slice data) {
         reg.apply(*h, c, cmd, reason, fields, data, applied);
       });
-      commands.clear();
+      commands.clear(kConnMailboxKeep);
       reg.apply_flags(*h, c, applied);
       shutdown_seen = shutdown_now;
       while (c.out_size() > 0) {

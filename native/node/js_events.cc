@@ -137,7 +137,9 @@ class JsWriter : public EventWriter {
   size_t bytes() const override { return b_.bytes().size(); }
 
   void commit() override {
-    if (!b_.empty()) to_->publish(b_);
+    if (b_.empty()) return;
+    to_->publish(b_);
+    b_.release_above(kKeepBytes, kKeepWords);
   }
 
  private:
@@ -158,6 +160,11 @@ class JsWriter : public EventWriter {
     h.announced = true;
     b_.handles.push_back(h.shared_from_this());
   }
+
+  // What a writer's buffers keep between commits: one turn's or one read's events usually fit, and a loop that
+  // needs more for a burst grows them again (one loop per thread); a blocking connection keeps no more than this.
+  static constexpr size_t kKeepBytes = 16 << 10;
+  static constexpr size_t kKeepWords = 4 << 10;
 
   std::shared_ptr<JsEvents> to_;
   JsBatch b_;
@@ -203,6 +210,12 @@ void JsBatch::swap(JsBatch& o) {
   handles.swap(o.handles);
   closed.swap(o.closed);
   std::swap(last, o.last);
+}
+
+void JsBatch::release_above(size_t bytes, size_t words) {
+  if (!empty() || !bytes_.empty()) return;
+  if (bytes_.capacity() > bytes) std::string().swap(bytes_);
+  if (meta_.capacity() > words) std::vector<uint32_t>().swap(meta_);
 }
 
 void JsBatch::append(JsBatch& o) {

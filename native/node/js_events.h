@@ -71,6 +71,10 @@ class JsBatch {
   // they fit (fits(other.bytes().size(), other.meta().size())).
   void append(JsBatch& other);
   void swap(JsBatch& other);
+  // Frees the buffers (when empty) if their capacity is above these: buffers move between the writers, the pending
+  // batch and JS's last one by swapping, so without this every writer (one per blocking connection) could keep the
+  // size of some whole earlier batch.
+  void release_above(size_t bytes, size_t words);
 
  private:
   void require(size_t bytes, size_t words) const;

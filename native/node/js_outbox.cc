@@ -43,7 +43,7 @@ bool Outbox::want_drain(uint32_t id) {
 }
 
 void Outbox::clear() {
-  for (auto& m : touched_) m->staging.clear();
+  for (auto& m : touched_) m->staging.clear(m->keep());
   touched_.clear();
   conns_.clear();
   last_ = nullptr;
