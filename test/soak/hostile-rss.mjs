@@ -8,8 +8,10 @@
 //                                  [--servers=blocking,epoll,poll,inline,node]
 //
 // Prints one line per server and client count: baseline and peak RSS, the growth per client, the RSS after a GC
-// with the clients still connected (what they make the server hold), and how many requests reached a handler (a
-// bounded server stops parsing once its answers go unread, beyond what the kernel's socket buffers absorb).
+// with the clients still connected, the RSS once they left (the difference is what the connections held; the
+// rest of the growth is the process's own after the burst: the JS heap V8 keeps, memory the allocator keeps), and
+// how many requests reached a handler (a bounded server stops parsing once its answers go unread, beyond what the
+// kernel's socket buffers absorb).
 import { fork } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
@@ -112,10 +114,19 @@ async function measure(name, clients) {
   const calls = st.calls - calls0;
   const js = `JS heap ${mib(st.memory.heapTotal)} MiB, external ${mib(st.memory.external)} MiB at the end`;
   for (const s of sockets) s.destroy();
+  // What the connections themselves held: the RSS that goes when they do (their buffers and objects; the server
+  // trims malloc once a surge of connections is over). The rest of `held` is the process's own after the burst:
+  // the JS heap V8 grew and keeps, allocator memory not given back.
+  await sleep(1000);
+  await srv.ask('gc');
+  await sleep(300);
+  const gone = rssOf(srv.pid);
   srv.child.kill('SIGKILL');
+  const per = (bytes) => `${(bytes / clients / 1024).toFixed(0)} KiB per client`;
   const line = `${name.padEnd(8)} clients ${String(clients).padStart(5)}: RSS ${mib(base)} -> peak ${mib(peak)} MiB ` +
-    `(+${mib(peak - base)} MiB, ${((peak - base) / clients / 1024).toFixed(0)} KiB per client), ` +
-    `${mib(held)} MiB held after a GC (+${((held - base) / clients / 1024).toFixed(0)} KiB per client); ` +
+    `(+${mib(peak - base)} MiB, ${per(peak - base)}), ` +
+    `${mib(held)} MiB held after a GC (+${per(held - base)}), ${mib(gone)} MiB once they left ` +
+    `(the connections held ${per(held - gone)}); ` +
     `${calls} of ${clients * REQUESTS} requests reached a handler; ${js}`;
   console.log(line);
   await sleep(300);
