@@ -484,12 +484,7 @@ class ServerWrap : public Napi::ObjectWrap<ServerWrap> {
     size_t n = 0;
     if (reason_len) napi_get_value_string_latin1(env, info[3], reason, reason_len + 1, &n);
     if (fields_len) napi_get_value_string_latin1(env, info[4], fields, fields_len + 1, &n);
-    c->seq = seq;
-    c->status = static_cast<uint16_t>(status > 0xffff ? 0 : status);
-    c->user_fields = 0;
-    c->response_tokens = 0;
-    c->content_length = -1;
-    c->kind = ResponseCmd::kInterim;
+    PlainHead(c, seq, ResponseCmd::kInterim, static_cast<uint16_t>(status > 0xffff ? 0 : status));
   }
 
   void Abort(const Napi::CallbackInfo& info) { StageKind(info, ResponseCmd::kAbort); }
@@ -524,18 +519,23 @@ class ServerWrap : public Napi::ObjectWrap<ServerWrap> {
     return StageChunk(env, a, ResponseCmd::kRaw, ResponseCmd::kRaw);  // kRaw even on a bare end: it ends the passthrough
   }
 
+  // The head of every command but a response's: no user fields, no Connection tokens, no known length.
+  static void PlainHead(CommandHead* c, uint32_t seq, uint16_t kind, uint16_t status = 0) {
+    c->seq = seq;
+    c->status = status;
+    c->user_fields = 0;
+    c->response_tokens = 0;
+    c->content_length = -1;
+    c->kind = kind;
+  }
+
   // A command with no head fields and no bytes.
   CommandHead* StageBare(ConnHandle& h, uint32_t seq, uint16_t kind) {
     char* reason;
     char* fields;
     char* data;
     CommandHead* c = outbox_->stage(h, 0, 0, 0, &reason, &fields, &data);
-    c->seq = seq;
-    c->status = 0;
-    c->user_fields = 0;
-    c->response_tokens = 0;
-    c->content_length = -1;
-    c->kind = kind;
+    PlainHead(c, seq, kind);
     return c;
   }
 
@@ -552,12 +552,7 @@ class ServerWrap : public Napi::ObjectWrap<ServerWrap> {
     if (fields_len) napi_get_value_string_latin1(body.env, trailers, fields, fields_len + 1, &n);
     if (body.big()) c->big = body.to_string();
     else body.copy_to(data);
-    c->seq = seq;
-    c->status = 0;
-    c->user_fields = 0;
-    c->response_tokens = 0;
-    c->content_length = -1;
-    c->kind = kind;
+    PlainHead(c, seq, kind);
   }
 
   void Flush(const Napi::CallbackInfo&) {
