@@ -71,6 +71,13 @@ class CommandBuffer {
     }
   }
 
+  // The last command's data is shorter than the room begin() made for it (a string's UTF-8 form, known only once
+  // written): the rest goes back to the arena. h must be the last command; the arena does not move.
+  void trim_last(CommandHead* h, uint32_t data_len) {
+    const size_t at = static_cast<size_t>(reinterpret_cast<char*>(h) - bytes_.data());
+    h->data_len = data_len;
+    bytes_.resize(at + sizeof(CommandHead) + span(h->reason_len, h->fields_len, data_len));
+  }
   bool empty() const { return bytes_.empty(); }
   size_t count() const { return count_; }
   // Drops every command (and the large bodies nobody took). The arena keeps its capacity up to `keep` bytes (it is

@@ -37,7 +37,7 @@ struct Body {
   napi_env env = nullptr;
   napi_value str = nullptr;   // a string, or nullptr
   const char* bytes = nullptr;
-  size_t len = 0;
+  size_t len = 0;             // a string that fits the arena: room for its longest UTF-8 form (copy_to says more)
 
   // As few N-API calls as the type allows: this runs for every response.
   Body(const Napi::Value& v) : env(v.Env()) {
@@ -45,7 +45,13 @@ struct Body {
     napi_typeof(env, v, &t);
     if (t == napi_string) {
       str = v;
-      napi_get_value_string_utf8(env, v, nullptr, 0, &len);
+      // Its UTF-16 length costs nothing (latin1 without a buffer); at most 3 UTF-8 bytes per unit. A string that
+      // surely fits the arena is written into that much room, and the room trimmed to what was written: no pass
+      // over the string to measure it first.
+      size_t units = 0;
+      napi_get_value_string_latin1(env, v, nullptr, 0, &units);
+      if (units * 3 < CommandBuffer::kInlineDataMax) len = units * 3;
+      else napi_get_value_string_utf8(env, v, nullptr, 0, &len);
       return;
     }
     if (t == napi_undefined || t == napi_null) return;
@@ -84,12 +90,16 @@ struct Body {
         return 1;
     }
   }
-  // Writes the len bytes at out (which has room for one more: N-API ends a string with a NUL).
-  void copy_to(char* out) const {
-    if (len == 0) return;
+  // Writes the body at out (room for len bytes and one more: N-API ends a string with a NUL); returns its size.
+  size_t copy_to(char* out) const {
+    if (len == 0) return 0;
+    if (str == nullptr) {
+      std::memcpy(out, bytes, len);
+      return len;
+    }
     size_t n = 0;
-    if (str != nullptr) napi_get_value_string_utf8(env, str, out, len + 1, &n);
-    else std::memcpy(out, bytes, len);
+    napi_get_value_string_utf8(env, str, out, len + 1, &n);
+    return n;
   }
   bool big() const { return len >= CommandBuffer::kInlineDataMax; }
   std::string* to_string() const {
@@ -412,8 +422,7 @@ class ServerWrap : public Napi::ObjectWrap<ServerWrap> {
     size_t n = 0;
     if (reason_len) napi_get_value_string_latin1(env, a[3], reason, reason_len + 1, &n);
     if (fields_len) napi_get_value_string_latin1(env, a[4], fields, fields_len + 1, &n);
-    if (body.big()) c->big = body.to_string();
-    else body.copy_to(data);
+    const size_t body_len = PlaceBody(*h, c, data, body);
     c->seq = seq;
     c->status = static_cast<uint16_t>(status);
     c->user_fields = static_cast<uint8_t>(user_fields);
@@ -422,9 +431,9 @@ class ServerWrap : public Napi::ObjectWrap<ServerWrap> {
     if (napi_get_value_int64(env, a[7], &length) != napi_ok) length = -1;  // not a number: unknown
     c->content_length = length;
     c->kind = ResponseCmd::kHead;
-    if (body.len) c->kind |= ResponseCmd::kData;
+    if (body_len) c->kind |= ResponseCmd::kData;
     if (arg_bool(env, a[9])) c->kind |= ResponseCmd::kEnd;
-    return Napi::Number::New(env, static_cast<double>(outbox_->staged(*h, static_cast<int64_t>(body.len))));
+    return Napi::Number::New(env, static_cast<double>(outbox_->staged(*h, static_cast<int64_t>(body_len))));
   }
 
   // write(connId, seq, chunk, end)
@@ -442,8 +451,10 @@ class ServerWrap : public Napi::ObjectWrap<ServerWrap> {
     if (body.len == 0 && !end) return Napi::Number::New(env, 0);
     ConnHandle* h = outbox_->find(conn);
     if (h == nullptr) return Napi::Number::New(env, kGone);
-    StageBody(*h, seq, static_cast<uint16_t>(base | (body.len ? kind : 0) | (end ? ResponseCmd::kEnd : 0)), body);
-    return Napi::Number::New(env, static_cast<double>(outbox_->staged(*h, static_cast<int64_t>(body.len))));
+    // (A non-empty string has a non-zero len, and writes at least one byte.)
+    const size_t n =
+        StageBody(*h, seq, static_cast<uint16_t>(base | (body.len ? kind : 0) | (end ? ResponseCmd::kEnd : 0)), body);
+    return Napi::Number::New(env, static_cast<double>(outbox_->staged(*h, static_cast<int64_t>(n))));
   }
 
   // endWithTrailers(connId, seq, chunk, trailers): the last chunk of a response whose head was sent, then its
@@ -458,8 +469,8 @@ class ServerWrap : public Napi::ObjectWrap<ServerWrap> {
     ConnHandle* h = outbox_->find(conn);
     if (h == nullptr) return Napi::Number::New(env, kGone);
     const uint16_t kind = ResponseCmd::kEnd | ResponseCmd::kTrailers | (body.len ? ResponseCmd::kData : 0);
-    StageBody(*h, seq, kind, body, info[3]);
-    return Napi::Number::New(env, static_cast<double>(outbox_->staged(*h, static_cast<int64_t>(body.len))));
+    const size_t n = StageBody(*h, seq, kind, body, info[3]);
+    return Napi::Number::New(env, static_cast<double>(outbox_->staged(*h, static_cast<int64_t>(n))));
   }
 
   // interim(connId, seq, status, reason, fields): a 1xx interim response before the final head of `seq`
@@ -539,8 +550,21 @@ class ServerWrap : public Napi::ObjectWrap<ServerWrap> {
     return c;
   }
 
-  // A command carrying body bytes (write(), rawWrite()), and trailer field lines when `trailers` is a string.
-  void StageBody(ConnHandle& h, uint32_t seq, uint16_t kind, const Body& body, napi_value trailers = nullptr) {
+  // Writes the body of the command just staged for h (or a buffer of its own when large); returns its bytes. A
+  // string given room for its longest UTF-8 form gives the rest back to the arena.
+  static size_t PlaceBody(ConnHandle& h, CommandHead* c, char* data, const Body& body) {
+    if (body.big()) {
+      c->big = body.to_string();
+      return body.len;
+    }
+    const size_t n = body.copy_to(data);
+    if (n != body.len) h.mailbox->staging.trim_last(c, static_cast<uint32_t>(n));
+    return n;
+  }
+
+  // A command carrying body bytes (write(), rawWrite()), and trailer field lines when `trailers` is a string;
+  // returns the body's bytes.
+  size_t StageBody(ConnHandle& h, uint32_t seq, uint16_t kind, const Body& body, napi_value trailers = nullptr) {
     char* reason;
     char* fields;
     char* data;
@@ -550,9 +574,9 @@ class ServerWrap : public Napi::ObjectWrap<ServerWrap> {
                                     body.big() ? 0 : static_cast<uint32_t>(body.len), &reason, &fields, &data);
     size_t n = 0;
     if (fields_len) napi_get_value_string_latin1(body.env, trailers, fields, fields_len + 1, &n);
-    if (body.big()) c->big = body.to_string();
-    else body.copy_to(data);
+    n = PlaceBody(h, c, data, body);
     PlainHead(c, seq, kind);
+    return n;
   }
 
   void Flush(const Napi::CallbackInfo&) {
