@@ -217,13 +217,14 @@ bool Connection::parse_head() {
   p.last = last;
   p.body_done = h.body == BodyKind::None;
   p.upgradable = upgrade;
-  if (h.expect_continue && h.version_minor >= 1 && h.body != BodyKind::None) {
+  const bool expects_100 = h.expect_continue && h.version_minor >= 1 && h.body != BodyKind::None;
+  if (expects_100) {
     // With a 'checkContinue' listener JS decides (its 100 or its final head releases the body); else 100 at once.
     if (cfg_.check_continue) h.continue_held = p.continue_held = true;
     else p.sent_100 = true;
   }
   pipeline_.push_back(std::move(p));
-  if (pipeline_.back().sent_100) sink_for(pipeline_.back()).append("HTTP/1.1 100 Continue\r\n\r\n");
+  if (expects_100 && !h.continue_held) sink_for(pipeline_.back()).append("HTTP/1.1 100 Continue\r\n\r\n");
 
   const Slice raw{h.method.p, static_cast<uint32_t>(base + r - h.method.p)};
   sink_.on_request(*this, seq, h, raw, closes || last || shutting_down_);
