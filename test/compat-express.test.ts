@@ -56,6 +56,15 @@ function makeApp(express: any, v5: boolean, log: string[]): Listener {
   app.post('/text', express.text(), (req: any, res: any) => res.type('text').send(req.body.toUpperCase()));
   app.use('/static', express.static(dir));
   app.get('/redirect', (_req: any, res: any) => res.redirect('/users/7'));
+  // Node's own writeEarlyHints()/addTrailers() on Express's swapped response prototype (through nova's hooks).
+  app.get('/hints', (_req: any, res: any) => {
+    res.writeEarlyHints({ link: ['</style.css>; rel=preload; as=style'] });
+    res.set('Trailer', 'X-Checksum');
+    res.write('part one, ');
+    res.addTrailers({ 'X-Checksum': 'c0ffee' });
+    res.end('part two');
+  });
+  app.post('/continue', express.text(), (req: any, res: any) => res.type('text').send(`checked ${req.body}`));
   app.get('/file', (_req: any, res: any) => res.sendFile(staticFile));
   app.get('/download', (_req: any, res: any) => res.download(staticFile, 'report.txt'));
   app.get('/cookies', (req: any, res: any) => {
@@ -158,6 +167,32 @@ describe.each(frameworks)('$name', ({ express, v5 }) => {
       await compare(pair, get('/file'));
       await compare(pair, get('/download'));
       await compare(pair, get('/redirect'));
+    });
+
+    test('interim responses and trailers on Express\'s response: 103, 100 via checkContinue, trailers', async () => {
+      const [h] = await compare(pair, get('/hints'));
+      expect(h.trailers).toEqual([['X-Checksum', 'c0ffee']]);
+      const [, again] = await compare(pair, get('/hints') + get('/hints'), { responses: 2 });
+      expect(again.trailers.length).toBe(1);
+      // A checkContinue listener that hands the request to the app after writeContinue(), as node's docs show.
+      const listeners: Array<[any, (req: any, res: any) => void]> = [];
+      for (const s of [pair.node, pair.nova] as any[]) {
+        const l = (req: any, res: any) => {
+          res.writeContinue();
+          s.emit('request', req, res);
+        };
+        s.on('checkContinue', l);
+        listeners.push([s, l]);
+      }
+      try {
+        const body = 'a body';
+        const head = `POST /continue HTTP/1.1\r\nHost: t\r\nContent-Type: text/plain\r\nExpect: 100-continue\r\n` +
+          `Content-Length: ${body.length}\r\n\r\n`;
+        const [c] = await compare(pair, [head, body], { delayMs: 100 });
+        expect(c.body.toString()).toBe('checked a body');
+      } finally {
+        for (const [s, l] of listeners) s.removeListener('checkContinue', l);
+      }
     });
 
     test('cookies (plain and signed), sessions with cookie.secure behind trust proxy', async () => {
