@@ -6,7 +6,9 @@
 //
 //   node test/soak/flood-repeat.mjs [--runs=200] [--requests=2000] [--models=blocking,epoll,poll,inline]
 //
-// Prints one line per model: runs done, stalls, slowest run; exits 1 on any stall or wrong answer.
+// Prints one line per model: runs done, stalls, slowest run; exits 1 on any stall or wrong answer. On a stall it
+// also prints where the requests got to: how many native parsed (stats().requests) and how many reached a handler,
+// against how many were sent, so a request never parsed, never delivered to JS or never answered can be told apart.
 import { fork } from 'node:child_process';
 import * as net from 'node:net';
 import * as path from 'node:path';
@@ -35,7 +37,18 @@ async function startServer(options) {
     child.once('message', resolve);
     child.once('exit', (code) => reject(new Error(`server exited (${code})`)));
   });
-  return { child, port: ready.port };
+  let id = 0;
+  const ask = (type) => new Promise((resolve) => {
+    const my = ++id;
+    const on = (m) => {
+      if (m.id !== my) return;
+      child.off('message', on);
+      resolve(m);
+    };
+    child.on('message', on);
+    child.send({ id: my, type });
+  });
+  return { child, port: ready.port, ask };
 }
 
 const target = (i) => (i % 2 === 0 ? `/p/${i}` : `/big?n=${BIG}&i=${i}`);
@@ -101,8 +114,14 @@ for (const name of chosen) {
     const error = await flood(srv.port);
     slowest = Math.max(slowest, Date.now() - t);
     if (error) {
-      if (error.startsWith('stall')) stalls++;
-      else wrong++;
+      if (error.startsWith('stall')) {
+        stalls++;
+        const st = await srv.ask('stats');
+        console.log(`${name} run ${run}: ${N * (run + 1)} requests sent so far, ${st.stats?.requests} parsed by ` +
+          `native, ${st.calls} reached a handler`);
+      } else {
+        wrong++;
+      }
       console.log(`${name} run ${run}: ${error}`);
     }
   }
