@@ -2,25 +2,18 @@
 // body is arriving, who waits for 'drain'), and the interface that lets requests and responses reach their
 // connection and dispatcher without importing lib/dispatch.ts. Requests and responses are reached through plain
 // functions of request.ts/response.ts, never their methods: a framework may have swapped their prototypes.
-import type { NativeServer } from './contract';
 import type { IncomingMessage } from './request';
 import { emitDrain } from './response';
 import type { ServerResponse } from './response';
 import { NovaSocket } from './socket';
 import type { SocketOwner } from './socket';
-import type { UpgradeSocket } from './upgrade-socket';
 
 /** What a connection, its requests and its responses need from the dispatcher that owns them. */
 export interface ConnOwner extends SocketOwner {
-  readonly native: NativeServer;
-  /** Something was handed to native: flush at the end of this batch, or in one microtask outside batches. */
-  queued(): void;
   /** A response's end was handed to native: 'finish' and 'close' follow the flush. */
   ended(res: ServerResponse): void;
   /** node's own end() ran on a response fed through its _send hook: checked before the next flush. */
   checkEnd(res: ServerResponse): void;
-  /** Runs cb after the next flush (write() callbacks). */
-  afterFlush(cb: () => void): void;
   /** Closes the connection once the responses before `seq` are out (works before any response too). */
   abortExchange(conn: Conn, seq: number): void;
 }
@@ -41,8 +34,8 @@ export class Conn {
   head: ConnResponse | null = null;
   tail: ConnResponse | null = null;
   drainWaiters: ConnResponse[] | null = null;
-  /** The connection was handed to JS ('upgrade' / 'connect'): Raw records and Drain go to this socket. */
-  upgraded: UpgradeSocket | null = null;
+  /** The connection was handed to JS ('upgrade' / 'connect'): Raw records and Drain go to its socket. */
+  upgraded = false;
   lastSeq = 0;
   gone = false;
 

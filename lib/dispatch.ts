@@ -13,8 +13,6 @@ import { HeadText, IncomingMessage, endBody, endIfBodiless, methodString, pushBo
 import type { BatchBytes } from './request';
 import { ServerResponse, endIfFinished, finishResponse, responseGone } from './response';
 import { NovaSocket } from './socket';
-import { UpgradeSocket } from './upgrade-socket';
-import type { UpgradeOwner } from './upgrade-socket';
 import { codedError } from './errors';
 import type { ErrorWithCode } from './errors';
 
@@ -30,7 +28,7 @@ export interface DispatchHost {
   /** The ServerClosed record. */
   _onServerClosed(): void;
   /** An accepted upgrade or CONNECT: emit 'upgrade' / 'connect' (req, socket, head). */
-  _onUpgrade(event: 'upgrade' | 'connect', req: IncomingMessage, socket: UpgradeSocket, head: Buffer): void;
+  _onUpgrade(event: 'upgrade' | 'connect', req: IncomingMessage, socket: NovaSocket, head: Buffer): void;
   _localAddress(): { address: string; family: string; port: number } | null;
   listenerCount(event: string): number;
   emit(event: string, ...args: unknown[]): boolean;
@@ -65,7 +63,7 @@ function throwLater(err: unknown): void {
   });
 }
 
-export class Dispatcher implements ConnOwner, UpgradeOwner {
+export class Dispatcher implements ConnOwner {
   /** Set right after construction: the native Server takes onBatch in its constructor. */
   native!: NativeServer;
   readonly host: DispatchHost;
@@ -132,17 +130,7 @@ export class Dispatcher implements ConnOwner, UpgradeOwner {
     this.queued();
   }
 
-  // UpgradeOwner
-  abortUpgraded(connId: number, seq: number): void {
-    const conn = this.conns.get(connId);
-    if (conn !== undefined) this.abortExchange(conn, seq);
-  }
-
   // ConnOwner's SocketOwner part
-  remoteAddress(connId: number): [string, number] | undefined {
-    return this.native.remoteAddress(connId);
-  }
-
   localAddress(): { address: string; family: string; port: number } | null {
     return this.host._localAddress();
   }
@@ -235,7 +223,7 @@ export class Dispatcher implements ConnOwner, UpgradeOwner {
             break;
           case Ev.ServerClosed: this.host._onServerClosed(); break;
           case Ev.Raw: this.raw(bytes, meta, i); break;
-          case Ev.RawEnd: this.conns.get(meta[i + RawEndRec.ConnId])?.upgraded?._push(null); break;
+          case Ev.RawEnd: this.rawEnd(meta[i + RawEndRec.ConnId]); break;
         }
       } catch (err) {
         throwLater(err);
@@ -272,7 +260,7 @@ export class Dispatcher implements ConnOwner, UpgradeOwner {
 
   /**
    * A request native holds for a protocol switch (ReqFlag.Upgrade). With an 'upgrade' listener (for CONNECT,
-   * 'connect'), the connection becomes an UpgradeSocket and the listener gets (req, socket, head); true. Without
+   * 'connect'), the connection's socket becomes its passthrough and the listener gets (req, socket, head); true. Without
    * one, native is told to serve it as an ordinary request (false), except CONNECT, whose connection closes, as
    * node:http does (true).
    */
@@ -286,10 +274,10 @@ export class Dispatcher implements ConnOwner, UpgradeOwner {
       this.abortExchange(conn, req._seq);
       return true;
     }
-    const socket = new UpgradeSocket(this, conn.id, req._seq);
-    conn.upgraded = socket;
+    const socket = conn.socket;  // the same object as req.socket and the 'connection' socket, as in node:http
+    socket._upgrade(req._seq);
+    conn.upgraded = true;
     req.upgrade = true;
-    req.socket = socket as unknown as typeof req.socket;  // the listener's socket, as in node:http
     const off = meta[tailAt + UpgradeTail.Off];
     // A copy: ws unshift()s it into the socket, and the batch buffer holds everything else of this batch.
     const head = Buffer.from(bytes.subarray(off, off + meta[tailAt + UpgradeTail.Len]));
@@ -298,10 +286,15 @@ export class Dispatcher implements ConnOwner, UpgradeOwner {
   }
 
   private raw(bytes: BatchBytes, meta: Uint32Array, i: number): void {
-    const socket = this.conns.get(meta[i + RawRec.ConnId])?.upgraded;
-    if (socket == null) return;
+    const conn = this.conns.get(meta[i + RawRec.ConnId]);
+    if (conn === undefined || !conn.upgraded) return;
     const off = meta[i + RawRec.Off];
-    socket._push(bytes.subarray(off, off + meta[i + RawRec.Len]));
+    conn.socket._push(bytes.subarray(off, off + meta[i + RawRec.Len]));
+  }
+
+  private rawEnd(connId: number): void {
+    const conn = this.conns.get(connId);
+    if (conn !== undefined && conn.upgraded) conn.socket._push(null);
   }
 
   private body(bytes: BatchBytes, meta: Uint32Array, i: number): void {
@@ -346,14 +339,13 @@ export class Dispatcher implements ConnOwner, UpgradeOwner {
     }
     // A body still being read after its response finished.
     if (bodyReq !== null) requestGone(bodyReq);
-    conn.upgraded?._closed();
   }
 
   private drain(connId: number): void {
     const conn = this.conns.get(connId);
     if (conn === undefined) return;
     try {
-      if (conn.upgraded !== null) conn.upgraded._drain();
+      if (conn.upgraded) conn.socket._drain();
       else conn.drainFront();
     } catch (err) {
       throwLater(err);

@@ -8,7 +8,8 @@ export type { IncomingHttpHeaders } from './request';
 export { ServerResponse } from './response';
 export type { HeadersArgument, OutgoingHeaders, OutgoingHeaderValue } from './response';
 export { NovaSocket } from './socket';
-export { UpgradeSocket } from './upgrade-socket';
+/** The socket of 'upgrade'/'connect': the connection's one NovaSocket (the name of an earlier release). */
+export { NovaSocket as UpgradeSocket } from './socket';
 export { DEFAULT_IO_MODEL, defaults, HIGH_WATER_MARK } from './options';
 export type { Backend, IoModel, ServerOptions } from './options';
 export type { CloseReason } from './contract';

@@ -19,7 +19,6 @@ import type { IncomingMessage } from './request';
 import { failResponse } from './response';
 import type { ServerResponse } from './response';
 import type { NovaSocket } from './socket';
-import type { UpgradeSocket } from './upgrade-socket';
 
 export type RequestListener = (req: IncomingMessage, res: ServerResponse) => unknown;
 
@@ -482,7 +481,7 @@ export class Server extends EventEmitter implements DispatchHost {
   }
 
   /** @internal an accepted protocol switch; a listener that throws surfaces as an uncaught exception, as in node. */
-  _onUpgrade(event: 'upgrade' | 'connect', req: IncomingMessage, socket: UpgradeSocket, head: Buffer): void {
+  _onUpgrade(event: 'upgrade' | 'connect', req: IncomingMessage, socket: NovaSocket, head: Buffer): void {
     this.emit(event, req, socket, head);
   }
 
@@ -514,7 +513,7 @@ export interface Server {
   on(event: 'error', listener: (err: Error) => void): this;
   on(event: 'clientError', listener: (err: ClientError, socket: NovaSocket) => void): this;
   on(event: 'handlerError', listener: (err: unknown, req: IncomingMessage, res: ServerResponse) => void): this;
-  on(event: 'upgrade' | 'connect', listener: (req: IncomingMessage, socket: UpgradeSocket, head: Buffer) => void): this;
+  on(event: 'upgrade' | 'connect', listener: (req: IncomingMessage, socket: NovaSocket, head: Buffer) => void): this;
   // any[]: EventEmitter's own signature, so listeners with typed parameters are accepted.
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   on(event: string | symbol, listener: (...args: any[]) => void): this;
@@ -523,7 +522,7 @@ export interface Server {
   once(event: 'error', listener: (err: Error) => void): this;
   once(event: 'clientError', listener: (err: ClientError, socket: NovaSocket) => void): this;
   once(event: 'handlerError', listener: (err: unknown, req: IncomingMessage, res: ServerResponse) => void): this;
-  once(event: 'upgrade' | 'connect', listener: (req: IncomingMessage, socket: UpgradeSocket, head: Buffer) => void): this;
+  once(event: 'upgrade' | 'connect', listener: (req: IncomingMessage, socket: NovaSocket, head: Buffer) => void): this;
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   once(event: string | symbol, listener: (...args: any[]) => void): this;
 }

@@ -1,13 +1,23 @@
-// NovaSocket: what JS sees of one connection (req.socket, res.socket, 'connection', 'clientError'): a real
-// stream.Duplex, one per connection, the same object for every request on it. The native core owns the real
-// socket and does the parsing and writing, so this Duplex carries no bytes itself: bytes written to it are dropped
-// (native answers clients on its own), it never reads, and it ends ('close') when the connection is gone.
+// NovaSocket: what JS sees of one connection (req.socket, res.socket, 'connection', 'clientError', and the socket of
+// 'upgrade'/'connect'): a real stream.Duplex, one per connection, the same object for its whole life, as node's.
+// While native serves HTTP on it, native owns the bytes: writes to it are dropped (native answers clients on its
+// own) and it never reads. After an accepted upgrade (_upgrade) it becomes the passthrough: reads are the client's
+// bytes (Raw records, RawEnd ends them) with flow control back to native (pauseBody/resumeBody), writes go out
+// verbatim (rawWrite) with backpressure (a write's callback waits for the Drain record above the high-water mark).
+// 'close' comes with the connection's Close record.
 import { Duplex } from 'node:stream';
+import type { NativeServer } from './contract';
+import { HIGH_WATER_MARK } from './options';  // upgraded: write() callbacks wait past it, as for responses
 
-/** What a socket needs from the dispatcher that owns its connection. */
+/** What a socket needs from the dispatcher that owns its connection (lib/dispatch.ts). */
 export interface SocketOwner {
-  remoteAddress(connId: number): [string, number] | undefined;
+  readonly native: NativeServer;
+  /** Something was handed to native: flush it (end of batch, or a microtask). */
+  queued(): void;
+  /** Runs cb after the next flush. */
+  afterFlush(cb: () => void): void;
   localAddress(): { address: string; family: string; port: number } | null;
+  /** Closes the connection once the responses before its last request are out (works before any response). */
   destroyConnection(connId: number): void;
   /** node's readStart(): a paused body (or a bodiless request someone reads) may go on. */
   resumeConnection(connId: number): void;
@@ -15,27 +25,41 @@ export interface SocketOwner {
   socketTimeout(connId: number): boolean;
 }
 
+
+type Callback = (err?: Error | null) => void;
+type Address = { address: string; family: string; port: number };
+
 export class NovaSocket extends Duplex {
   /** Node sets this on TLS sockets only. */
   readonly encrypted: undefined = undefined;
+  /** Bytes of the passthrough after an upgrade, both ways (native's HTTP bytes are not counted here). */
+  bytesRead = 0;
+  bytesWritten = 0;
   /** @internal */ _owner: SocketOwner;
   /** @internal */ _connId: number;
   /** @internal */ _peer: [string, number] | undefined | null = null;  // null: not asked yet
   /** @internal */ _timeoutMs = 0;
   /** @internal */ _timer: NodeJS.Timeout | null = null;
   /** @internal native reported the connection closed */ _gone = false;
+  /** @internal the request whose upgrade was accepted: the connection is a passthrough; -1: not upgraded */
+  _upgradeSeq = -1;
+  /** @internal upgraded: native was asked to stop reading */ _paused = false;
+  /** @internal upgraded: a write's callback waiting for the Drain record */ _drainCb: Callback | null = null;
 
   constructor(owner: SocketOwner, connId: number) {
+    // allowHalfOpen as node:http's sockets: after an upgrade the client's FIN ends the readable side only; ws and
+    // tunnels end ours. autoDestroy from the upgrade on (_upgrade): before it nothing ever ends either side.
     super({ allowHalfOpen: true, emitClose: true, autoDestroy: false });
     this._owner = owner;
     this._connId = connId;
     // As node's server does for its sockets: an error on the socket (destroy(err) by a framework's clientError
     // handler, Koa's ctx.req.socket.destroy(err)) never becomes an uncaught exception; other listeners still hear it.
+    // node takes this listener off on an upgrade, and so does _upgrade().
     this.on('error', ignoreSocketError);
   }
 
   private _remote(): [string, number] | undefined {
-    if (this._peer === null) this._peer = this.destroyed ? undefined : this._owner.remoteAddress(this._connId);
+    if (this._peer === null) this._peer = this.destroyed ? undefined : this._owner.native.remoteAddress(this._connId);
     return this._peer;
   }
 
@@ -74,43 +98,97 @@ export class NovaSocket extends Duplex {
   }
 
   get readyState(): string {
-    return this.destroyed ? 'closed' : 'open';
+    if (this.destroyed) return 'closed';
+    const r = this.readable;
+    const w = this.writable;
+    return r && w ? 'open' : r ? 'readOnly' : w ? 'writeOnly' : 'closed';
   }
 
-  address(): { address: string; family: string; port: number } | Record<string, never> {
+  /** The idle timeout set with setTimeout(), as net.Socket's (undefined when none). */
+  get timeout(): number | undefined {
+    return this._timeoutMs === 0 ? undefined : this._timeoutMs;
+  }
+
+  address(): Address | Record<string, never> {
     return this._owner.localAddress() ?? {};
   }
 
   override _read(): void {
-    // The request bytes are parsed natively and reach JS as requests: nothing is ever read from here.
+    // Before an upgrade the request bytes are parsed natively and reach JS as requests: nothing is read from here.
+    if (this._paused) {
+      this._paused = false;
+      if (!this._gone) this._owner.native.resumeBody(this._connId);
+    }
   }
 
-  override _write(_chunk: unknown, _encoding: BufferEncoding, cb: (err?: Error | null) => void): void {
-    // Raw writes cannot reach the client: native writes the responses (and the answers to bad requests).
-    cb();
+  override _write(chunk: Buffer | string, encoding: BufferEncoding, cb: Callback): void {
+    // Before an upgrade raw writes cannot reach the client: native writes the responses (and the answers to bad
+    // requests), so they are dropped.
+    if (this._upgradeSeq < 0) cb();
+    else this._send(typeof chunk === 'string' ? Buffer.from(chunk, encoding) : chunk, cb);
   }
 
-  override _final(cb: (err?: Error | null) => void): void {
-    // end(): node closes the socket after the data; here the connection closes once its responses are out.
-    if (!this._gone) this._owner.destroyConnection(this._connId);
-    cb();
+  override _writev(chunks: { chunk: Buffer | string; encoding: BufferEncoding }[], cb: Callback): void {
+    if (this._upgradeSeq < 0) {
+      cb();
+      return;
+    }
+    const bufs = chunks.map((c) => (typeof c.chunk === 'string' ? Buffer.from(c.chunk, c.encoding) : c.chunk));
+    this._send(bufs.length === 1 ? bufs[0] : Buffer.concat(bufs), cb);
   }
 
-  override _destroy(err: Error | null, cb: (err?: Error | null) => void): void {
+  /** @internal upgraded: one rawWrite; the callback runs after the flush, or after the Drain record when native is
+   *  full. */
+  _send(data: Buffer, cb: Callback): void {
+    if (this._gone) {
+      cb();  // the client is gone: what is written now is dropped (the Close record destroys this socket)
+      return;
+    }
+    const owner = this._owner;
+    const queued = owner.native.rawWrite(this._connId, this._upgradeSeq, data, false);
+    owner.queued();
+    this.bytesWritten += data.byteLength;
+    this._active();
+    if (queued > HIGH_WATER_MARK && !owner.native.wantDrain(this._connId)) {
+      this._drainCb = cb;
+    } else {
+      owner.afterFlush(cb);
+    }
+  }
+
+  override _final(cb: Callback): void {
+    if (this._upgradeSeq < 0) {
+      // end() before an upgrade: node closes the socket after the data; here the connection closes once its
+      // responses are out.
+      if (!this._gone) this._owner.destroyConnection(this._connId);
+      cb();
+      return;
+    }
+    if (!this._gone) {
+      this._owner.native.rawWrite(this._connId, this._upgradeSeq, undefined, true);
+      this._owner.queued();
+    }
+    this._owner.afterFlush(cb);
+  }
+
+  override _destroy(err: Error | null, cb: Callback): void {
     this._clearTimer();
     if (this._peer === null) this._peer = undefined;
     if (!this._gone) this._owner.destroyConnection(this._connId);
+    const pending = this._drainCb;
+    this._drainCb = null;
+    if (pending) pending();
     cb(err);
   }
 
   /** node's readStart() (IncomingMessage#_read) calls this to let a paused body flow again. */
   override resume(): this {
     super.resume();
-    if (!this.destroyed) this._owner.resumeConnection(this._connId);
+    if (this._upgradeSeq < 0 && !this.destroyed) this._owner.resumeConnection(this._connId);
     return this;
   }
 
-  /** An idle timeout, as net.Socket's: 'timeout' after `ms` without a request, body bytes or response writes. */
+  /** An idle timeout, as net.Socket's: 'timeout' after `ms` without a request, body bytes or writes (0: none). */
   setTimeout(ms: number, cb?: () => void): this {
     if (typeof ms !== 'number' || !(ms >= 0)) {
       throw Object.assign(new RangeError(`The value of "msecs" is out of range. Received ${String(ms)}`),
@@ -120,10 +198,10 @@ export class NovaSocket extends Duplex {
       if (ms === 0) this.removeListener('timeout', cb);
       else this.once('timeout', cb);
     }
-    this._timeoutMs = ms;
+    this._timeoutMs = ms === Infinity ? 0 : ms;
     this._clearTimer();
-    if (ms > 0 && !this.destroyed) {
-      this._timer = setTimeout(onTimeout, ms, this);
+    if (this._timeoutMs > 0 && !this.destroyed) {
+      this._timer = setTimeout(onTimeout, this._timeoutMs, this);
       this._timer.unref();
     }
     return this;
@@ -148,11 +226,46 @@ export class NovaSocket extends Duplex {
   ref(): this { return this; }
   unref(): this { return this; }
 
-  /** @internal the connection is gone (Close record): 'close' once. */
+  // --- called by the dispatcher ---
+
+  /** @internal an accepted upgrade of request `seq`: from now on this socket is the connection's passthrough. */
+  _upgrade(seq: number): void {
+    this._upgradeSeq = seq;
+    this._remote();  // asked now: once the connection is gone native no longer knows it
+    // As node's server on an upgrade: its own listeners go (an error now is the listener's to handle), the socket
+    // is neither paused nor flowing until the listener reads, and a stream that ended both ways closes itself.
+    this.removeListener('error', ignoreSocketError);
+    const rs = (this as unknown as { _readableState: { autoDestroy: boolean; flowing: boolean | null } })._readableState;
+    rs.flowing = null;
+    rs.autoDestroy = true;
+    (this as unknown as { _writableState: { autoDestroy: boolean } })._writableState.autoDestroy = true;
+  }
+
+  /** @internal upgraded: a Raw record (chunk) or RawEnd (null). */
+  _push(chunk: Buffer | null): void {
+    if (this.destroyed) return;
+    if (chunk !== null) {
+      this.bytesRead += chunk.byteLength;
+      this._active();
+    }
+    if (!this.push(chunk) && chunk !== null && !this._paused) {
+      this._paused = true;
+      this._owner.native.pauseBody(this._connId);
+    }
+  }
+
+  /** @internal upgraded: a Drain record: the write waiting for room may complete. */
+  _drain(): void {
+    const cb = this._drainCb;
+    this._drainCb = null;
+    if (cb) cb();
+  }
+
+  /** @internal the connection is gone (Close record): 'close' once (after 'end' if the client's FIN came first). */
   _closed(): void {
+    this._gone = true;  // _destroy must not ask native to close a connection it already closed
     if (this.destroyed) return;
     if (this._peer === null) this._peer = undefined;
-    this._gone = true;  // _destroy must not ask native to close a connection it already closed
     this.destroy();
   }
 }
@@ -160,10 +273,11 @@ export class NovaSocket extends Duplex {
 function ignoreSocketError(): void {}
 
 function onTimeout(socket: NovaSocket): void {
-  socket._timer = null;
+  // socket._timer stays: activity refreshes it, which arms it again (net.Socket's behaviour).
   if (socket.destroyed) return;
   // As node's server: 'timeout' on the socket, the request, the response and the server; with no listener
-  // anywhere the connection closes.
+  // anywhere the connection closes. After an upgrade the socket is the listener's: 'timeout' only, as net.Socket.
   const heard = socket.emit('timeout');
+  if (socket._upgradeSeq >= 0) return;
   if (!socket._owner.socketTimeout(socket._connId) && !heard) socket.destroy();
 }
