@@ -8,8 +8,8 @@ import {
 import type { NativeServer, OnBatch } from './contract';
 import { Conn } from './conn';
 import type { ConnOwner } from './conn';
-import { HeadText, IncomingMessage, endBody, endIfBodiless, methodString, pushBody, rawFields, requestGone,
-  resumeForDrain, urlString } from './request';
+import { HeadText, IncomingMessage, endBody, endIfBodiless, limitHeaders, methodString, pushBody, rawFields,
+  requestGone, resumeForDrain, urlString } from './request';
 import type { BatchBytes } from './request';
 import { ServerResponse, endIfFinished, finishResponse, responseGone } from './response';
 import { NovaSocket } from './socket';
@@ -34,6 +34,8 @@ export interface DispatchHost {
   emit(event: string, ...args: unknown[]): boolean;
   /** server.setTimeout(): every new connection's idle timeout in ms (0: none). */
   readonly timeout: number;
+  /** node's server.maxHeadersCount: req.headers holds at most this many fields (not trailers); null or 0: all. */
+  readonly maxHeadersCount: number | null;
 }
 
 // The 'clientError' codes, after what node:http reports for the same failures.
@@ -159,6 +161,12 @@ export class Dispatcher implements ConnOwner {
     return heard;
   }
 
+  /** Name/value entries req.headers may take (node's parser.maxHeaderPairs); 0: no limit. */
+  private maxHeaderPairs(): number {
+    const max = this.host.maxHeadersCount;
+    return typeof max === 'number' && max > 0 ? max << 1 : 0;
+  }
+
   flushNow(): void {
     for (;;) {
       const checks = this.endChecks;
@@ -249,6 +257,8 @@ export class Dispatcher implements ConnOwner {
       methodString(bytes, meta[i + RequestRec.MethodOff], meta[i + RequestRec.MethodLen]),
       urlString(bytes, meta[i + RequestRec.UrlOff], meta[i + RequestRec.UrlLen]),
       this.heads.fields(meta, i + RequestRec.Fields, meta[i + RequestRec.FieldCount]));
+    const maxPairs = this.maxHeaderPairs();
+    if (maxPairs > 0 && req.rawHeaders.length > maxPairs) limitHeaders(req, maxPairs);
     if ((req._flags & ReqFlag.Upgrade) !== 0 &&
         this.upgrade(conn, req, bytes, meta, recordEnd(meta, i) - UpgradeTail.Size)) return;
     const res = new ServerResponse(conn, req);

@@ -229,6 +229,12 @@ export function pushBody(req: IncomingMessage, chunk: Buffer): void {
   }
 }
 
+/** server.maxHeadersCount, as node applies it: req.headers is made of the first `pairs / 2` fields only (rawHeaders
+ *  keeps them all; trailers are not limited). Called when the head has more. */
+export function limitHeaders(req: IncomingMessage, pairs: number): void {
+  (req as unknown as Record<symbol, unknown>)[kHeadersCount] = pairs;
+}
+
 /** a BodyEnd record. */
 export function endBody(req: IncomingMessage, rawTrailers: string[] | null): void {
   req.complete = true;

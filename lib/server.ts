@@ -118,6 +118,9 @@ export class Server extends EventEmitter implements DispatchHost {
   /** @internal a 'checkContinue' listener exists: native holds Expect: 100-continue bodies for JS (native option
    *  checkContinue, kept in step with the listeners, also on a listening server) */
   _checkContinue = false;
+  /** As node:http's: req.headers holds at most this many fields (req.rawHeaders keeps them all, and trailers are
+   *  not limited); null or 0: no limit beyond the parser's own (100 field lines). */
+  maxHeadersCount: number | null = null;
 
   constructor(options?: ServerOptions | RequestListener | null, handler?: RequestListener) {
     super();
