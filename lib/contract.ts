@@ -123,6 +123,12 @@ export const enum UserField {
   KeepAlive = 16,
 }
 
+/** Bits of listen()'s flags; native: kListen* in native/node/addon.cc. */
+export const enum ListenFlag {
+  Ipv6Only = 1,   // IPV6_V6ONLY
+  ReusePort = 2,  // SO_REUSEPORT
+}
+
 export interface NativeServerOptions {
   ioModel: number;  // 0 = blocking, 1 = evented
   backend: number;  // 0 = default, 1 = epoll, 2 = poll
@@ -154,8 +160,11 @@ export interface NativeStats {
 export type OnBatch = (bytes: Buffer, meta: Uint32Array, count: number) => void;
 
 export interface NativeServer {
-  // Binds and starts accepting. Throws an Error with .code (EADDRINUSE, EACCES, ...) on failure.
-  listen(host: string, port: number, backlog: number): { address: string; family: string; port: number };
+  // Binds and starts accepting: TCP on host ('' = every interface) and port, or with a path ('' = none) a Unix
+  // domain socket there (address: the path, family ''). Throws an Error with .code (EADDRINUSE, EACCES,
+  // ENAMETOOLONG, ...) on failure.
+  listen(host: string, port: number, backlog: number, path: string, flags: number):
+    { address: string; family: string; port: number };
   // Head (+ optional first body bytes, + optional end) of the response to request `seq` on `connId`.
   // fields: the handler's field lines, "Name: value\r\n"..., validated by JS. contentLength: -1 when unknown.
   // Returns the connection's queued output bytes (for write()'s return value).
@@ -189,7 +198,9 @@ export interface NativeServer {
   resumeBody(connId: number): void;
   // Asks for a Drain event; returns true when the output is already below the mark (no event will come).
   wantDrain(connId: number): boolean;
-  remoteAddress(connId: number): [string, number] | undefined;
+  // [remoteAddress, remotePort, localAddress, localPort] of an open connection (its own local end, not the bound
+  // address; '' on a Unix domain socket); undefined once it is closed.
+  addresses(connId: number): [string, number, string, number] | undefined;
   close(): void;
   closeIdle(): void;
   closeAll(): void;

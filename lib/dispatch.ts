@@ -29,7 +29,6 @@ export interface DispatchHost {
   _onServerClosed(): void;
   /** An accepted upgrade or CONNECT: emit 'upgrade' / 'connect' (req, socket, head). */
   _onUpgrade(event: 'upgrade' | 'connect', req: IncomingMessage, socket: NovaSocket, head: Buffer): void;
-  _localAddress(): { address: string; family: string; port: number } | null;
   listenerCount(event: string): number;
   emit(event: string, ...args: unknown[]): boolean;
   /** server.setTimeout(): every new connection's idle timeout in ms (0: none). */
@@ -133,10 +132,6 @@ export class Dispatcher implements ConnOwner {
   }
 
   // ConnOwner's SocketOwner part
-  localAddress(): { address: string; family: string; port: number } | null {
-    return this.host._localAddress();
-  }
-
   destroyConnection(connId: number): void {
     const conn = this.conns.get(connId);
     if (conn !== undefined) this.abortExchange(conn, conn.lastSeq);

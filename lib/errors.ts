@@ -74,12 +74,15 @@ export function listenError(code: string, host: string, port: number): ErrorWith
     }
   }
   const address = host === '' ? '::' : host;
-  const err = new Error(`listen ${code}: ${description} ${address}:${port}`) as ErrorWithCode & Record<string, unknown>;
+  // node's UVExceptionWithHostPort: "address:port" for a port, the address alone otherwise (a Unix domain socket's
+  // path, given port -1, which node then sets as err.port too).
+  const where = port > 0 ? `${address}:${port}` : address;
+  const err = new Error(`listen ${code}: ${description} ${where}`) as ErrorWithCode & Record<string, unknown>;
   err.code = code;
   err.errno = errno;
   err.syscall = 'listen';
   err.address = address;
-  err.port = port;
+  if (port) err.port = port;
   return err;
 }
 

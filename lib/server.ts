@@ -3,11 +3,12 @@
 // again. Subclasses (tests) can override _createNative() to run the whole JS layer against a fake addon.
 import { EventEmitter } from 'node:events';
 import { binding } from './binding';
-import { closeReasons, ReqFlag } from './contract';
+import { ListenFlag, closeReasons, ReqFlag } from './contract';
 import type { CloseReason, NativeServer, NativeServerOptions, NativeStats, OnBatch } from './contract';
 import { Dispatcher } from './dispatch';
 import type { DispatchHost } from './dispatch';
 import { lookup } from 'node:dns';
+import { chmodSync, statSync, unlinkSync } from 'node:fs';
 import { isIP } from 'node:net';
 import {
   badPort, handlerFailed, listenError, invalidArgType, invalidArgValue, serverAlreadyListening, serverNotRunning,
@@ -22,8 +23,9 @@ import type { NovaSocket } from './socket';
 
 export type RequestListener = (req: IncomingMessage, res: ServerResponse) => unknown;
 
-/** listen()'s options: node's net.ListenOptions. `path`, `fd`/`handle`, `ipv6Only`, `reusePort`, `readableAll`
- *  and `writableAll` are refused (ERR_INVALID_ARG_VALUE naming the option); `exclusive` and `signal` work. */
+/** listen()'s options: node's net.ListenOptions. `path` (a Unix domain socket; not on Windows), `ipv6Only`,
+ *  `reusePort` (SO_REUSEPORT; not on Windows), `readableAll`/`writableAll` (with `path`), `exclusive` and `signal`
+ *  work; `fd`/`handle` are refused (ERR_INVALID_ARG_VALUE naming the option). */
 export interface ListenOptions {
   port?: number | string;
   host?: string;
@@ -66,14 +68,51 @@ function parsePort(port: unknown): number {
   if (port === undefined || port === null) return 0;
   if (typeof port === 'string') {
     const trimmed = port.trim();
-    if (trimmed === '' || !/^[0-9]+$/.test(trimmed)) {
-      throw invalidArgValue('port', 'a TCP port number (unix domain sockets and named pipes are not supported)',
-        port);
-    }
+    if (trimmed === '' || !/^[0-9]+$/.test(trimmed)) throw invalidArgValue('port', 'a TCP port number', port);
     port = Number(trimmed);
   }
   if (typeof port !== 'number' || !Number.isInteger(port) || port < 0 || port > 0xffff) throw badPort(port);
   return port;
+}
+
+/** node's isPipeName(): a string that is not a number >= 0 names a Unix domain socket (listen('/tmp/s.sock')). */
+function isPipeName(v: unknown): v is string {
+  return typeof v === 'string' && !(Number(v) >= 0);
+}
+
+/** listen({ path }): a Unix domain socket's path, checked (node on Windows means a named pipe, which is not here). */
+function checkPath(path: unknown): string {
+  if (typeof path !== 'string') throw invalidArgType('options.path', 'of type string', path);
+  if (path === '' || path.includes('\0')) {
+    throw invalidArgValue('options.path', 'a non-empty file system path without NUL bytes', path, 'option');
+  }
+  if (process.platform === 'win32') {
+    throw invalidArgValue('options.path', 'undefined on Windows (named pipes and AF_UNIX are not supported there)',
+      path, 'option');
+  }
+  return path;
+}
+
+/** A boolean listen() option: true, or false when not given. */
+function flag(o: Record<string, unknown>, name: string): boolean {
+  const v = o[name];
+  if (v === undefined || v === null) return false;
+  if (typeof v !== 'boolean') throw invalidArgType(`options.${name}`, 'of type boolean', v);
+  return v;
+}
+
+/** uv_pipe_chmod's rule: add the bits to the socket file's mode. */
+function chmodAll(path: string, bits: number): void {
+  const mode = statSync(path).mode;
+  if ((mode & bits) !== bits) chmodSync(path, mode | bits);
+}
+
+function unlinkSocketFile(path: string): void {
+  try {
+    unlinkSync(path);
+  } catch {
+    // already gone (removed by someone else): nothing to clean up
+  }
 }
 
 function zeroStats(): NativeStats {
@@ -107,6 +146,8 @@ export class Server extends EventEmitter implements DispatchHost {
   /** @internal */ _native: NativeServer | null = null;
   /** @internal */ _d: Dispatcher | null = null;
   /** @internal */ _addr: AddressInfo | null = null;
+  /** @internal listening on a Unix domain socket: its path (address() returns it; the file goes at close) */
+  _path: string | null = null;
   /** @internal */ _state: State = 'idle';
   /** @internal */ _unref = false;
   /** @internal */ _lastStats: NativeStats | null = null;
@@ -223,24 +264,35 @@ export class Server extends EventEmitter implements DispatchHost {
     let host: unknown;
     let backlog: unknown;
     let signal: AbortSignal | undefined;
+    let path: string | undefined;
+    let flags = 0;
+    let mode = 0;
     const first = args[0];
     if (first !== null && typeof first === 'object') {
       const o = first as ListenOptions & Record<string, unknown>;
-      // node's other listen options: refused by name when they ask for what this server cannot do, never ignored.
-      if (o.path !== undefined) {
-        throw invalidArgValue('options.path', 'undefined (unix domain sockets and named pipes are not supported)',
-          o.path, 'option');
-      }
+      // Listening on a descriptor or handle someone else opened is refused by name, never ignored.
       if (o.fd !== undefined || o.handle !== undefined) {
         throw invalidArgValue(o.fd !== undefined ? 'options.fd' : 'options.handle',
           'undefined (listening on an existing handle is not supported)', o.fd ?? o.handle, 'option');
       }
-      for (const name of ['ipv6Only', 'reusePort', 'readableAll', 'writableAll'] as const) {
-        if (o[name] !== undefined && o[name] !== false) {
-          throw invalidArgValue(`options.${name}`, 'false or undefined (not supported by nova-http yet)', o[name],
+      if (o.path !== undefined && o.path !== null) {
+        if (o.port !== undefined && o.port !== null) {
+          throw invalidArgValue('options.path', 'undefined when options.port is given (a socket is TCP or a path)',
+            o.path, 'option');
+        }
+        path = checkPath(o.path);
+      }
+      if (flag(o, 'ipv6Only')) flags |= ListenFlag.Ipv6Only;
+      if (flag(o, 'reusePort')) {
+        if (process.platform === 'win32') {
+          throw invalidArgValue('options.reusePort', 'false or undefined on Windows (it has no SO_REUSEPORT)', true,
             'option');
         }
+        flags |= ListenFlag.ReusePort;
       }
+      // As node: the socket file's mode gets read (write) permission for everyone; nothing for TCP.
+      if (flag(o, 'readableAll')) mode |= 0o444;
+      if (flag(o, 'writableAll')) mode |= 0o222;
       // exclusive: the listener is never shared with cluster workers, which is what exclusive: true asks for.
       if (o.exclusive !== undefined && typeof o.exclusive !== 'boolean') {
         throw invalidArgType('options.exclusive', 'of type boolean', o.exclusive);
@@ -254,6 +306,9 @@ export class Server extends EventEmitter implements DispatchHost {
         signal = sig;
       }
       ({ port, host, backlog } = o);
+    } else if (isPipeName(first)) {
+      path = checkPath(first);  // listen(path[, backlog][, cb])
+      backlog = args[1];
     } else {
       port = first;
       if (typeof args[1] === 'string') {
@@ -274,7 +329,8 @@ export class Server extends EventEmitter implements DispatchHost {
 
     // '' = every interface: native tries the IPv6 wildcard (dual-stack) first, then IPv4, like node:http.
     // Host names are resolved by native (getaddrinfo, synchronously), so address() works right after listen().
-    this._bind(typeof host === 'string' ? host : '', p, b);
+    if (path !== undefined) this._bind('', 0, b, path, flags, mode);
+    else this._bind(typeof host === 'string' ? host : '', p, b, '', flags, 0);
     if (signal !== undefined && (this._state as State) === 'listening') {
       // As node: an aborted signal closes the server (at once if it is aborted already).
       if (signal.aborted) this.close();
@@ -284,16 +340,18 @@ export class Server extends EventEmitter implements DispatchHost {
   }
 
   /** @internal binds now; a failure is emitted as 'error' on the next tick, as node does. */
-  _bind(host: string, port: number, backlog: number): void {
+  _bind(host: string, port: number, backlog: number, path: string, flags: number, mode: number): void {
     const d = new Dispatcher(this);
     const native = this._createNative(toNativeOptions(this._opts, this._checkContinue), d.onBatch);
     d.native = native;
     if (this._unref) native.unref();
     try {
-      this._addr = native.listen(host, port, backlog);
+      this._addr = native.listen(host, port, backlog, path, flags);
     } catch (err) {
       const e = err as ErrorWithCode;
-      if (e.code === 'EADDRNOTAVAIL' && host !== '' && isIP(host) === 0) {
+      if (path !== '') {
+        process.nextTick(emitErrorNT, this, typeof e.code === 'string' ? listenError(e.code, path, -1) : err);
+      } else if (e.code === 'EADDRNOTAVAIL' && host !== '' && isIP(host) === 0) {
         // native's getaddrinfo found nothing, or found an address that is not here: node says which.
         lookup(host, (lookupErr) => emitErrorNT(this, lookupErr ?? listenError(e.code!, host, port)));
       } else {
@@ -303,18 +361,23 @@ export class Server extends EventEmitter implements DispatchHost {
     }
     this._native = native;
     this._d = d;
+    this._path = path === '' ? null : path;
     this._state = 'listening';
+    if (mode !== 0) {
+      try {
+        chmodAll(path, mode);
+      } catch (err) {
+        this.close();  // as node: the listener goes and the error is thrown
+        throw err;
+      }
+    }
     process.nextTick(emitListeningNT, this);
   }
 
-  /** { address, family, port } while listening, else null. */
-  address(): AddressInfo | null {
-    return this._state === 'listening' ? this._addr : null;
-  }
-
-  /** @internal the bound address, also while closing (for socket.localAddress). */
-  _localAddress(): AddressInfo | null {
-    return this._addr;
+  /** { address, family, port } while listening, the path of a Unix domain socket, else null (as node's). */
+  address(): AddressInfo | string | null {
+    if (this._state !== 'listening') return null;
+    return this._path ?? this._addr;
   }
 
   /**
@@ -502,6 +565,10 @@ export class Server extends EventEmitter implements DispatchHost {
     this._d = null;
     this._addr = null;
     this._state = 'idle';
+    if (this._path !== null) {
+      unlinkSocketFile(this._path);  // as node (libuv) does when its pipe closes
+      this._path = null;
+    }
     this.emit('close');
   }
 }

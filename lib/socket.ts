@@ -16,7 +16,6 @@ export interface SocketOwner {
   queued(): void;
   /** Runs cb after the next flush. */
   afterFlush(cb: () => void): void;
-  localAddress(): { address: string; family: string; port: number } | null;
   /** Closes the connection once the responses before its last request are out (works before any response). */
   destroyConnection(connId: number): void;
   /** node's readStart(): a paused body (or a bodiless request someone reads) may go on. */
@@ -37,7 +36,8 @@ export class NovaSocket extends Duplex {
   bytesWritten = 0;
   /** @internal */ _owner: SocketOwner;
   /** @internal */ _connId: number;
-  /** @internal */ _peer: [string, number] | undefined | null = null;  // null: not asked yet
+  /** @internal native's addresses(): [remote, remotePort, local, localPort]; null: not asked yet */
+  _addrs: [string, number, string, number] | undefined | null = null;
   /** @internal */ _timeoutMs = 0;
   /** @internal */ _timer: NodeJS.Timeout | null = null;
   /** @internal native reported the connection closed */ _gone = false;
@@ -58,34 +58,37 @@ export class NovaSocket extends Duplex {
     this.on('error', ignoreSocketError);
   }
 
-  private _remote(): [string, number] | undefined {
-    if (this._peer === null) this._peer = this.destroyed ? undefined : this._owner.native.remoteAddress(this._connId);
-    return this._peer;
+  // Asked of native once, when first read (most handlers never read them): the connection's own local end (a server
+  // bound to 0.0.0.0 or :: is reached at one particular address) and its peer.
+  private _addresses(): [string, number, string, number] | undefined {
+    if (this._addrs === null) this._addrs = this.destroyed ? undefined : this._owner.native.addresses(this._connId);
+    return this._addrs;
   }
 
   get remoteAddress(): string | undefined {
-    return this._remote()?.[0];
+    return this._addresses()?.[0] || undefined;  // '' on a Unix domain socket: undefined, as node's
   }
 
   get remotePort(): number | undefined {
-    return this._remote()?.[1];
+    const a = this._addresses();
+    return a === undefined || a[0] === '' ? undefined : a[1];
   }
 
   get remoteFamily(): string | undefined {
-    const a = this._remote()?.[0];
-    return a === undefined ? undefined : a.includes(':') ? 'IPv6' : 'IPv4';
+    return familyOf(this._addresses()?.[0]);
   }
 
   get localAddress(): string | undefined {
-    return this._owner.localAddress()?.address;
+    return this._addresses()?.[2] || undefined;
   }
 
   get localPort(): number | undefined {
-    return this._owner.localAddress()?.port;
+    const a = this._addresses();
+    return a === undefined || a[2] === '' ? undefined : a[3];
   }
 
   get localFamily(): string | undefined {
-    return this._owner.localAddress()?.family;
+    return familyOf(this._addresses()?.[2]);
   }
 
   /** net.Socket's flag for a connection that is still being set up; never the case here. */
@@ -109,8 +112,10 @@ export class NovaSocket extends Duplex {
     return this._timeoutMs === 0 ? undefined : this._timeoutMs;
   }
 
+  /** The connection's local end as net.Socket's address(): { address, family, port }, {} when unknown. */
   address(): Address | Record<string, never> {
-    return this._owner.localAddress() ?? {};
+    const address = this.localAddress;
+    return address === undefined ? {} : { address, family: familyOf(address)!, port: this.localPort! };
   }
 
   override _read(): void {
@@ -173,7 +178,7 @@ export class NovaSocket extends Duplex {
 
   override _destroy(err: Error | null, cb: Callback): void {
     this._clearTimer();
-    if (this._peer === null) this._peer = undefined;
+    if (this._addrs === null) this._addrs = undefined;
     if (!this._gone) this._owner.destroyConnection(this._connId);
     const pending = this._drainCb;
     this._drainCb = null;
@@ -231,7 +236,7 @@ export class NovaSocket extends Duplex {
   /** @internal an accepted upgrade of request `seq`: from now on this socket is the connection's passthrough. */
   _upgrade(seq: number): void {
     this._upgradeSeq = seq;
-    this._remote();  // asked now: once the connection is gone native no longer knows it
+    this._addresses();  // asked now: once the connection is gone native no longer knows it
     // As node's server on an upgrade: its own listeners go (an error now is the listener's to handle), the socket
     // is neither paused nor flowing until the listener reads, and a stream that ended both ways closes itself.
     this.removeListener('error', ignoreSocketError);
@@ -265,12 +270,16 @@ export class NovaSocket extends Duplex {
   _closed(): void {
     this._gone = true;  // _destroy must not ask native to close a connection it already closed
     if (this.destroyed) return;
-    if (this._peer === null) this._peer = undefined;
+    if (this._addrs === null) this._addrs = undefined;
     this.destroy();
   }
 }
 
 function ignoreSocketError(): void {}
+
+function familyOf(address: string | undefined): string | undefined {
+  return address ? (address.includes(':') ? 'IPv6' : 'IPv4') : undefined;
+}
 
 function onTimeout(socket: NovaSocket): void {
   // socket._timer stays: activity refreshes it, which arms it again (net.Socket's behaviour).

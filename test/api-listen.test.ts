@@ -1,5 +1,5 @@
-// server.listen() takes what node's does or refuses it by name: options it cannot honour are ERR_INVALID_ARG_VALUE
-// naming the option, an AbortSignal closes the server, and bind failures look like node's own (EADDRINUSE with
+// server.listen() takes what node's does or refuses it by name: options it cannot honour (fd, handle) are
+// ERR_INVALID_ARG_VALUE naming the option (path, ipv6Only, reusePort: test/listen-options.test.ts), an AbortSignal closes the server, and bind failures look like node's own (EADDRINUSE with
 // address/port/errno and node's message, ENOTFOUND for unknown host names), compared with node:http in the test.
 import * as http from 'node:http';
 import { afterEach, describe, expect, test } from 'vitest';
@@ -26,16 +26,21 @@ function listening(server: AnyServer, ...args: unknown[]): Promise<void> {
 describe.each(ioModels)('listen() %o', (model) => {
   test('options node has but this server cannot honour are refused by name', () => {
     const s = createServer({ ...model });
-    for (const [name, value] of [['path', '/tmp/x.sock'], ['ipv6Only', true], ['reusePort', true],
-      ['readableAll', true], ['fd', 3]] as const) {
+    // A descriptor or handle opened elsewhere; a path together with a port (TCP or a path, never a guess).
+    for (const [name, value, code] of [['fd', 3, 'ERR_INVALID_ARG_VALUE'], ['handle', {}, 'ERR_INVALID_ARG_VALUE'],
+      ['path', '/tmp/x.sock', 'ERR_INVALID_ARG_VALUE'], ['ipv6Only', 'yes', 'ERR_INVALID_ARG_TYPE'],
+      ['reusePort', 1, 'ERR_INVALID_ARG_TYPE'], ['readableAll', 'yes', 'ERR_INVALID_ARG_TYPE']] as const) {
       let err: (Error & { code?: string }) | undefined;
       try {
         s.listen({ port: 0, [name]: value });
       } catch (e) {
         err = e as Error & { code?: string };
       }
-      expect(err?.code).toBe('ERR_INVALID_ARG_VALUE');
+      expect(err?.code).toBe(code);
       expect(err?.message).toContain(`"options.${name}"`);
+    }
+    for (const path of ['', 'a\0b']) {
+      expect(() => s.listen({ path })).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_VALUE' }));
     }
     expect(s.listening).toBe(false);
     for (const port of [65536, -1, 1.5]) {
@@ -48,7 +53,7 @@ describe.each(ioModels)('listen() %o', (model) => {
       [{ port: 0, host: null }]]) {
       const s = createServer({ ...model });
       await listening(s, ...args);
-      expect(s.address()!.port).toBeGreaterThan(0);
+      expect((s.address() as { port: number }).port).toBeGreaterThan(0);
       await closeServer(s);
     }
   });

@@ -116,7 +116,7 @@ class FakeNative {
   pauseBody() {}
   resumeBody() {}
   wantDrain() { return true; }
-  remoteAddress(id) { return ['127.0.0.1', 40000 + id]; }
+  addresses(id) { return ['127.0.0.1', 40000 + id, '127.0.0.1', 40001]; }
   close() {}
   closeIdle() {}
   closeAll() {}

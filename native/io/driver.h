@@ -7,7 +7,7 @@
 namespace nova {
 
 struct ListenResult {
-  std::string address;
+  std::string address;  // a Unix domain socket: its path, with an empty family
   std::string family;
   int port = 0;
   std::string error;  // errno-style code when listening failed
@@ -20,7 +20,7 @@ constexpr uint32_t kAcceptBackoffMs = 50;
 class Driver {
  public:
   virtual ~Driver() = default;
-  virtual bool listen(const std::string& host, int port, int backlog, ListenResult* out) = 0;
+  virtual bool listen(const ListenSpec& spec, ListenResult* out) = 0;
   // server.close(): stop accepting, close idle connections, let the rest finish with Connection: close;
   // ServerClosed is reported once the listener and every connection are gone.
   virtual void close() = 0;

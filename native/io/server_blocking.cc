@@ -54,8 +54,8 @@ class BlockingDriver : public Driver {
 
   Registry& registry() override { return *reg_; }
 
-  bool listen(const std::string& host, int port, int backlog, ListenResult* out) override {
-    listener_ = sock_listen(host, port, backlog, false, &out->error);
+  bool listen(const ListenSpec& spec, ListenResult* out) override {
+    listener_ = sock_listen(spec, &out->error);
     if (listener_ == kBadSocket) return false;
     sock_local_address(listener_, &out->address, &out->family, &out->port);
     accept_thread_ = std::thread([this] { accept_loop(); });

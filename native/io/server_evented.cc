@@ -14,7 +14,7 @@ class EventedDriver : public Driver, public LoopHost, public std::enable_shared_
 
   Registry& registry() override { return *reg_; }
 
-  bool listen(const std::string& host, int port, int backlog, ListenResult* out) override {
+  bool listen(const ListenSpec& spec, ListenResult* out) override {
     const int n = reg_->opts.threads < 1 ? 1 : reg_->opts.threads;
     for (int i = 0; i < n; ++i) {
       std::unique_ptr<Poller> p;
@@ -30,7 +30,7 @@ class EventedDriver : public Driver, public LoopHost, public std::enable_shared_
       }
       loops_.push_back(std::make_unique<Loop>(*this, *reg_, std::move(p)));
     }
-    listener_ = sock_listen(host, port, backlog, false, &out->error);
+    listener_ = sock_listen(spec, &out->error);
     if (listener_ == kBadSocket) return false;
     sock_set_nonblocking(listener_);
     sock_local_address(listener_, &out->address, &out->family, &out->port);

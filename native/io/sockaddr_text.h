@@ -15,6 +15,11 @@ namespace nova {
 
 inline void format_address(const sockaddr_storage& ss, std::string* address, int* port) {
   char buf[INET6_ADDRSTRLEN] = {0};
+  if (ss.ss_family != AF_INET6 && ss.ss_family != AF_INET) {
+    *address = "";  // a peer of a Unix domain socket has no address (node: undefined)
+    *port = 0;
+    return;
+  }
   if (ss.ss_family == AF_INET6) {
     const auto* a = reinterpret_cast<const sockaddr_in6*>(&ss);
     inet_ntop(AF_INET6, &a->sin6_addr, buf, sizeof buf);

@@ -24,10 +24,21 @@ enum SockStatus : int64_t {
 
 bool sock_init();  // WSAStartup on Windows; no-op elsewhere
 
-// Binds and listens. host "" means every interface (IPv6 dual-stack when available, else IPv4).
-// On failure returns kBadSocket and sets *err to an errno-style code name ("EADDRINUSE", "EACCES", ...).
-sock_t sock_listen(const std::string& host, int port, int backlog, bool reuse_port, std::string* err);
-// The bound address of a listening socket.
+// What to listen on: server.listen()'s options as native takes them.
+struct ListenSpec {
+  std::string host;         // "" means every interface (IPv6 dual-stack when available, else IPv4)
+  int port = 0;
+  int backlog = 511;
+  std::string path;         // not empty: a Unix domain socket at this path instead of TCP (POSIX only)
+  bool ipv6_only = false;   // IPV6_V6ONLY: an IPv6 listener takes no IPv4 clients ("" then means "::" only)
+  bool reuse_port = false;  // SO_REUSEPORT: other sockets (processes) may listen on the same port (not Windows)
+};
+
+// Binds and listens. On failure returns kBadSocket and sets *err to an errno-style code name ("EADDRINUSE",
+// "EACCES", ...); a path too long for sockaddr_un is ENAMETOOLONG (never a silently shortened path).
+sock_t sock_listen(const ListenSpec& spec, std::string* err);
+// The local address of a socket (a listener's bound address, or a connection's own end). For a Unix domain socket:
+// the path as address (Linux gives a connection accepted on it the listener's path), an empty family and port 0.
 bool sock_local_address(sock_t s, std::string* address, std::string* family, int* port);
 // Why sock_accept returned kBadSocket.
 enum class AcceptFail : uint8_t {
@@ -39,6 +50,7 @@ enum class AcceptFail : uint8_t {
 };
 // Blocks until a connection arrives (or the listener is shut down: returns kBadSocket, *fail = Fatal).
 // nonblocking: the new socket is non-blocking (on Linux set by accept4 itself: no extra system calls).
+// *address is the peer's address ("" for a Unix domain socket, whose peers have none).
 sock_t sock_accept(sock_t listener, std::string* address, int* port, AcceptFail* fail, bool nonblocking = false);
 void sock_set_nodelay(sock_t s);
 bool sock_set_nonblocking(sock_t s);

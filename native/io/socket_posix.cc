@@ -2,6 +2,7 @@
 #include "socket.h"
 #include <arpa/inet.h>
 #include <cerrno>
+#include <cstddef>
 #include <cstring>
 #include <fcntl.h>
 #include <netdb.h>
@@ -13,6 +14,7 @@
 #endif
 #include <sys/socket.h>
 #include <sys/time.h>
+#include <sys/un.h>
 #include <unistd.h>
 #include "sockaddr_text.h"
 
@@ -28,6 +30,12 @@ std::string errno_name(int e) {
     case EINVAL: return "EINVAL";
     case EMFILE: return "EMFILE";
     case ENFILE: return "ENFILE";
+    case ENAMETOOLONG: return "ENAMETOOLONG";
+    case ENOTDIR: return "ENOTDIR";
+    case EROFS: return "EROFS";
+    case ELOOP: return "ELOOP";
+    case EPERM: return "EPERM";
+    case ENOTSUP: return "ENOTSUP";
     default: return std::string("E") + std::to_string(e);
   }
 }
@@ -44,18 +52,44 @@ int64_t status_of(int e) {
   if (e == ECONNRESET || e == EPIPE || e == ENOTCONN || e == ESHUTDOWN) return kSockReset;
   return kSockError;
 }
+
+// listen({ path }): a Unix domain socket. A file already at the path is EADDRINUSE, as with node (a stale socket
+// file is the caller's to remove); a missing directory is EACCES, as libuv (and so node) reports it.
+sock_t listen_unix(const ListenSpec& spec, std::string* err) {
+  sockaddr_un sa{};
+  sa.sun_family = AF_UNIX;
+  if (spec.path.size() >= sizeof sa.sun_path) {
+    *err = errno_name(ENAMETOOLONG);
+    return kBadSocket;
+  }
+  std::memcpy(sa.sun_path, spec.path.data(), spec.path.size());
+  const int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+  if (fd < 0) {
+    *err = errno_name(errno);
+    return kBadSocket;
+  }
+  fcntl(fd, F_SETFD, FD_CLOEXEC);
+  if (bind(fd, reinterpret_cast<const sockaddr*>(&sa), sizeof sa) == 0 && listen(fd, spec.backlog) == 0) return fd;
+  const int e = errno;
+  close(fd);
+  *err = errno_name(e == ENOENT ? EACCES : e);
+  return kBadSocket;
+}
 }  // namespace
 
 bool sock_init() { return true; }
 
-sock_t sock_listen(const std::string& host, int port, int backlog, bool reuse_port, std::string* err) {
+sock_t sock_listen(const ListenSpec& spec, std::string* err) {
+  if (!spec.path.empty()) return listen_unix(spec, err);
+  const std::string& host = spec.host;
   addrinfo hints{};
   hints.ai_family = AF_UNSPEC;
   hints.ai_socktype = SOCK_STREAM;
   hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
-  const std::string service = std::to_string(port);
-  // Every interface: try the IPv6 wildcard first (dual-stack, like node:http), then IPv4.
-  const char* candidates[2] = {host.empty() ? "::" : host.c_str(), host.empty() ? "0.0.0.0" : nullptr};
+  const std::string service = std::to_string(spec.port);
+  // Every interface: try the IPv6 wildcard first (dual-stack, like node:http), then IPv4 (not with ipv6Only).
+  const char* candidates[2] = {host.empty() ? "::" : host.c_str(),
+                               host.empty() && !spec.ipv6_only ? "0.0.0.0" : nullptr};
   int last_errno = EADDRNOTAVAIL;
   for (const char* h : candidates) {
     if (h == nullptr) break;
@@ -73,16 +107,24 @@ sock_t sock_listen(const std::string& host, int port, int backlog, bool reuse_po
       }
       int one = 1;
       setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+      if (spec.reuse_port) {
 #ifdef SO_REUSEPORT
-      if (reuse_port) setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
+        if (setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) != 0) {
+          last_errno = errno;
+          close(fd);
+          continue;
+        }
 #else
-      (void)reuse_port;
+        last_errno = ENOTSUP;  // asked for and not there: refused, never a listener that silently differs
+        close(fd);
+        continue;
 #endif
-      if (ai->ai_family == AF_INET6) {
-        int zero = 0;
-        setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof zero);
       }
-      if (bind(fd, ai->ai_addr, ai->ai_addrlen) == 0 && listen(fd, backlog) == 0) {
+      if (ai->ai_family == AF_INET6) {
+        const int v6only = spec.ipv6_only ? 1 : 0;
+        setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v6only, sizeof v6only);
+      }
+      if (bind(fd, ai->ai_addr, ai->ai_addrlen) == 0 && listen(fd, spec.backlog) == 0) {
         freeaddrinfo(res);
         return fd;
       }
@@ -99,6 +141,15 @@ bool sock_local_address(sock_t s, std::string* address, std::string* family, int
   sockaddr_storage ss{};
   socklen_t len = sizeof ss;
   if (getsockname(s, reinterpret_cast<sockaddr*>(&ss), &len) != 0) return false;
+  if (ss.ss_family == AF_UNIX) {
+    const auto* un = reinterpret_cast<const sockaddr_un*>(&ss);
+    const size_t off = offsetof(sockaddr_un, sun_path);
+    const size_t n = len > off ? strnlen(un->sun_path, len - off) : 0;
+    address->assign(un->sun_path, n);
+    family->clear();
+    *port = 0;
+    return true;
+  }
   format_address(ss, address, port);
   *family = family_name(ss);
   return true;

@@ -36,14 +36,21 @@ bool sock_init() {
   return WSAStartup(MAKEWORD(2, 2), &data) == 0;
 }
 
-sock_t sock_listen(const std::string& host, int port, int backlog, bool reuse_port, std::string* err) {
-  (void)reuse_port;  // Windows has no SO_REUSEPORT; SO_REUSEADDR means something unsafe there, so neither is set
+sock_t sock_listen(const ListenSpec& spec, std::string* err) {
+  // Windows has no SO_REUSEPORT (SO_REUSEADDR means something unsafe there), and node's `path` means a named pipe
+  // on Windows, not AF_UNIX: both are refused (lib/server.ts refuses them first, naming the option).
+  if (spec.reuse_port || !spec.path.empty()) {
+    *err = "ENOTSUP";
+    return kBadSocket;
+  }
+  const std::string& host = spec.host;
   addrinfo hints{};
   hints.ai_family = AF_UNSPEC;
   hints.ai_socktype = SOCK_STREAM;
   hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
-  const std::string service = std::to_string(port);
-  const char* candidates[2] = {host.empty() ? "::" : host.c_str(), host.empty() ? "0.0.0.0" : nullptr};
+  const std::string service = std::to_string(spec.port);
+  const char* candidates[2] = {host.empty() ? "::" : host.c_str(),
+                               host.empty() && !spec.ipv6_only ? "0.0.0.0" : nullptr};
   int last = WSAEADDRNOTAVAIL;
   for (const char* h : candidates) {
     if (h == nullptr) break;
@@ -56,10 +63,10 @@ sock_t sock_listen(const std::string& host, int port, int backlog, bool reuse_po
         continue;
       }
       if (ai->ai_family == AF_INET6) {
-        DWORD zero = 0;
-        setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, reinterpret_cast<const char*>(&zero), sizeof zero);
+        DWORD v6only = spec.ipv6_only ? 1 : 0;
+        setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, reinterpret_cast<const char*>(&v6only), sizeof v6only);
       }
-      if (bind(fd, ai->ai_addr, static_cast<int>(ai->ai_addrlen)) == 0 && listen(fd, backlog) == 0) {
+      if (bind(fd, ai->ai_addr, static_cast<int>(ai->ai_addrlen)) == 0 && listen(fd, spec.backlog) == 0) {
         freeaddrinfo(res);
         return static_cast<sock_t>(fd);
       }

@@ -17,6 +17,10 @@ class ServerWrap;
 void call_js(Napi::Env env, Napi::Function fn, ServerWrap* self, void* data);
 using Tsfn = Napi::TypedThreadSafeFunction<ServerWrap, void, call_js>;
 
+// listen()'s flags word (lib/contract.ts ListenFlag).
+constexpr uint32_t kListenIpv6Only = 1;
+constexpr uint32_t kListenReusePort = 2;
+
 // One option of the options object, which must be there: lib/options.ts validates and defaults every option and
 // sends them all (toNativeOptions); native keeps no second set of defaults.
 uint32_t option_u32(const Napi::Object& o, const char* key) {
@@ -156,7 +160,7 @@ class ServerWrap : public Napi::ObjectWrap<ServerWrap> {
                            InstanceMethod<&ServerWrap::PauseBody>("pauseBody"),
                            InstanceMethod<&ServerWrap::ResumeBody>("resumeBody"),
                            InstanceMethod<&ServerWrap::WantDrain>("wantDrain"),
-                           InstanceMethod<&ServerWrap::RemoteAddress>("remoteAddress"),
+                           InstanceMethod<&ServerWrap::Addresses>("addresses"),
                            InstanceMethod<&ServerWrap::Close>("close"),
                            InstanceMethod<&ServerWrap::CloseIdle>("closeIdle"),
                            InstanceMethod<&ServerWrap::CloseAll>("closeAll"),
@@ -343,9 +347,15 @@ class ServerWrap : public Napi::ObjectWrap<ServerWrap> {
     if (driver_) throw Napi::Error::New(env, "The server is already listening");
     if (!info[0].IsString()) throw Napi::TypeError::New(env, "The \"host\" argument must be a string");
     if (on_batch_.IsEmpty()) throw Napi::Error::New(env, "The onBatch callback was collected");
-    const std::string host = info[0].As<Napi::String>().Utf8Value();
-    const int port = static_cast<int>(arg_u32(info, 1, "port"));
-    const int backlog = static_cast<int>(arg_u32(info, 2, "backlog"));
+    if (!info[3].IsString()) throw Napi::TypeError::New(env, "The \"path\" argument must be a string");
+    ListenSpec spec;
+    spec.host = info[0].As<Napi::String>().Utf8Value();
+    spec.port = static_cast<int>(arg_u32(info, 1, "port"));
+    spec.backlog = static_cast<int>(arg_u32(info, 2, "backlog"));
+    spec.path = info[3].As<Napi::String>().Utf8Value();
+    const uint32_t flags = arg_u32(info, 4, "flags");
+    spec.ipv6_only = (flags & kListenIpv6Only) != 0;
+    spec.reuse_port = (flags & kListenReusePort) != 0;
 
     std::shared_ptr<Driver> driver;
     std::shared_ptr<JsEvents> events;
@@ -373,13 +383,14 @@ class ServerWrap : public Napi::ObjectWrap<ServerWrap> {
       driver->unref();
     }
     ListenResult r;
-    if (!driver->listen(host, port, backlog, &r)) {
+    if (!driver->listen(spec, &r)) {
       ReleaseTsfn();
-      Napi::Error e = Napi::Error::New(env, "listen " + r.error + ": " + (host.empty() ? "::" : host) + ":" +
-                                                std::to_string(port));
+      const std::string where = !spec.path.empty() ? spec.path
+                                : (spec.host.empty() ? "::" : spec.host) + ":" + std::to_string(spec.port);
+      Napi::Error e = Napi::Error::New(env, "listen " + r.error + ": " + where);
       e.Set("code", Napi::String::New(env, r.error));
       e.Set("syscall", Napi::String::New(env, "listen"));
-      e.Set("port", Napi::Number::New(env, port));
+      e.Set("port", Napi::Number::New(env, spec.path.empty() ? spec.port : -1));
       throw e;
     }
     driver_ = driver;
@@ -595,12 +606,25 @@ class ServerWrap : public Napi::ObjectWrap<ServerWrap> {
     return Napi::Boolean::New(info.Env(), !outbox_ || outbox_->want_drain(arg_u32(info, 0, "connId")));
   }
 
-  Napi::Value RemoteAddress(const Napi::CallbackInfo& info) {
+  // [remoteAddress, remotePort, localAddress, localPort] of an open connection: the peer as accept() gave it, and
+  // the connection's own end (getsockname, asked only when JS asks: a server bound to 0.0.0.0 or :: is reached at
+  // one particular address). Empty addresses on a Unix domain socket. Undefined once the connection is closed.
+  Napi::Value Addresses(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
     ConnHandle* h = outbox_ ? outbox_->find(arg_u32(info, 0, "connId")) : nullptr;
-    if (!h) return info.Env().Undefined();
-    Napi::Array a = Napi::Array::New(info.Env(), 2);
-    a.Set(0u, Napi::String::New(info.Env(), h->remote_address));
-    a.Set(1u, Napi::Number::New(info.Env(), h->remote_port));
+    if (!h) return env.Undefined();
+    std::string local, family;
+    int local_port = 0;
+    {
+      std::lock_guard<std::mutex> lk(h->mu);  // the fd is not closed (and so not reused) while this is held
+      if (h->closed || !sock_local_address(h->fd, &local, &family, &local_port)) return env.Undefined();
+    }
+    if (family.empty()) local.clear();  // a Unix domain socket (getsockname names the listener's path): none, as node
+    Napi::Array a = Napi::Array::New(env, 4);
+    a.Set(0u, Napi::String::New(env, h->remote_address));
+    a.Set(1u, Napi::Number::New(env, h->remote_port));
+    a.Set(2u, Napi::String::New(env, local));
+    a.Set(3u, Napi::Number::New(env, local_port));
     return a;
   }
 

@@ -38,14 +38,14 @@ class InlineDriver : public Driver, public LoopHost, public std::enable_shared_f
     if (loop_) loop_->request_close_idle();
   }
 
-  bool listen(const std::string& host, int port, int backlog, ListenResult* out) override {
+  bool listen(const ListenSpec& spec, ListenResult* out) override {
     std::unique_ptr<Poller> p = make_epoll_poller();
     if (!p) {
       out->error = "ENOSYS";
       return false;
     }
     loop_ = std::make_unique<Loop>(*this, *reg_, std::move(p));
-    listener_ = sock_listen(host, port, backlog, false, &out->error);
+    listener_ = sock_listen(spec, &out->error);
     if (listener_ == kBadSocket) return false;
     sock_set_nonblocking(listener_);
     sock_local_address(listener_, &out->address, &out->family, &out->port);

@@ -16,6 +16,10 @@ export function destroyOpenClients(): void {
 export interface ConnectOptions {
   /** Connect timeout. */
   timeoutMs?: number;
+  /** The server's address (default 127.0.0.1). */
+  host?: string;
+  /** A Unix domain socket to connect to instead of host:port. */
+  path?: string;
 }
 
 /**
@@ -62,17 +66,18 @@ export class RawClient {
   }
 
   static connect(port: number, opts: ConnectOptions = {}): Promise<RawClient> {
+    const host = opts.host ?? '127.0.0.1';
     return withTimeout(
       new Promise<RawClient>((resolve, reject) => {
-        const s = net.connect({ port, host: '127.0.0.1' });
-        s.setNoDelay(true);
+        const s = opts.path !== undefined ? net.connect({ path: opts.path }) : net.connect({ port, host });
+        if (opts.path === undefined) s.setNoDelay(true);
         const c = new RawClient(s);
         openClients.add(c);
         s.once('connect', () => resolve(c));
         s.once('error', reject);
       }),
       opts.timeoutMs ?? 3000,
-      `connect to 127.0.0.1:${port}`,
+      `connect to ${opts.path ?? `${host}:${port}`}`,
     );
   }
 
