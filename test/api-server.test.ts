@@ -5,7 +5,7 @@ import * as net from 'node:net';
 import { pathToFileURL } from 'node:url';
 import { afterEach, describe, expect, test } from 'vitest';
 import { createServer } from '../dist/index.js';
-import type { IoModel, ServerOptions } from '../dist/index.js';
+import type { AddressInfo, IoModel, ServerOptions } from '../dist/index.js';
 import {
   cleanup, closeServer, deferred, distPath, errorResponse, get, ioModels, normalize, RawClient, response, sleep,
   startServer, waitFor, withTimeout,
@@ -37,7 +37,7 @@ describe.each(ioModels)('server API (%o)', (model) => {
     server.on('listening', () => events.push('listening'));
     await withTimeout(new Promise<void>((r) => server.listen(0, '127.0.0.1', 511, () => r())), 3000, 'listen cb');
     try {
-      const addr = server.address()!;
+      const addr = server.address() as AddressInfo;
       expect(addr).toEqual({ address: '127.0.0.1', family: 'IPv4', port: expect.any(Number) });
       expect(addr.port).toBeGreaterThan(0);
       await waitFor(() => events.length === 1, 1000, "'listening'");
@@ -55,7 +55,7 @@ describe.each(ioModels)('server API (%o)', (model) => {
     const server = createServer({ ...model }, (req: unknown, res: { end(b: string): void }) => res.end('any'));
     await withTimeout(new Promise<void>((r) => server.listen(0, () => r())), 3000, 'listen cb');
     try {
-      const c = await RawClient.connect(server.address()!.port);
+      const c = await RawClient.connect((server.address() as AddressInfo).port);
       await c.write(get('/'));
       const rs = await c.waitResponses(1);
       expect(rs[0].body.toString()).toBe('any');

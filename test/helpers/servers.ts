@@ -1,6 +1,7 @@
 // Servers for the behaviour tests: createServer(options, handler) listening on 127.0.0.1:0, closed by cleanup()
 // (with every RawClient) after each test; rejections of async handlers are collected instead of going unhandled.
 import { createServer } from '../../dist/index.js';
+import type { AddressInfo } from '../../dist/index.js';
 import { withTimeout } from './async.js';
 import { destroyOpenClients } from './client.js';
 
@@ -41,7 +42,7 @@ export async function startServer(options: Record<string, unknown>, handler?: Ha
     5000,
     'server.listen',
   );
-  const addr = server.address()!;  // listening: never null here
+  const addr = server.address() as AddressInfo;  // listening on a port: never null or a path here
   const started: Started = {
     port: addr.port,
     server,
