@@ -146,6 +146,7 @@ export interface NativeServerOptions {
   // 1: the server listens for 'checkContinue': Expect: 100-continue bodies wait for JS (ReqFlag.ContinueHeld);
   // 0: native answers 100 Continue at once. Changed on a listening server through configure().
   checkContinue: number;
+  requireHostHeader: number;  // 1: an HTTP/1.1 request without Host gets 400 (node's default); 0: it is served
 }
 
 export interface NativeStats {
@@ -201,6 +202,9 @@ export interface NativeServer {
   // [remoteAddress, remotePort, localAddress, localPort] of an open connection (its own local end, not the bound
   // address; '' on a Unix domain socket); undefined once it is closed.
   addresses(connId: number): [string, number, string, number] | undefined;
+  // [bytesRead, bytesWritten] of a connection JS knows (also while JS walks the batch with its Close record):
+  // bytes received from and sent to the socket so far; undefined once JS has seen the Close.
+  bytes(connId: number): [number, number] | undefined;
   close(): void;
   closeIdle(): void;
   closeAll(): void;

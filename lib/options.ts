@@ -41,14 +41,20 @@ export interface ServerOptions {
    * default, as node:http): its requests get 'aborted'/'close' at once and their work is dropped.
    */
   allowHalfOpen?: boolean;
+  /**
+   * As node:http's: an HTTP/1.1 request without a Host field is refused with 400 (true, the default), or served
+   * (false). Two Host fields are refused either way (RFC 9112 3.2).
+   */
+  requireHostHeader?: boolean;
 }
 
 /** Options after validation and defaulting: every field set; the numbers are the ones native takes. */
-export type ResolvedOptions =
-  Omit<NativeServerOptions, 'ioModel' | 'backend' | 'allowHalfOpen' | 'highWaterMark' | 'checkContinue'> & {
+export type ResolvedOptions = Omit<NativeServerOptions,
+  'ioModel' | 'backend' | 'allowHalfOpen' | 'highWaterMark' | 'checkContinue' | 'requireHostHeader'> & {
   ioModel: IoModel;
   backend: Backend | undefined;
   allowHalfOpen: boolean;
+  requireHostHeader: boolean;
 };
 
 /**
@@ -177,6 +183,7 @@ export function resolveOptions(options: unknown): ResolvedOptions {
       : validateInteger('threads', o.threads, 0, MAX_THREADS,
         `an integer from 0 to ${MAX_THREADS} (0 = poll from Node's own event loop)`),
     allowHalfOpen: validateBoolean('allowHalfOpen', o.allowHalfOpen, false),
+    requireHostHeader: validateBoolean('requireHostHeader', o.requireHostHeader, true),
   };
 }
 
@@ -196,5 +203,6 @@ export function toNativeOptions(r: ResolvedOptions, checkContinue = false): Nati
     allowHalfOpen: r.allowHalfOpen ? 1 : 0,
     highWaterMark: HIGH_WATER_MARK,
     checkContinue: checkContinue ? 1 : 0,
+    requireHostHeader: r.requireHostHeader ? 1 : 0,
   };
 }

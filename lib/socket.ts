@@ -31,9 +31,8 @@ type Address = { address: string; family: string; port: number };
 export class NovaSocket extends Duplex {
   /** Node sets this on TLS sockets only. */
   readonly encrypted: undefined = undefined;
-  /** Bytes of the passthrough after an upgrade, both ways (native's HTTP bytes are not counted here). */
-  bytesRead = 0;
-  bytesWritten = 0;
+  /** @internal native's byte counts when the connection closed (Close record); null while it is open */
+  _bytes: [number, number] | null = null;
   /** @internal */ _owner: SocketOwner;
   /** @internal */ _connId: number;
   /** @internal native's addresses(): [remote, remotePort, local, localPort]; null: not asked yet */
@@ -107,6 +106,22 @@ export class NovaSocket extends Duplex {
     return r && w ? 'open' : r ? 'readOnly' : w ? 'writeOnly' : 'closed';
   }
 
+  /** Bytes received on the connection so far, as net.Socket's: request heads and bodies, and after an upgrade the
+   *  passthrough's bytes (native counts them as it reads). */
+  get bytesRead(): number {
+    return this._byteCounts()[0];
+  }
+
+  /** Bytes sent on the connection so far: response heads and bodies, and after an upgrade what was written. Unlike
+   *  net.Socket's, bytes still queued in native are not counted until they are sent. */
+  get bytesWritten(): number {
+    return this._byteCounts()[1];
+  }
+
+  private _byteCounts(): [number, number] {
+    return this._bytes ?? this._owner.native.bytes(this._connId) ?? [0, 0];
+  }
+
   /** The idle timeout set with setTimeout(), as net.Socket's (undefined when none). */
   get timeout(): number | undefined {
     return this._timeoutMs === 0 ? undefined : this._timeoutMs;
@@ -152,7 +167,6 @@ export class NovaSocket extends Duplex {
     const owner = this._owner;
     const queued = owner.native.rawWrite(this._connId, this._upgradeSeq, data, false);
     owner.queued();
-    this.bytesWritten += data.byteLength;
     this._active();
     if (queued > HIGH_WATER_MARK && !owner.native.wantDrain(this._connId)) {
       this._drainCb = cb;
@@ -249,10 +263,7 @@ export class NovaSocket extends Duplex {
   /** @internal upgraded: a Raw record (chunk) or RawEnd (null). */
   _push(chunk: Buffer | null): void {
     if (this.destroyed) return;
-    if (chunk !== null) {
-      this.bytesRead += chunk.byteLength;
-      this._active();
-    }
+    if (chunk !== null) this._active();
     if (!this.push(chunk) && chunk !== null && !this._paused) {
       this._paused = true;
       this._owner.native.pauseBody(this._connId);
@@ -268,6 +279,8 @@ export class NovaSocket extends Duplex {
 
   /** @internal the connection is gone (Close record): 'close' once (after 'end' if the client's FIN came first). */
   _closed(): void {
+    // The last counts: native still knows the connection while JS walks the batch with its Close record.
+    if (this._bytes === null) this._bytes = this._owner.native.bytes(this._connId) ?? [0, 0];
     this._gone = true;  // _destroy must not ask native to close a connection it already closed
     if (this.destroyed) return;
     if (this._addrs === null) this._addrs = undefined;

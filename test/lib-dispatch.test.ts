@@ -66,6 +66,7 @@ class FakeNative implements NativeServer {
     this.calls.push(['wantDrain', connId]);
     return this.drainNow;
   }
+  bytes(connId: number): [number, number] { return [connId * 100, connId * 10]; }
   addresses(connId: number): [string, number, string, number] {
     return ['10.0.0.' + connId, 50000 + connId, '10.1.0.1', 8080];
   }

@@ -20,7 +20,7 @@ describe('resolveOptions', () => {
       keepAliveTimeout: 65000, headersTimeout: 60000, requestTimeout: 300000, maxRequestsPerSocket: 0,
       maxHeaderSize: 16384, maxConnections: 10000, ioModel: DEFAULT_IO_MODEL, backend: undefined,
       threads: DEFAULT_THREADS,
-      allowHalfOpen: false,
+      allowHalfOpen: false, requireHostHeader: true,
     });
     expect(DEFAULT_IO_MODEL).toBe('evented');  // issue 3: the evented model is the default
     // issue 12: no loop thread on one or two cores, one on more (docs/performance.md)
@@ -95,7 +95,7 @@ describe('resolveOptions', () => {
     expect(toNativeOptions(resolveOptions({ ioModel: 'evented', backend: 'poll', threads: 3 }))).toEqual({
       ioModel: 1, backend: 2, threads: 3, keepAliveTimeout: 65000, headersTimeout: 60000, requestTimeout: 300000,
       maxRequestsPerSocket: 0, maxHeaderSize: 16384, maxConnections: 10000, allowHalfOpen: 0, highWaterMark: 65536,
-      checkContinue: 0,
+      checkContinue: 0, requireHostHeader: 1,
     });
     expect(toNativeOptions(resolveOptions({})).backend).toBe(0);
     expect(toNativeOptions(resolveOptions({}), true).checkContinue).toBe(1);

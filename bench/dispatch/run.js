@@ -117,6 +117,7 @@ class FakeNative {
   resumeBody() {}
   wantDrain() { return true; }
   addresses(id) { return ['127.0.0.1', 40000 + id, '127.0.0.1', 40001]; }
+  bytes() { return [0, 0]; }
   close() {}
   closeIdle() {}
   closeAll() {}

@@ -17,8 +17,9 @@
 //  - The request-target may hold any VCHAR (browsers send `{`, `|`, `^` raw in queries) but no CTL, SP, DEL or
 //    byte >= 0x80. `*` only with OPTIONS; CONNECT only with authority-form host:port; other methods need
 //    origin-form (/...) or absolute-form (scheme:...).
-//  - Host: at most one in any version, exactly one in 1.1; its value may only hold RFC 3986 authority
-//    characters (no SP, '/', '@', ...); it may be empty.
+//  - Host: at most one in any version, exactly one in 1.1 (none allowed with ParserLimits::host_optional, node's
+//    requireHostHeader: false); its value may only hold RFC 3986 authority characters (no SP, '/', '@', ...);
+//    it may be empty.
 //  - Expect: 100-continue is honoured on 1.1 only (RFC 9110 10.1.1: a 1.0 request's expectation is ignored); any
 //    other expectation of a 1.1 request is reported (expect_other) for the server to refuse (417) or accept.
 //  - Chunk lines: BWS is allowed only where RFC 9112 7.1.1 puts it (around ';' and '=' of an extension), so
@@ -342,7 +343,7 @@ int64_t parse_complete_head(const char* p, size_t start, size_t end, const Parse
   }
 
   if (out->expect_continue) out->expect_other = false;  // 100-continue anywhere in the Expect fields wins (node's rule)
-  if (out->version_minor == 1 && f.hosts != 1) return fail(HttpError::BadRequest);
+  if (out->version_minor == 1 && f.hosts == 0 && !limits.host_optional) return fail(HttpError::BadRequest);
   if (f.has_te) {
     // Framing errors (400) before capability (501): the former make the message boundary unknowable.
     if (f.has_length || out->version_minor == 0) return fail(HttpError::BadRequest);

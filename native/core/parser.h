@@ -13,6 +13,7 @@ struct ParserLimits {
   uint32_t max_headers = 100;             // field lines in the head (also the capacity of RequestHead::headers) -> 431
   uint32_t max_chunk_line = 4 * 1024;     // chunk-size line with its extensions -> 400
   uint32_t max_trailer_size = 16 * 1024;  // the whole trailer section -> 431
+  bool host_optional = false;             // requireHostHeader: false: an HTTP/1.1 request may lack Host (not repeat it)
 };
 
 struct RequestHead {

@@ -292,6 +292,7 @@ void Loop::read_some(LoopConn* lc, uint64_t now) {
     char* space = c.read_space(&avail);
     const int64_t n = sock_recv(lc->h->fd, space, avail);
     if (n > 0) {
+      lc->h->count_read(n);
       c.on_read(static_cast<size_t>(n), now);
       total += static_cast<size_t>(n);
       if (static_cast<size_t>(n) < avail) break;  // drained the socket for now
@@ -348,6 +349,7 @@ void Loop::service(LoopConn* lc, uint64_t now) {
     lc->sent = true;
     const int64_t n = sock_send(h.fd, c.out_data(), c.out_size());
     if (n > 0) {
+      h.count_written(n);
       c.out_consumed(static_cast<size_t>(n), now);
     } else if (n != kSockTimeout) {
       c.force_close(h.kill ? static_cast<CloseReason>(h.kill_reason.load()) : CloseReason::Client);

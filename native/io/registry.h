@@ -64,6 +64,18 @@ struct ConnHandle : std::enable_shared_from_this<ConnHandle> {
   std::atomic<int64_t> writable{0};
   std::atomic<bool> want_drain{false};
 
+  // Bytes received from and sent to the socket (socket.bytesRead / bytesWritten). Only the owning thread writes them
+  // (a relaxed load and store, no locked add); the JS thread reads them.
+  std::atomic<uint64_t> bytes_read{0};
+  std::atomic<uint64_t> bytes_written{0};
+  void count_read(int64_t n) {
+    bytes_read.store(bytes_read.load(std::memory_order_relaxed) + static_cast<uint64_t>(n), std::memory_order_relaxed);
+  }
+  void count_written(int64_t n) {
+    bytes_written.store(bytes_written.load(std::memory_order_relaxed) + static_cast<uint64_t>(n),
+                        std::memory_order_relaxed);
+  }
+
   // Owning thread only: the consumer of events has been given this handle (with the first event about it).
   bool announced = false;
 

@@ -190,6 +190,7 @@ class BlockingDriver : public Driver {
     // One recv's outcome, fed to the connection.
     auto take = [&](int64_t n) {
       if (n > 0) {
+        h->count_read(n);
         c.on_read(static_cast<size_t>(n), now_ms());
         w->commit();
         reg.sink->wait_for_room(kQueuedForJsCap);
@@ -225,6 +226,7 @@ class BlockingDriver : public Driver {
                                 : n == kSockReset ? CloseReason::Client : CloseReason::Error);
           break;
         }
+        h->count_written(n);
         c.out_consumed(static_cast<size_t>(n), now_ms());
         reg.after_write(*h, c, *w);
       }

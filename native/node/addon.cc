@@ -161,6 +161,7 @@ class ServerWrap : public Napi::ObjectWrap<ServerWrap> {
                            InstanceMethod<&ServerWrap::ResumeBody>("resumeBody"),
                            InstanceMethod<&ServerWrap::WantDrain>("wantDrain"),
                            InstanceMethod<&ServerWrap::Addresses>("addresses"),
+                           InstanceMethod<&ServerWrap::Bytes>("bytes"),
                            InstanceMethod<&ServerWrap::Close>("close"),
                            InstanceMethod<&ServerWrap::CloseIdle>("closeIdle"),
                            InstanceMethod<&ServerWrap::CloseAll>("closeAll"),
@@ -239,6 +240,7 @@ class ServerWrap : public Napi::ObjectWrap<ServerWrap> {
     opts.conn.allow_half_open = option_u32(o, "allowHalfOpen") != 0;
     opts.conn.check_continue = option_u32(o, "checkContinue") != 0 ? 1 : 0;
     opts.conn.high_water = option_u32(o, "highWaterMark");
+    opts.conn.limits.host_optional = option_u32(o, "requireHostHeader") == 0;
   }
 
   ~ServerWrap() override {
@@ -604,6 +606,17 @@ class ServerWrap : public Napi::ObjectWrap<ServerWrap> {
 
   Napi::Value WantDrain(const Napi::CallbackInfo& info) {
     return Napi::Boolean::New(info.Env(), !outbox_ || outbox_->want_drain(arg_u32(info, 0, "connId")));
+  }
+
+  // [bytesRead, bytesWritten] of a connection JS knows: the owning thread's counts so far (final once it closed).
+  Napi::Value Bytes(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    ConnHandle* h = outbox_ ? outbox_->find(arg_u32(info, 0, "connId")) : nullptr;
+    if (!h) return env.Undefined();
+    Napi::Array a = Napi::Array::New(env, 2);
+    a.Set(0u, Napi::Number::New(env, static_cast<double>(h->bytes_read.load(std::memory_order_relaxed))));
+    a.Set(1u, Napi::Number::New(env, static_cast<double>(h->bytes_written.load(std::memory_order_relaxed))));
+    return a;
   }
 
   // [remoteAddress, remotePort, localAddress, localPort] of an open connection: the peer as accept() gave it, and

@@ -8,6 +8,7 @@
 inline nova::ParserLimits default_limits() {
   nova::ParserLimits l;
   l.max_header_size = 16384;  // maxHeaderSize
+  l.host_optional = false;    // requireHostHeader: true
   return l;
 }
 

@@ -144,6 +144,7 @@ void set_limits(ParserLimits& l, const std::string& v, const std::string& where)
     else if (k == "max_headers") l.max_headers = n;
     else if (k == "max_chunk_line") l.max_chunk_line = n;
     else if (k == "max_trailer_size") l.max_trailer_size = n;
+    else if (k == "host_optional") l.host_optional = n != 0;
     else throw LoadError{where + ": unknown limit " + k};
   }
 }
