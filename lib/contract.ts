@@ -164,7 +164,8 @@ export interface NativeServer {
   // Binds and starts accepting: TCP on host ('' = every interface) and port, or with a path ('' = none) a Unix
   // domain socket there (address: the path, family ''). Throws an Error with .code (EADDRINUSE, EACCES,
   // ENAMETOOLONG, ...) on failure.
-  listen(host: string, port: number, backlog: number, path: string, flags: number):
+  // fd >= 0: listen on that open stream socket instead (it is the server's from now on; -1: none).
+  listen(host: string, port: number, backlog: number, path: string, flags: number, fd: number):
     { address: string; family: string; port: number };
   // Head (+ optional first body bytes, + optional end) of the response to request `seq` on `connId`.
   // fields: the handler's field lines, "Name: value\r\n"..., validated by JS. contentLength: -1 when unknown.

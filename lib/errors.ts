@@ -63,7 +63,7 @@ export function badPort(value: unknown): ErrorWithCode {
 
 /** A failed bind as node's listen() reports it: `listen EADDRINUSE: address already in use 127.0.0.1:3000`, with
  *  code, errno (negative, as libuv's), syscall, address and port. */
-export function listenError(code: string, host: string, port: number): ErrorWithCode {
+export function listenError(code: string, host: string | null, port: number): ErrorWithCode {
   let errno: number | undefined;
   let description = code;
   for (const [n, [name, text]] of getSystemErrorMap()) {
@@ -75,9 +75,9 @@ export function listenError(code: string, host: string, port: number): ErrorWith
   }
   const address = host === '' ? '::' : host;
   // node's UVExceptionWithHostPort: "address:port" for a port, the address alone otherwise (a Unix domain socket's
-  // path, given port -1, which node then sets as err.port too).
-  const where = port > 0 ? `${address}:${port}` : address;
-  const err = new Error(`listen ${code}: ${description} ${where}`) as ErrorWithCode & Record<string, unknown>;
+  // path, given port -1, which node then sets as err.port too), nothing for an fd (address null).
+  const where = address === null ? '' : port > 0 ? ` ${address}:${port}` : ` ${address}`;
+  const err = new Error(`listen ${code}: ${description}${where}`) as ErrorWithCode & Record<string, unknown>;
   err.code = code;
   err.errno = errno;
   err.syscall = 'listen';

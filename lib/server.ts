@@ -23,9 +23,9 @@ import type { NovaSocket } from './socket';
 
 export type RequestListener = (req: IncomingMessage, res: ServerResponse) => unknown;
 
-/** listen()'s options: node's net.ListenOptions. `path` (a Unix domain socket; not on Windows), `ipv6Only`,
- *  `reusePort` (SO_REUSEPORT; not on Windows), `readableAll`/`writableAll` (with `path`), `exclusive` and `signal`
- *  work; `fd`/`handle` are refused (ERR_INVALID_ARG_VALUE naming the option). */
+/** listen()'s options: node's net.ListenOptions. `path` (a Unix domain socket; not on Windows), `fd` (an open
+ *  socket; not on Windows), `ipv6Only`, `reusePort` (SO_REUSEPORT; not on Windows), `readableAll`/`writableAll`
+ *  (with `path`), `exclusive` and `signal` work; `handle` is refused (ERR_INVALID_ARG_VALUE naming the option). */
 export interface ListenOptions {
   port?: number | string;
   host?: string;
@@ -33,6 +33,7 @@ export interface ListenOptions {
   exclusive?: boolean;
   signal?: AbortSignal;
   path?: string;
+  fd?: number;
   ipv6Only?: boolean;
   reusePort?: boolean;
   readableAll?: boolean;
@@ -91,6 +92,18 @@ function checkPath(path: unknown): string {
       path, 'option');
   }
   return path;
+}
+
+/** listen({ fd }): an open socket's descriptor (POSIX; a Windows SOCKET is no fd). */
+function checkFd(fd: unknown): number {
+  if (typeof fd !== 'number' || !Number.isInteger(fd) || fd < 0 || fd > 0x7fffffff) {
+    throw invalidArgValue('options.fd', 'a file descriptor (an integer >= 0)', fd, 'option');
+  }
+  if (process.platform === 'win32') {
+    throw invalidArgValue('options.fd', 'undefined on Windows (listening on a descriptor is POSIX only)', fd,
+      'option');
+  }
+  return fd;
 }
 
 /** A boolean listen() option: true, or false when not given. */
@@ -265,18 +278,20 @@ export class Server extends EventEmitter implements DispatchHost {
     let backlog: unknown;
     let signal: AbortSignal | undefined;
     let path: string | undefined;
+    let fd = -1;
     let flags = 0;
     let mode = 0;
     const first = args[0];
     if (first !== null && typeof first === 'object') {
       const o = first as ListenOptions & Record<string, unknown>;
-      // Listening on a descriptor or handle someone else opened is refused by name, never ignored.
-      if (o.fd !== undefined || o.handle !== undefined) {
-        throw invalidArgValue(o.fd !== undefined ? 'options.fd' : 'options.handle',
-          'undefined (listening on an existing handle is not supported)', o.fd ?? o.handle, 'option');
+      // A handle object (a net.Server's or a socket's) stays node's own: sharing it would close it twice. Refused.
+      if (o.handle !== undefined || o._handle !== undefined) {
+        throw invalidArgValue('options.handle', 'undefined (pass { fd } to listen on an open socket)',
+          o.handle ?? o._handle, 'option');
       }
+      if (o.fd !== undefined && o.fd !== null) fd = checkFd(o.fd);
       if (o.path !== undefined && o.path !== null) {
-        if (o.port !== undefined && o.port !== null) {
+        if ((o.port !== undefined && o.port !== null) || fd >= 0) {
           throw invalidArgValue('options.path', 'undefined when options.port is given (a socket is TCP or a path)',
             o.path, 'option');
         }
@@ -329,8 +344,8 @@ export class Server extends EventEmitter implements DispatchHost {
 
     // '' = every interface: native tries the IPv6 wildcard (dual-stack) first, then IPv4, like node:http.
     // Host names are resolved by native (getaddrinfo, synchronously), so address() works right after listen().
-    if (path !== undefined) this._bind('', 0, b, path, flags, mode);
-    else this._bind(typeof host === 'string' ? host : '', p, b, '', flags, 0);
+    if (path !== undefined || fd >= 0) this._bind('', 0, b, path ?? '', flags, mode, fd);
+    else this._bind(typeof host === 'string' ? host : '', p, b, '', flags, 0, -1);
     if (signal !== undefined && (this._state as State) === 'listening') {
       // As node: an aborted signal closes the server (at once if it is aborted already).
       if (signal.aborted) this.close();
@@ -340,16 +355,18 @@ export class Server extends EventEmitter implements DispatchHost {
   }
 
   /** @internal binds now; a failure is emitted as 'error' on the next tick, as node does. */
-  _bind(host: string, port: number, backlog: number, path: string, flags: number, mode: number): void {
+  _bind(host: string, port: number, backlog: number, path: string, flags: number, mode: number, fd: number): void {
     const d = new Dispatcher(this);
     const native = this._createNative(toNativeOptions(this._opts, this._checkContinue), d.onBatch);
     d.native = native;
     if (this._unref) native.unref();
     try {
-      this._addr = native.listen(host, port, backlog, path, flags);
+      this._addr = native.listen(host, port, backlog, path, flags, fd);
     } catch (err) {
       const e = err as ErrorWithCode;
-      if (path !== '') {
+      if (fd >= 0) {
+        process.nextTick(emitErrorNT, this, typeof e.code === 'string' ? listenError(e.code, null, 0) : err);
+      } else if (path !== '') {
         process.nextTick(emitErrorNT, this, typeof e.code === 'string' ? listenError(e.code, path, -1) : err);
       } else if (e.code === 'EADDRNOTAVAIL' && host !== '' && isIP(host) === 0) {
         // native's getaddrinfo found nothing, or found an address that is not here: node says which.
@@ -377,7 +394,8 @@ export class Server extends EventEmitter implements DispatchHost {
   /** { address, family, port } while listening, the path of a Unix domain socket, else null (as node's). */
   address(): AddressInfo | string | null {
     if (this._state !== 'listening') return null;
-    return this._path ?? this._addr;
+    // A Unix domain socket given as an fd: its path (native reports it with an empty family); not removed at close.
+    return this._path ?? (this._addr!.family === '' ? this._addr!.address : this._addr);
   }
 
   /**

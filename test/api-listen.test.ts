@@ -1,5 +1,5 @@
-// server.listen() takes what node's does or refuses it by name: options it cannot honour (fd, handle) are
-// ERR_INVALID_ARG_VALUE naming the option (path, ipv6Only, reusePort: test/listen-options.test.ts), an AbortSignal closes the server, and bind failures look like node's own (EADDRINUSE with
+// server.listen() takes what node's does or refuses it by name: options it cannot honour (a handle object) are
+// ERR_INVALID_ARG_VALUE naming the option (path, fd, ipv6Only, reusePort: test/listen-options.test.ts), an AbortSignal closes the server, and bind failures look like node's own (EADDRINUSE with
 // address/port/errno and node's message, ENOTFOUND for unknown host names), compared with node:http in the test.
 import * as http from 'node:http';
 import { afterEach, describe, expect, test } from 'vitest';
@@ -26,8 +26,8 @@ function listening(server: AnyServer, ...args: unknown[]): Promise<void> {
 describe.each(ioModels)('listen() %o', (model) => {
   test('options node has but this server cannot honour are refused by name', () => {
     const s = createServer({ ...model });
-    // A descriptor or handle opened elsewhere; a path together with a port (TCP or a path, never a guess).
-    for (const [name, value, code] of [['fd', 3, 'ERR_INVALID_ARG_VALUE'], ['handle', {}, 'ERR_INVALID_ARG_VALUE'],
+    // A handle object (node's own), a negative fd; a path together with a port (TCP or a path, never a guess).
+    for (const [name, value, code] of [['fd', -1, 'ERR_INVALID_ARG_VALUE'], ['handle', {}, 'ERR_INVALID_ARG_VALUE'],
       ['path', '/tmp/x.sock', 'ERR_INVALID_ARG_VALUE'], ['ipv6Only', 'yes', 'ERR_INVALID_ARG_TYPE'],
       ['reusePort', 1, 'ERR_INVALID_ARG_TYPE'], ['readableAll', 'yes', 'ERR_INVALID_ARG_TYPE']] as const) {
       let err: (Error & { code?: string }) | undefined;

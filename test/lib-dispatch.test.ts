@@ -34,8 +34,8 @@ class FakeNative implements NativeServer {
   queued = 0;        // what respond()/write() return
   drainNow = false;  // what wantDrain() returns
   listenError: (Error & { code?: string }) | null = null;
-  listen(host: string, port: number, backlog: number, path = '', flags = 0) {
-    this.calls.push(['listen', host, port, backlog, path, flags]);
+  listen(host: string, port: number, backlog: number, path = '', flags = 0, fd = -1) {
+    this.calls.push(['listen', host, port, backlog, path, flags, fd]);
     if (this.listenError) throw this.listenError;
     return { address: host || '::', family: host.includes('.') ? 'IPv4' : 'IPv6', port: port || 40001 };
   }
@@ -661,7 +661,7 @@ describe('server', () => {
     const s = new TestServer({ keepAliveTimeout: 5000 });
     const cb = vi.fn();
     s.listen(8080, '127.0.0.1', 100, cb);
-    expect(s.fake.calls[0]).toEqual(['listen', '127.0.0.1', 8080, 100, '', 0]);
+    expect(s.fake.calls[0]).toEqual(['listen', '127.0.0.1', 8080, 100, '', 0, -1]);
     expect(s.address()).toEqual({ address: '127.0.0.1', family: 'IPv4', port: 8080 });
     expect(s.nativeOptions).toMatchObject({ keepAliveTimeout: 5000, ioModel: 1 });  // evented by default
     await tick();
@@ -670,19 +670,19 @@ describe('server', () => {
 
     const t = new TestServer();
     t.listen({ port: '81', backlog: 7 });
-    expect(t.fake.calls[0]).toEqual(['listen', '', 81, 7, '', 0]);
+    expect(t.fake.calls[0]).toEqual(['listen', '', 81, 7, '', 0, -1]);
     const u = new TestServer();
     u.listen(() => {});
-    expect(u.fake.calls[0]).toEqual(['listen', '', 0, 511, '', 0]);
+    expect(u.fake.calls[0]).toEqual(['listen', '', 0, 511, '', 0, -1]);
     expect(() => new TestServer().listen(70000)).toThrow(expect.objectContaining({ code: 'ERR_SOCKET_BAD_PORT' }));
     // A string that is no number is a Unix domain socket's path, as in node; ipv6Only/reusePort become flags.
     const v = new TestServer();
     v.listen('/tmp/sock', 9);
-    expect(v.fake.calls[0]).toEqual(['listen', '', 0, 9, '/tmp/sock', 0]);
+    expect(v.fake.calls[0]).toEqual(['listen', '', 0, 9, '/tmp/sock', 0, -1]);
     expect(v.address()).toBe('/tmp/sock');
     const w = new TestServer();
     w.listen({ port: 0, host: '::', ipv6Only: true, reusePort: true });
-    expect(w.fake.calls[0]).toEqual(['listen', '::', 0, 511, '', 3]);
+    expect(w.fake.calls[0]).toEqual(['listen', '::', 0, 511, '', 3, -1]);
   });
 
   test("a native listen failure is emitted as 'error' on the next tick", async () => {

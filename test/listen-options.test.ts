@@ -1,15 +1,17 @@
 // listen()'s socket options in every I/O model, each compared with node:http in the same test where node has the
 // behaviour: `path` (a Unix domain socket: address() is the path, the file goes at close, EADDRINUSE and EACCES as
-// node reports them, readableAll/writableAll), `ipv6Only`, `reusePort` (two servers on one port, both serving), and
+// node reports them, readableAll/writableAll), `fd` (an open socket handed over, as by systemd), `ipv6Only`,
+// `reusePort` (two servers on one port, both serving), and
 // the connection's own local address in req.socket (a server bound to a wildcard reached at one address).
-import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { closeSync, existsSync, mkdtempSync, openSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import * as http from 'node:http';
 import * as net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, test } from 'vitest';
 import { createServer } from '../dist/index.js';
-import { cleanup, closeServer, get, ioModels, normalize, RawClient, response, withTimeout } from './helpers.js';
+import { cleanup, closeServer, distPath, get, ioModels, normalize, RawClient, response, withTimeout } from './helpers.js';
 import type { AnyServer } from './helpers.js';
 
 afterEach(cleanup);
@@ -142,6 +144,52 @@ describe.each(ioModels)('listen({ path }) (%o)', (model) => {
       expect((statSync(a).mode & 0o777).toString(8)).toBe((statSync(b).mode & 0o777).toString(8));
       await closeServer(s);
       await closeServer(n);
+    }
+  });
+});
+
+describe.each(ioModels)('listen({ fd }) (%o)', (model) => {
+  test('an open listening socket handed to a child as fd 3: the child serves on it, exact bytes', async () => {
+    // The parent makes the socket (as systemd or a supervisor would) and gives it to a child; the parent's own copy
+    // is closed before anyone connects, so every connection is the child's.
+    const holder = net.createServer();
+    await listen(holder, 0, '127.0.0.1');
+    const port = (holder.address() as net.AddressInfo).port;
+    const fd = (holder as unknown as { _handle: { fd: number } })._handle.fd;
+    const child = spawn(process.execPath, ['-e', `
+      const { createServer } = require(${JSON.stringify(distPath.replace(/index\.js$/, 'index.js'))});
+      const s = createServer(${JSON.stringify(model)}, (req, res) => res.end('from fd ' + req.url));
+      s.listen({ fd: 3 }, () => console.log(JSON.stringify(s.address())));
+      process.stdin.on('data', () => s.close(() => process.exit(0)));
+    `], { stdio: ['pipe', 'pipe', 'inherit', fd] });
+    await new Promise<void>((resolve) => holder.close(() => resolve()));
+    try {
+      const line = await withTimeout(new Promise<string>((resolve) => child.stdout!.once('data', (d) => resolve(String(d)))),
+        10000, "the child's address()");
+      expect(JSON.parse(line)).toEqual({ address: '127.0.0.1', family: 'IPv4', port });
+      const c = await RawClient.connect(port);
+      await c.write(get('/a') + get('/b'));
+      await c.waitResponses(2);
+      expect(normalize(c.text)).toBe(response({ body: 'from fd /a' }) + response({ body: 'from fd /b' }));
+      c.destroy();
+    } finally {
+      child.stdin!.end('stop');
+      await new Promise((resolve) => child.once('exit', resolve));
+    }
+    // The child closed the listener with its server: nobody listens on the port any more.
+    await expect(RawClient.connect(port)).rejects.toMatchObject({ code: 'ECONNREFUSED' });
+  });
+
+  test('an fd that is no socket is EINVAL, as node reports it', async () => {
+    const file = join(dir, `plain-${++serial}.txt`);
+    writeFileSync(file, 'x');
+    const fd = openSync(file, 'r');
+    try {
+      const fromNova = await listenError(createServer({ ...model }), { fd });
+      expect(fromNova).toEqual(await listenError(http.createServer(), { fd }));
+      expect(fromNova).toMatchObject({ code: 'EINVAL', syscall: 'listen', message: 'listen EINVAL: invalid argument' });
+    } finally {
+      closeSync(fd);
     }
   });
 });

@@ -32,10 +32,12 @@ struct ListenSpec {
   std::string path;         // not empty: a Unix domain socket at this path instead of TCP (POSIX only)
   bool ipv6_only = false;   // IPV6_V6ONLY: an IPv6 listener takes no IPv4 clients ("" then means "::" only)
   bool reuse_port = false;  // SO_REUSEPORT: other sockets (processes) may listen on the same port (not Windows)
+  int64_t fd = -1;          // >= 0: listen on this open stream socket instead (POSIX); it is the server's from now on
 };
 
 // Binds and listens. On failure returns kBadSocket and sets *err to an errno-style code name ("EADDRINUSE",
-// "EACCES", ...); a path too long for sockaddr_un is ENAMETOOLONG (never a silently shortened path).
+// "EACCES", ...); a path too long for sockaddr_un is ENAMETOOLONG (never a silently shortened path); an fd that is
+// no stream socket is EINVAL, as node reports it.
 sock_t sock_listen(const ListenSpec& spec, std::string* err);
 // The local address of a socket (a listener's bound address, or a connection's own end). For a Unix domain socket:
 // the path as address (Linux gives a connection accepted on it the listener's path), an empty family and port 0.

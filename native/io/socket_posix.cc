@@ -75,11 +75,31 @@ sock_t listen_unix(const ListenSpec& spec, std::string* err) {
   *err = errno_name(e == ENOENT ? EACCES : e);
   return kBadSocket;
 }
+// listen({ fd }): a stream socket someone else opened (systemd socket activation, a parent process). It is made
+// blocking, as a socket opened here is (the evented drivers make it non-blocking), and listened on (a bound socket
+// starts listening; a listening one keeps its queue). Anything but a stream socket is EINVAL, as node says.
+sock_t adopt_listener(const ListenSpec& spec, std::string* err) {
+  const int fd = static_cast<int>(spec.fd);
+  int type = 0;
+  socklen_t len = sizeof type;
+  if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) != 0 || type != SOCK_STREAM) {
+    *err = errno_name(EINVAL);
+    return kBadSocket;
+  }
+  const int flags = fcntl(fd, F_GETFL, 0);
+  if (flags >= 0 && (flags & O_NONBLOCK) != 0) fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
+  if (listen(fd, spec.backlog) != 0) {
+    *err = errno_name(errno);
+    return kBadSocket;
+  }
+  return fd;
+}
 }  // namespace
 
 bool sock_init() { return true; }
 
 sock_t sock_listen(const ListenSpec& spec, std::string* err) {
+  if (spec.fd >= 0) return adopt_listener(spec, err);
   if (!spec.path.empty()) return listen_unix(spec, err);
   const std::string& host = spec.host;
   addrinfo hints{};

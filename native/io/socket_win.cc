@@ -38,8 +38,8 @@ bool sock_init() {
 
 sock_t sock_listen(const ListenSpec& spec, std::string* err) {
   // Windows has no SO_REUSEPORT (SO_REUSEADDR means something unsafe there), and node's `path` means a named pipe
-  // on Windows, not AF_UNIX: both are refused (lib/server.ts refuses them first, naming the option).
-  if (spec.reuse_port || !spec.path.empty()) {
+  // on Windows, not AF_UNIX, and an fd is not a SOCKET: all refused (lib/server.ts refuses them first, by name).
+  if (spec.reuse_port || !spec.path.empty() || spec.fd >= 0) {
     *err = "ENOTSUP";
     return kBadSocket;
   }

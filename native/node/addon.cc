@@ -356,6 +356,7 @@ class ServerWrap : public Napi::ObjectWrap<ServerWrap> {
     spec.backlog = static_cast<int>(arg_u32(info, 2, "backlog"));
     spec.path = info[3].As<Napi::String>().Utf8Value();
     const uint32_t flags = arg_u32(info, 4, "flags");
+    spec.fd = info[5].IsNumber() ? info[5].As<Napi::Number>().Int64Value() : -1;
     spec.ipv6_only = (flags & kListenIpv6Only) != 0;
     spec.reuse_port = (flags & kListenReusePort) != 0;
 
@@ -387,7 +388,8 @@ class ServerWrap : public Napi::ObjectWrap<ServerWrap> {
     ListenResult r;
     if (!driver->listen(spec, &r)) {
       ReleaseTsfn();
-      const std::string where = !spec.path.empty() ? spec.path
+      const std::string where = spec.fd >= 0 ? "fd " + std::to_string(spec.fd)
+                                : !spec.path.empty() ? spec.path
                                 : (spec.host.empty() ? "::" : spec.host) + ":" + std::to_string(spec.port);
       Napi::Error e = Napi::Error::New(env, "listen " + r.error + ": " + where);
       e.Set("code", Napi::String::New(env, r.error));
