@@ -16,7 +16,7 @@
 #include <sys/time.h>
 #include <sys/un.h>
 #include <unistd.h>
-#include "sockaddr_text.h"
+#include "socket_common.h"
 
 namespace nova {
 
@@ -101,15 +101,9 @@ bool sock_init() { return true; }
 sock_t sock_listen(const ListenSpec& spec, std::string* err) {
   if (spec.fd >= 0) return adopt_listener(spec, err);
   if (!spec.path.empty()) return listen_unix(spec, err);
-  const std::string& host = spec.host;
-  addrinfo hints{};
-  hints.ai_family = AF_UNSPEC;
-  hints.ai_socktype = SOCK_STREAM;
-  hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+  const addrinfo hints = listen_hints();
   const std::string service = std::to_string(spec.port);
-  // Every interface: try the IPv6 wildcard first (dual-stack, like node:http), then IPv4 (not with ipv6Only).
-  const char* candidates[2] = {host.empty() ? "::" : host.c_str(),
-                               host.empty() && !spec.ipv6_only ? "0.0.0.0" : nullptr};
+  const auto candidates = listen_hosts(spec);
   int last_errno = EADDRNOTAVAIL;
   for (const char* h : candidates) {
     if (h == nullptr) break;

@@ -2,7 +2,7 @@
 #include "socket.h"
 #include <winsock2.h>
 #include <ws2tcpip.h>
-#include "sockaddr_text.h"
+#include "socket_common.h"
 
 namespace nova {
 
@@ -43,14 +43,9 @@ sock_t sock_listen(const ListenSpec& spec, std::string* err) {
     *err = "ENOTSUP";
     return kBadSocket;
   }
-  const std::string& host = spec.host;
-  addrinfo hints{};
-  hints.ai_family = AF_UNSPEC;
-  hints.ai_socktype = SOCK_STREAM;
-  hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+  const addrinfo hints = listen_hints();
   const std::string service = std::to_string(spec.port);
-  const char* candidates[2] = {host.empty() ? "::" : host.c_str(),
-                               host.empty() && !spec.ipv6_only ? "0.0.0.0" : nullptr};
+  const auto candidates = listen_hosts(spec);
   int last = WSAEADDRNOTAVAIL;
   for (const char* h : candidates) {
     if (h == nullptr) break;
