@@ -10,7 +10,7 @@ namespace nova {
 namespace {
 constexpr size_t kInitialBuffer = 16 * 1024;
 constexpr size_t kMinReadSpace = 4 * 1024;
-constexpr size_t kTrimAbove = 1024 * 1024;  // a freed output buffer this large asks the driver to trim malloc
+constexpr size_t kTrimAbove = 1024 * 1024;     // a freed output buffer this large asks the driver to trim malloc
 constexpr size_t kIdleOutputKeep = 16 * 1024;  // output capacity a connection keeps once written out (trim())
 constexpr uint64_t kNever = UINT64_MAX;
 }  // namespace
@@ -270,7 +270,7 @@ void Connection::request_parsed() {
 
 bool Connection::parse_body() {
   const size_t avail = in_end_ - in_start_;
-  if (avail == 0 || continue_held_) return false;  // held: what a client sends without waiting stays buffered
+  if (avail == 0 || continue_held_) return false;    // held: what a client sends without waiting stays buffered
   if (body_paused_ && !body_discard_) return false;  // JS is behind: leave the bytes where they are
   const char* base = in_.data() + in_start_;
   BodyDecoder::Step st = body_.feed(base, avail);
@@ -434,8 +434,8 @@ void Connection::respond(ResponseCmd& cmd, uint64_t now_ms) {
     ki.response_tokens = cmd.response_tokens;
     ki.framing = p->framing;
     // An unread Content-Length body we can drain within the bound still allows reuse; chunked ones don't.
-    ki.body_complete = p->body_done || (state_ == ReadState::Body && body_seq_ == p->seq &&
-                                        body_.remaining() <= cfg_.drain_limit);
+    ki.body_complete =
+        p->body_done || (state_ == ReadState::Body && body_seq_ == p->seq && body_.remaining() <= cfg_.drain_limit);
     // Only the last request we will answer may say close: a close on an earlier pipelined response makes the
     // client drop (and maybe retry) the requests after it, which are answered anyway. Neither a refused request
     // still waiting behind this one (its error follows) nor the client's FIN (we close after the last response
@@ -698,8 +698,7 @@ bool Connection::wants_read() const {
 }
 
 bool Connection::idle() const {
-  return !closing_now_ && pipeline_.empty() && state_ == ReadState::Head && in_end_ == in_start_ &&
-         out_size() == 0;
+  return !closing_now_ && pipeline_.empty() && state_ == ReadState::Head && in_end_ == in_start_ && out_size() == 0;
 }
 
 bool Connection::reading_phase() const {

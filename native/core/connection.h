@@ -16,10 +16,10 @@ namespace nova {
 // them on a listening server, and connections see the new values at their next event. The second group is fixed here.
 struct ConnConfig {
   ParserLimits limits;
-  LiveU32 keep_alive_timeout_ms;            // 0 = off
-  LiveU32 headers_timeout_ms;               // 0 = off
-  LiveU32 request_timeout_ms;               // 0 = off
-  LiveU32 max_requests_per_socket;          // 0 = unlimited
+  LiveU32 keep_alive_timeout_ms;    // 0 = off
+  LiveU32 headers_timeout_ms;       // 0 = off
+  LiveU32 request_timeout_ms;       // 0 = off
+  LiveU32 max_requests_per_socket;  // 0 = unlimited
   // A FIN while a response is owed means the client left (false: the pending work is dropped and JS hears of it at
   // once, as node:http does by default), or that it half-closed and still waits for the answer (true).
   bool allow_half_open = false;
@@ -32,16 +32,26 @@ struct ConnConfig {
   // responses to requests already dispatched). JS's write() says false at the same mark (highWaterMark).
   uint32_t high_water = 0;
 
-  uint32_t drain_limit = 64 * 1024;        // an unread request body up to this size is drained, beyond it we close
-  uint32_t max_pipeline = 32;              // requests dispatched but not answered before reading stops
-  uint32_t linger_ms = 2000;               // graceful close: how long to discard input after the last byte out
-  uint32_t send_timeout_ms = 60000;        // a client that reads nothing for this long while we write is dropped
+  uint32_t drain_limit = 64 * 1024;  // an unread request body up to this size is drained, beyond it we close
+  uint32_t max_pipeline = 32;        // requests dispatched but not answered before reading stops
+  uint32_t linger_ms = 2000;         // graceful close: how long to discard input after the last byte out
+  uint32_t send_timeout_ms = 60000;  // a client that reads nothing for this long while we write is dropped
 };
 
 // Why a connection ended; the order is the one of lib/contract.ts closeReasons.
 enum class CloseReason : uint8_t {
-  Client, IdleTimeout, HeadersTimeout, RequestTimeout, ParseError, Evicted, Cap, Shutdown, MaxRequests,
-  Response, Error, Count
+  Client,
+  IdleTimeout,
+  HeadersTimeout,
+  RequestTimeout,
+  ParseError,
+  Evicted,
+  Cap,
+  Shutdown,
+  MaxRequests,
+  Response,
+  Error,
+  Count
 };
 
 class Connection;
@@ -71,7 +81,14 @@ struct ResponseCmd {
   // of request `seq`; dropped once that head has started, for an HTTP/1.0 request, or for any other status. A 100
   // releases a body held for JS (ConnConfig::check_continue).
   enum Kind : uint16_t {
-    kHead = 1, kData = 2, kEnd = 4, kAbort = 8, kUpgrade = 16, kRaw = 32, kFail = 64, kTrailers = 128,
+    kHead = 1,
+    kData = 2,
+    kEnd = 4,
+    kAbort = 8,
+    kUpgrade = 16,
+    kRaw = 32,
+    kFail = 64,
+    kTrailers = 128,
     kInterim = 256,
   };
   uint32_t seq = 0;
@@ -89,8 +106,8 @@ class Connection {
  public:
   Connection(const ConnConfig& cfg, ConnSink& sink, uint64_t now_ms);
 
-  uint64_t id = 0;      // driver-assigned, for the sink
-  void* user = nullptr; // driver-owned
+  uint64_t id = 0;       // driver-assigned, for the sink
+  void* user = nullptr;  // driver-owned
 
   // ---- input
   // Space to recv() into: at least `min` bytes (the buffer grows as a head or chunk line needs it).
@@ -182,15 +199,15 @@ class Connection {
     bool head_sent = false;
     bool ended = false;
     bool keep_alive = true;
-    bool body_done = true;  // its request body fully parsed
-    bool upgradable = false;  // dispatched with head.upgrade: JS decides whether it switches protocols
-    bool upgraded = false;    // JS accepted: this entry stands for the passthrough until JS ends or aborts it
-    bool raw_ended = false;   // JS ended its side of the passthrough
+    bool body_done = true;       // its request body fully parsed
+    bool upgradable = false;     // dispatched with head.upgrade: JS decides whether it switches protocols
+    bool upgraded = false;       // JS accepted: this entry stands for the passthrough until JS ends or aborts it
+    bool raw_ended = false;      // JS ended its side of the passthrough
     bool continue_held = false;  // its body waits for JS's 100 Continue or final head (ConnConfig::check_continue)
     bool sent_100 = false;       // a 100 Continue went out for it (automatic or JS's)
     Framing framing = Framing::Length;
     uint64_t body_left = 0;  // Length framing: body bytes the head announced and not yet given
-    std::string out;        // output produced while an earlier response is unfinished
+    std::string out;         // output produced while an earlier response is unfinished
   };
   // Held: an upgradable request was dispatched; nothing after its head is parsed (or read) until JS says whether
   // it switches protocols. Passthrough: it did; every byte goes to JS as it is.
@@ -246,17 +263,17 @@ class Connection {
   CloseReason close_reason_ = CloseReason::Count;
   uint64_t now_ = 0;
   uint64_t out_progress_ms_ = 0;
-  bool freed_large_ = false;  // last time output was produced into an empty buffer or written
-  uint64_t head_start_ms_;    // start of the current head (headersTimeout)
-  uint64_t request_start_ms_ = 0;  // start of the request whose body is arriving (requestTimeout)
-  bool last_closes_ = false;  // the last parsed request ends the connection
+  bool freed_large_ = false;                   // last time output was produced into an empty buffer or written
+  uint64_t head_start_ms_;                     // start of the current head (headersTimeout)
+  uint64_t request_start_ms_ = 0;              // start of the request whose body is arriving (requestTimeout)
+  bool last_closes_ = false;                   // the last parsed request ends the connection
   HttpError pending_error_ = HttpError::None;  // refused request, answered once earlier responses are out
   CloseReason pending_error_reason_ = CloseReason::ParseError;
   bool pending_error_head_ = false;  // the refused request is a HEAD: its ready-made answer has no body
   uint64_t idle_since_ms_;
-  bool head_started_ = true;  // the first request's clock runs from accept
-  uint32_t held_seq_ = 0;     // the request that holds the connection (ReadState::Held)
-  size_t held_bytes_ = 0;     // bytes after its head that JS got with it (the `head` of 'upgrade')
+  bool head_started_ = true;   // the first request's clock runs from accept
+  uint32_t held_seq_ = 0;      // the request that holds the connection (ReadState::Held)
+  size_t held_bytes_ = 0;      // bytes after its head that JS got with it (the `head` of 'upgrade')
   bool raw_end_sent_ = false;  // passthrough: on_raw_end was reported
   bool write_shut_ = false;    // passthrough: the driver sent our FIN
 };

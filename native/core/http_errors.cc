@@ -55,7 +55,9 @@ struct Entry {
   Ready ready;
 };
 
-constexpr Entry entry(HttpError e, uint16_t status, const char* reason) { return Entry{e, status, make(status, reason)}; }
+constexpr Entry entry(HttpError e, uint16_t status, const char* reason) {
+  return Entry{e, status, make(status, reason)};
+}
 
 // Indexed by HttpError; the reasons are those of reason_phrase() in response.cc (the errors test checks both).
 constexpr Entry kTable[] = {

@@ -6,7 +6,8 @@
 namespace nova {
 
 // The complete bytes for an error response, e.g.
-//   "HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain\r\nContent-Length: 11\r\nConnection: close\r\n\r\nBad Request"
+//   "HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain\r\nContent-Length: 11\r\nConnection: close\r\n\r\nBad
+//   Request"
 // Empty for HttpError::None.
 std::string_view error_response(HttpError e);
 

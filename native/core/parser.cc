@@ -33,8 +33,8 @@
 namespace nova {
 namespace {
 
-constexpr size_t kLineDone = ~(SIZE_MAX >> 1);  // top bit of *scanned: the request line's CRLF was seen
-constexpr int kMaxLeadingEmptyLines = 8;         // RFC 9112 2.2 says to ignore "at least one"
+constexpr size_t kLineDone = ~(SIZE_MAX >> 1);          // top bit of *scanned: the request line's CRLF was seen
+constexpr int kMaxLeadingEmptyLines = 8;                // RFC 9112 2.2 says to ignore "at least one"
 constexpr uint64_t kMaxLength = 0x7fffffffffffffffULL;  // Content-Length and chunk sizes: fits int64 and JS BigInt
 
 // Byte classes, one table so each class test is a load and a mask.
@@ -44,7 +44,7 @@ enum : uint8_t {
   kTarget = 4,      // request-target bytes we accept: VCHAR
   kHost = 8,        // RFC 3986 authority bytes: unreserved, pct-encoded, sub-delims, ':', '[', ']'
   kHex = 16,
-  kQdText = 32,     // qdtext (RFC 9110 5.6.4): HTAB, SP, 0x21, 0x23-0x5B, 0x5D-0x7E, obs-text
+  kQdText = 32,  // qdtext (RFC 9110 5.6.4): HTAB, SP, 0x21, 0x23-0x5B, 0x5D-0x7E, obs-text
 };
 
 struct ByteTable {
@@ -241,7 +241,8 @@ HttpError add_transfer_encoding(Slice v, FieldState* f) {
       i = j;
     }
     if (chunked && params) return HttpError::BadRequest;  // chunked takes no parameters
-    if (chunked) ++f->chunked; else f->other_coding = true;
+    if (chunked) ++f->chunked;
+    else f->other_coding = true;
     f->last_chunked = chunked;
     i = skip_ows(v.p, i, v.len);
     if (i == v.len) return HttpError::None;
@@ -271,8 +272,7 @@ bool host_ok(Slice v) {
 }
 
 // The second pass over a complete head [start, end): every line ends in CRLF, the last line is empty.
-int64_t parse_complete_head(const char* p, size_t start, size_t end, const ParserLimits& limits,
-                            RequestHead* out) {
+int64_t parse_complete_head(const char* p, size_t start, size_t end, const ParserLimits& limits, RequestHead* out) {
   Header* storage = out->headers;
   *out = RequestHead{};
   out->headers = storage;
@@ -287,8 +287,8 @@ int64_t parse_complete_head(const char* p, size_t start, size_t end, const Parse
   out->target = Slice{p + t, static_cast<uint32_t>(i - t)};
   const char* v = p + i + 1;
   // Compared byte by byte, so a short line fails at its CR and nothing past the line is read.
-  if (v[0] != 'H' || v[1] != 'T' || v[2] != 'T' || v[3] != 'P' || v[4] != '/' || !is_digit(v[5]) ||
-      v[6] != '.' || !is_digit(v[7]) || v[8] != '\r')
+  if (v[0] != 'H' || v[1] != 'T' || v[2] != 'T' || v[3] != 'P' || v[4] != '/' || !is_digit(v[5]) || v[6] != '.' ||
+      !is_digit(v[7]) || v[8] != '\r')
     return fail(HttpError::BadRequest);
   if (v[5] != '1') return fail(HttpError::VersionNotSupported);
   out->version_major = 1;
@@ -337,8 +337,7 @@ int64_t parse_complete_head(const char* p, size_t start, size_t end, const Parse
           if (e != HttpError::None) return fail(e);
         }
         break;
-      default:
-        break;
+      default: break;
     }
   }
 
@@ -359,8 +358,7 @@ int64_t parse_complete_head(const char* p, size_t start, size_t end, const Parse
 
 }  // namespace
 
-int64_t parse_request_head(const char* buf, size_t len, const ParserLimits& limits, RequestHead* out,
-                           size_t* scanned) {
+int64_t parse_request_head(const char* buf, size_t len, const ParserLimits& limits, RequestHead* out, size_t* scanned) {
   // Empty lines before the request line (RFC 9112 2.2); recounted on every call, which costs at most a few bytes.
   size_t start = 0;
   int empty = 0;
@@ -383,7 +381,7 @@ int64_t parse_request_head(const char* buf, size_t len, const ParserLimits& limi
     }
     char c = buf[i];
     if (c == '\r') {
-      if (i + 1 == len) break;  // judge this CR when the next byte comes
+      if (i + 1 == len) break;                                     // judge this CR when the next byte comes
       if (buf[i + 1] != '\n') return fail(HttpError::BadRequest);  // bare CR
     } else if (c == '\n') {
       if (i == start || buf[i - 1] != '\r') return fail(HttpError::BadRequest);  // bare LF: strict, no tolerance
@@ -457,24 +455,17 @@ void BodyDecoder::reset(BodyKind kind, uint64_t content_length, const ParserLimi
       remaining_ = content_length;
       state_ = content_length ? State::Length : State::Done;
       break;
-    case BodyKind::Chunked:
-      state_ = State::ChunkSize;
-      break;
-    case BodyKind::None:
-      state_ = State::Done;
-      break;
+    case BodyKind::Chunked: state_ = State::ChunkSize; break;
+    case BodyKind::None: state_ = State::Done; break;
   }
 }
 
 uint64_t BodyDecoder::remaining() const {
   switch (state_) {
-    case State::Length:
-      return remaining_;
+    case State::Length: return remaining_;
     case State::Done:
-    case State::Error:
-      return 0;
-    default:
-      return UINT64_MAX;
+    case State::Error: return 0;
+    default: return UINT64_MAX;
   }
 }
 
@@ -496,9 +487,7 @@ BodyDecoder::Step BodyDecoder::feed(const char* buf, size_t len) {
     const char* p = buf + off;
     size_t n = len - off;
     switch (state_) {
-      case State::Done:
-        s.done = true;
-        return s;
+      case State::Done: s.done = true; return s;
 
       case State::Error:
         if (s.data.len == 0) s.error = error_;

@@ -35,9 +35,9 @@ struct RequestHead {
   // Set by the connection: Expect: 100-continue with a body, and the server holds the body for JS's decision
   // (ConnConfig::check_continue): no automatic 100, nothing of the body is read until JS sends the 100 or answers.
   bool continue_held = false;
-  uint64_t content_length = 0;   // valid when body == Length
+  uint64_t content_length = 0;  // valid when body == Length
   uint32_t header_count = 0;
-  Header* headers = nullptr;     // caller-provided array of ParserLimits::max_headers entries
+  Header* headers = nullptr;  // caller-provided array of ParserLimits::max_headers entries
 };
 
 // Parses the request head at the start of buf[0, len).
@@ -52,8 +52,7 @@ struct RequestHead {
 // Never reads outside buf[0, len).
 // Errors found by the scan (bare CR/LF, 414, 431 on size) come as soon as the bytes show them, even while the
 // head is incomplete; the others when the head is complete. Content-Length: 0 gives body == BodyKind::None.
-int64_t parse_request_head(const char* buf, size_t len, const ParserLimits& limits, RequestHead* out,
-                           size_t* scanned);
+int64_t parse_request_head(const char* buf, size_t len, const ParserLimits& limits, RequestHead* out, size_t* scanned);
 
 // Incremental request body decoder for Content-Length and chunked bodies. It never copies: data comes back as
 // a view into the bytes it was fed, and bytes it can't use yet (half a chunk-size line) are left unconsumed for
@@ -61,9 +60,9 @@ int64_t parse_request_head(const char* buf, size_t len, const ParserLimits& limi
 class BodyDecoder {
  public:
   struct Step {
-    size_t consumed = 0;        // bytes of the input that were used (the caller drops them)
-    Slice data;                 // body bytes found in this step (may be empty)
-    bool done = false;          // the body, and trailers if chunked, are complete
+    size_t consumed = 0;  // bytes of the input that were used (the caller drops them)
+    Slice data;           // body bytes found in this step (may be empty)
+    bool done = false;    // the body, and trailers if chunked, are complete
     HttpError error = HttpError::None;
   };
 

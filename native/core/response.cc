@@ -146,8 +146,7 @@ void write_head(std::string& out, const ResponseHead& h, Framing framing, bool k
     case Framing::Chunked:
       if (!(h.user_fields & kUserTransferEncoding)) append_lit(out, "Transfer-Encoding: chunked\r\n");
       break;
-    case Framing::CloseDelimited:
-      break;
+    case Framing::CloseDelimited: break;
   }
   append_lit(out, "\r\n");
 }

@@ -16,7 +16,7 @@ struct TimerNode {
 
 class TimerWheel {
  public:
-  static constexpr uint32_t kSlots = 4096;  // power of two
+  static constexpr uint32_t kSlots = 4096;       // power of two
   static constexpr uint32_t kGranularityMs = 4;  // deadlines fire at most this late (plus the loop's own delay)
 
   explicit TimerWheel(uint64_t now_ms) : tick_(now_ms / kGranularityMs) {

@@ -5,9 +5,9 @@
 namespace nova {
 
 namespace {
-constexpr int kAcceptBurst = 64;            // accepts per readiness event, so one loop can't starve its clients
-constexpr size_t kReadBurst = 256 * 1024;   // bytes read from one connection per turn (fairness)
-constexpr size_t kOneSegment = 1200;        // bytes surely sent as one TCP segment (below any usual MSS)
+constexpr int kAcceptBurst = 64;           // accepts per readiness event, so one loop can't starve its clients
+constexpr size_t kReadBurst = 256 * 1024;  // bytes read from one connection per turn (fairness)
+constexpr size_t kOneSegment = 1200;       // bytes surely sent as one TCP segment (below any usual MSS)
 }  // namespace
 
 void wake_evented(ConnHandle* h) { static_cast<Loop*>(h->driver)->post(h->id); }
@@ -61,7 +61,8 @@ void Loop::pause_accepting(uint64_t now) {
 void Loop::resume_accepting(uint64_t now) {
   if (accept_paused_until_ == 0 || now < accept_paused_until_) return;
   accept_paused_until_ = 0;
-  if (listening_ && !poller_->add(listener_, &listener_token_, true, false)) accept_paused_until_ = now + kAcceptBackoffMs;
+  if (listening_ && !poller_->add(listener_, &listener_token_, true, false))
+    accept_paused_until_ = now + kAcceptBackoffMs;
 }
 
 void Loop::start(sock_t listener) {
@@ -256,8 +257,7 @@ void Loop::accept_some(uint64_t now) {
       return;  // else EAGAIN: another loop took it, or nothing left
     }
     // At the cap the oldest idle connection makes room: this loop's own, else another loop's.
-    const bool refuse =
-        !reg_.admit([&] { return evict_oldest(CloseReason::Evicted) || d_.evict_elsewhere(this); });
+    const bool refuse = !reg_.admit([&] { return evict_oldest(CloseReason::Evicted) || d_.evict_elsewhere(this); });
     auto h = reg_.table.add(fd, std::move(addr), port, [this](ConnHandle& x) {
       x.driver = this;
       x.wake = wake_evented;

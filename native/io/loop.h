@@ -23,7 +23,7 @@ class LoopHost {
   // At the connection cap with nothing idle on `from`: ask another loop to evict its oldest idle connection.
   // False when no loop has one.
   virtual bool evict_elsewhere(Loop* from) = 0;
-  std::atomic<int> starved_loops_{0};    // loops that stopped reading until JS takes a batch
+  std::atomic<int> starved_loops_{0};  // loops that stopped reading until JS takes a batch
 };
 
 struct LoopConn : TimerNode {
@@ -34,14 +34,14 @@ struct LoopConn : TimerNode {
   Connection c;
   LoopConn* idle_prev = nullptr;  // the loop's idle list, oldest first
   LoopConn* idle_next = nullptr;
-  bool reading = true;   // registered for readability
+  bool reading = true;         // registered for readability
   bool unwanted_read = false;  // reported readable while not reading (service() then drops the registration)
-  bool writing = false;  // registered for writability
-  bool idle = false;     // on the loop's idle list
+  bool writing = false;        // registered for writability
+  bool idle = false;           // on the loop's idle list
   bool lingering = false;
   bool starved = false;  // reading stopped because JS is behind (kQueuedForJsCap)
   bool dirty = false;
-  bool sent = false;     // something was sent (TCP_NODELAY is set before a later send: Loop::service)
+  bool sent = false;  // something was sent (TCP_NODELAY is set before a later send: Loop::service)
   bool nodelay = false;
 };
 
@@ -149,7 +149,7 @@ class Loop {
   std::atomic<bool> wake_pending_{false};
   std::atomic<bool> settling_{false};
   std::atomic<bool> stop_{false};
-  std::mutex poller_mu_;     // guards poller_live_ against the loop thread closing the poller
+  std::mutex poller_mu_;  // guards poller_live_ against the loop thread closing the poller
   bool poller_live_ = true;
   uint64_t accept_paused_until_ = 0;  // out of fds: the listener is out of the poller until then (0: not paused)
   size_t starved_ = 0;

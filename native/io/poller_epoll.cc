@@ -53,8 +53,8 @@ class EpollPoller : public Poller {
         continue;
       }
       const uint32_t e = events_[i].events;
-      out[k++] = PollEvent{events_[i].data.ptr, (e & EPOLLIN) != 0, (e & EPOLLOUT) != 0,
-                           (e & (EPOLLERR | EPOLLHUP)) != 0};
+      out[k++] =
+          PollEvent{events_[i].data.ptr, (e & EPOLLIN) != 0, (e & EPOLLOUT) != 0, (e & (EPOLLERR | EPOLLHUP)) != 0};
     }
     return k;
   }

@@ -30,9 +30,9 @@ void release_after_large_free() {
 }  // namespace
 
 uint64_t now_ms() {
-  return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                   std::chrono::steady_clock::now().time_since_epoch())
-                                   .count());
+  return static_cast<uint64_t>(
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch())
+          .count());
 }
 
 // ---------------------------------------------------------------- ConnTable
@@ -177,7 +177,6 @@ void HandleSink::on_client_error(Connection&, HttpError e) { w_.client_error(h_,
 void HandleSink::on_raw(Connection&, Slice data) { w_.raw(h_, data); }
 
 void HandleSink::on_raw_end(Connection&) { w_.raw_end(h_); }
-
 
 // ---------------------------------------------------------------- owning thread side
 

@@ -48,11 +48,11 @@ struct ConnHandle : std::enable_shared_from_this<ConnHandle> {
   // Where responses for this connection are posted (its loop's, or its own in the blocking model).
   std::shared_ptr<Mailbox> mailbox;
 
-  std::mutex mu;                    // guards pause, closed, and fd against reuse after close
-  std::condition_variable cv;       // blocking model: the connection's thread waits here for JS
-  int pause = -1;                   // pending body flow-control change: -1 none, 0 resume, 1 pause
-  bool closed = false;              // fd is closed: never touch it again
-  std::atomic<bool> kill{false};    // close now (closeAllConnections, eviction, env teardown)
+  std::mutex mu;                  // guards pause, closed, and fd against reuse after close
+  std::condition_variable cv;     // blocking model: the connection's thread waits here for JS
+  int pause = -1;                 // pending body flow-control change: -1 none, 0 resume, 1 pause
+  bool closed = false;            // fd is closed: never touch it again
+  std::atomic<bool> kill{false};  // close now (closeAllConnections, eviction, env teardown)
   std::atomic<uint8_t> kill_reason{0};
   std::atomic<bool> shutdown{false};  // server.close(): finish what is under way, then close
 

@@ -12,7 +12,7 @@ namespace nova {
 
 namespace {
 
-constexpr uint32_t kRejectLingerMs = 50;      // how long the accept thread waits for a refused client's bytes
+constexpr uint32_t kRejectLingerMs = 50;  // how long the accept thread waits for a refused client's bytes
 // While a dispatched request's body is still arriving, JS may answer before the client sends more (a client
 // that waits for the response before sending its body, or a handler that ignores the body). A blocked recv
 // can't be woken portably, so such reads wait at most this long before the thread looks at its mailbox.
@@ -222,8 +222,9 @@ class BlockingDriver : public Driver {
         const int64_t n = sock_send(fd, c.out_data(), c.out_size());
         if (n <= 0) {
           // A peer that reset is the client's doing (as in the evented model); a send stall or another failure is not.
-          c.force_close(h->kill ? static_cast<CloseReason>(h->kill_reason.load())
-                                : n == kSockReset ? CloseReason::Client : CloseReason::Error);
+          c.force_close(h->kill           ? static_cast<CloseReason>(h->kill_reason.load())
+                        : n == kSockReset ? CloseReason::Client
+                                          : CloseReason::Error);
           break;
         }
         h->count_written(n);
@@ -310,8 +311,7 @@ class BlockingDriver : public Driver {
         if (until == UINT64_MAX) {
           h->cv.wait(lk, ready);
         } else {
-          woke = h->cv.wait_until(lk, std::chrono::steady_clock::time_point(std::chrono::milliseconds(until)),
-                                  ready);
+          woke = h->cv.wait_until(lk, std::chrono::steady_clock::time_point(std::chrono::milliseconds(until)), ready);
         }
         lk.unlock();
         if (!woke) {

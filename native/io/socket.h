@@ -17,16 +17,16 @@ constexpr sock_t kBadSocket = -1;
 
 // Results of sock_recv / sock_send below zero.
 enum SockStatus : int64_t {
-  kSockTimeout = -1,     // SO_RCVTIMEO / SO_SNDTIMEO expired (blocking) or would block (non-blocking)
-  kSockReset = -2,       // the peer reset or the connection was shut down under us
-  kSockError = -3,       // anything else
+  kSockTimeout = -1,  // SO_RCVTIMEO / SO_SNDTIMEO expired (blocking) or would block (non-blocking)
+  kSockReset = -2,    // the peer reset or the connection was shut down under us
+  kSockError = -3,    // anything else
 };
 
 bool sock_init();  // WSAStartup on Windows; no-op elsewhere
 
 // What to listen on: server.listen()'s options as native takes them.
 struct ListenSpec {
-  std::string host;         // "" means every interface (IPv6 dual-stack when available, else IPv4)
+  std::string host;  // "" means every interface (IPv6 dual-stack when available, else IPv4)
   int port = 0;
   int backlog = 511;
   std::string path;         // not empty: a Unix domain socket at this path instead of TCP (POSIX only)

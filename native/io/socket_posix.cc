@@ -174,7 +174,8 @@ sock_t sock_accept(sock_t listener, std::string* address, int* port, AcceptFail*
   socklen_t len = sizeof ss;
   for (;;) {
 #ifdef __linux__
-    int fd = accept4(listener, reinterpret_cast<sockaddr*>(&ss), &len, SOCK_CLOEXEC | (nonblocking ? SOCK_NONBLOCK : 0));
+    int fd =
+        accept4(listener, reinterpret_cast<sockaddr*>(&ss), &len, SOCK_CLOEXEC | (nonblocking ? SOCK_NONBLOCK : 0));
 #else
     int fd = accept(listener, reinterpret_cast<sockaddr*>(&ss), &len);
     if (fd >= 0) fcntl(fd, F_SETFD, FD_CLOEXEC);
@@ -270,7 +271,7 @@ bool sock_wake_pair(sock_t* r, sock_t* w) {
 
 void sock_wake(sock_t w) {
 #ifdef __linux__
-  const uint64_t one = 1;  // an eventfd takes 8 bytes; a pipe takes them too
+  const uint64_t one = 1;                  // an eventfd takes 8 bytes; a pipe takes them too
   ssize_t n = write(w, &one, sizeof one);  // full (pipe) or saturated (eventfd): a wake-up is already pending
 #else
   const char b = 1;

@@ -39,9 +39,9 @@ uint32_t option_u32(const Napi::Object& o, const char* key) {
 // command arena (or, when large, into a buffer of its own) by copy_to().
 struct Body {
   napi_env env = nullptr;
-  napi_value str = nullptr;   // a string, or nullptr
+  napi_value str = nullptr;  // a string, or nullptr
   const char* bytes = nullptr;
-  size_t len = 0;             // a string that fits the arena: room for its longest UTF-8 form (copy_to says more)
+  size_t len = 0;  // a string that fits the arena: room for its longest UTF-8 form (copy_to says more)
 
   // As few N-API calls as the type allows: this runs for every response.
   Body(const Napi::Value& v) : env(v.Env()) {
@@ -80,18 +80,14 @@ struct Body {
   static size_t element_size(napi_typedarray_type t) {
     switch (t) {
       case napi_int16_array:
-      case napi_uint16_array:
-        return 2;
+      case napi_uint16_array: return 2;
       case napi_int32_array:
       case napi_uint32_array:
-      case napi_float32_array:
-        return 4;
+      case napi_float32_array: return 4;
       case napi_float64_array:
       case napi_bigint64_array:
-      case napi_biguint64_array:
-        return 8;
-      default:
-        return 1;
+      case napi_biguint64_array: return 8;
+      default: return 1;
     }
   }
   // Writes the body at out (room for len bytes and one more: N-API ends a string with a NUL); returns its size.
@@ -197,9 +193,9 @@ class ServerWrap : public Napi::ObjectWrap<ServerWrap> {
     auto* data = new std::shared_ptr<WrapCell>(cell_);
     napi_value fn = nullptr;
     if (napi_create_function(env, name, NAPI_AUTO_LENGTH, cb, data, &fn) != napi_ok ||
-        napi_add_finalizer(env, fn, data,
-                           [](napi_env, void* d, void*) { delete static_cast<std::shared_ptr<WrapCell>*>(d); },
-                           nullptr, nullptr) != napi_ok) {
+        napi_add_finalizer(
+            env, fn, data, [](napi_env, void* d, void*) { delete static_cast<std::shared_ptr<WrapCell>*>(d); }, nullptr,
+            nullptr) != napi_ok) {
       delete data;
       throw Napi::Error::New(env, std::string("Cannot create the native ") + name + " function");
     }
@@ -389,8 +385,9 @@ class ServerWrap : public Napi::ObjectWrap<ServerWrap> {
     if (!driver->listen(spec, &r)) {
       ReleaseTsfn();
       const std::string where = spec.fd >= 0 ? "fd " + std::to_string(spec.fd)
-                                : !spec.path.empty() ? spec.path
-                                : (spec.host.empty() ? "::" : spec.host) + ":" + std::to_string(spec.port);
+                                : !spec.path.empty()
+                                    ? spec.path
+                                    : (spec.host.empty() ? "::" : spec.host) + ":" + std::to_string(spec.port);
       Napi::Error e = Napi::Error::New(env, "listen " + r.error + ": " + where);
       e.Set("code", Napi::String::New(env, r.error));
       e.Set("syscall", Napi::String::New(env, "listen"));
@@ -542,7 +539,8 @@ class ServerWrap : public Napi::ObjectWrap<ServerWrap> {
     Napi::Env env = info.Env();
     if (!outbox_) return Napi::Number::New(env, 0);
     const napi_value a[4] = {info[0], info[1], info[2], info[3]};
-    return StageChunk(env, a, ResponseCmd::kRaw, ResponseCmd::kRaw);  // kRaw even on a bare end: it ends the passthrough
+    return StageChunk(env, a, ResponseCmd::kRaw,
+                      ResponseCmd::kRaw);  // kRaw even on a bare end: it ends the passthrough
   }
 
   // The head of every command but a response's: no user fields, no Connection tokens, no known length.
@@ -657,9 +655,9 @@ class ServerWrap : public Napi::ObjectWrap<ServerWrap> {
     Napi::Env env = info.Env();
     Napi::Object o = Napi::Object::New(env);
     Napi::Object closes = Napi::Object::New(env);
-    static const char* kReasons[] = {"client",   "idleTimeout", "headersTimeout", "requestTimeout",
-                                     "parseError", "evicted",   "cap",            "shutdown",
-                                     "maxRequests", "response", "error"};
+    static const char* kReasons[] = {"client",  "idleTimeout", "headersTimeout", "requestTimeout", "parseError",
+                                     "evicted", "cap",         "shutdown",       "maxRequests",    "response",
+                                     "error"};
     static_assert(sizeof kReasons / sizeof kReasons[0] == static_cast<size_t>(CloseReason::Count),
                   "one name per CloseReason");
     Registry* reg = registry_or_null();

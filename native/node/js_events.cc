@@ -27,12 +27,8 @@ size_t rebase_record(uint32_t* m, size_t i, uint32_t by) {
       m[end] += by;  // the upgrade tail
       return end + 2;
     }
-    case kEvRaw:
-      m[i + 2] += by;
-      return i + 4;
-    case kEvBody:
-      m[i + 3] += by;
-      return i + 5;
+    case kEvRaw: m[i + 2] += by; return i + 4;
+    case kEvBody: m[i + 3] += by; return i + 5;
     case kEvBodyEnd: {
       const uint32_t n = m[i + 3];
       for (uint32_t k = 0; k < n; ++k) {
@@ -42,8 +38,7 @@ size_t rebase_record(uint32_t* m, size_t i, uint32_t by) {
       return i + 4 + 4 * static_cast<size_t>(n);
     }
     case kEvClose:
-    case kEvClientError:
-      return i + 3;
+    case kEvClientError: return i + 3;
     default:  // Drain, ServerClosed, RawEnd
       return i + 2;
   }

@@ -16,12 +16,21 @@
 namespace nova {
 
 enum EventType : uint32_t {
-  kEvRequest = 1, kEvBody = 2, kEvBodyEnd = 3, kEvClose = 4, kEvDrain = 5, kEvClientError = 6, kEvServerClosed = 7,
-  kEvRaw = 8, kEvRawEnd = 9,
+  kEvRequest = 1,
+  kEvBody = 2,
+  kEvBodyEnd = 3,
+  kEvClose = 4,
+  kEvDrain = 5,
+  kEvClientError = 6,
+  kEvServerClosed = 7,
+  kEvRaw = 8,
+  kEvRawEnd = 9,
 };
 
 enum RequestFlag : uint32_t {
-  kReqHead = 0x4, kReqHasBody = 0x8, kReqExpectContinue = 0x10,
+  kReqHead = 0x4,
+  kReqHasBody = 0x8,
+  kReqExpectContinue = 0x10,
   kReqContinueHeld = 0x20,  // no 100 Continue was sent: the body waits for JS's 100 or final head
   kReqUpgrade = 0x40,       // the record ends with [tailOff, tailLen]: the bytes received after the head
   kReqExpectOther = 0x80,   // an Expect field (HTTP/1.1) without 100-continue: JS answers 417 or its listener does
@@ -112,7 +121,7 @@ class JsEvents : public EventSink, public std::enable_shared_from_this<JsEvents>
   std::condition_variable room_;
   std::deque<JsBatch> ready_;  // full batches, oldest first, before pending_
   JsBatch pending_;
-  size_t queued_ = 0;          // bytes in ready_ and pending_
+  size_t queued_ = 0;  // bytes in ready_ and pending_
   bool announced_ = false;
   bool closed_ = false;
   std::function<void()> notify_;

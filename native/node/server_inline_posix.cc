@@ -56,9 +56,8 @@ class InlineDriver : public Driver, public LoopHost, public std::enable_shared_f
     uv_timer_init(uv_, &handles_->timer);
     handles_->poll.data = handles_;
     handles_->timer.data = handles_;
-    uv_poll_start(&handles_->poll, UV_READABLE, [](uv_poll_t* h, int, int) {
-      static_cast<Handles*>(h->data)->self->run_once();
-    });
+    uv_poll_start(&handles_->poll, UV_READABLE,
+                  [](uv_poll_t* h, int, int) { static_cast<Handles*>(h->data)->self->run_once(); });
     if (unref_) unref();
     return true;
   }
@@ -127,7 +126,7 @@ class InlineDriver : public Driver, public LoopHost, public std::enable_shared_f
     while (pending_ && !finished_) {
       pending_ = false;
       loop_->set_settling(true);  // JS's flushes land in the mailbox; settle() takes them without a wake-up
-      deliver_();  // JS handlers run here and flush into the loop's mailbox
+      deliver_();                 // JS handlers run here and flush into the loop's mailbox
       loop_->set_settling(false);
       loop_->settle();
     }
@@ -155,8 +154,9 @@ class InlineDriver : public Driver, public LoopHost, public std::enable_shared_f
       uv_timer_stop(&handles_->timer);
       return;
     }
-    uv_timer_start(&handles_->timer, [](uv_timer_t* h) { static_cast<Handles*>(h->data)->self->run_once(); },
-                   static_cast<uint64_t>(t), 0);
+    uv_timer_start(
+        &handles_->timer, [](uv_timer_t* h) { static_cast<Handles*>(h->data)->self->run_once(); },
+        static_cast<uint64_t>(t), 0);
   }
 
   // teardown: the environment is going away (a worker terminated), and with it, maybe before libuv runs the close

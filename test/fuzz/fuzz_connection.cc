@@ -43,29 +43,29 @@ std::string str(Slice s) { return s.len ? std::string(s.p, s.len) : std::string(
 struct Request {
   bool is_head = false;
   uint8_t minor = 1;
-  bool closes = false;       // the core said this request ends the connection
+  bool closes = false;  // the core said this request ends the connection
   bool has_body = false;
   bool body_ended = false;
   // The handler's plan and what it sent so far.
   enum Mode { Whole, Stream, LengthStream, AbortBefore, AbortAfter } mode = Whole;
   uint16_t status = 200;
-  bool close_field = false;   // the handler set Connection: close
-  bool user_length = false;   // the handler set Content-Length itself
-  std::string body;           // the whole body the handler will send
-  size_t sent = 0;            // bytes of body sent
+  bool close_field = false;  // the handler set Connection: close
+  bool user_length = false;  // the handler set Content-Length itself
+  std::string body;          // the whole body the handler will send
+  size_t sent = 0;           // bytes of body sent
   bool planned = false;
   bool head_sent = false;
-  bool done = false;          // ended or aborted
+  bool done = false;  // ended or aborted
   bool aborted = false;
-  bool fail = false;          // the handler throws (kFail, lib's failResponse) instead of aborting
-  bool failed = false;        // kFail was sent before the head: the ready-made 500 answers it
-  bool upgradable = false;    // dispatched with head.upgrade
-  bool decided = false;       // kUpgrade sent
-  bool upgraded = false;      // accepted: the handler writes raw bytes (raw_out) instead of a response
+  bool fail = false;        // the handler throws (kFail, lib's failResponse) instead of aborting
+  bool failed = false;      // kFail was sent before the head: the ready-made 500 answers it
+  bool upgradable = false;  // dispatched with head.upgrade
+  bool decided = false;     // kUpgrade sent
+  bool upgraded = false;    // accepted: the handler writes raw bytes (raw_out) instead of a response
   std::string raw_out;
-  std::string trailers;       // trailer lines sent with the end (kTrailers): after the last chunk when chunked
-  bool held = false;          // its body waits for JS's 100 or final head (check_continue)
-  bool released = false;      // the handler sent the 100 or its head
+  std::string trailers;   // trailer lines sent with the end (kTrailers): after the last chunk when chunked
+  bool held = false;      // its body waits for JS's 100 or final head (check_continue)
+  bool released = false;  // the handler sent the 100 or its head
 };
 
 class Sink : public ConnSink {
@@ -134,17 +134,17 @@ class Sink : public ConnSink {
     raw_ended = true;
   }
   bool check_continue = false;
-  int raw_seq = -1;        // the accepted upgrade
-  bool raw_ended = false;  // on_raw_end came
-  std::string raw_in;      // its tail, then every Raw byte
+  int raw_seq = -1;          // the accepted upgrade
+  bool raw_ended = false;    // on_raw_end came
+  std::string raw_in;        // its tail, then every Raw byte
   std::string upgrade_head;  // the raw head of the last upgradable request
 };
 
 ConnConfig make_config(fuzz::Rng& rng) {
   ConnConfig cfg = default_config();
-  cfg.allow_half_open = rng.chance(2);  // off: a FIN with responses owed drops them (a cut, see call())
+  cfg.allow_half_open = rng.chance(2);         // off: a FIN with responses owed drops them (a cut, see call())
   cfg.check_continue = rng.chance(2) ? 1 : 0;  // 'checkContinue' listened for: Expect: 100-continue bodies are held
-  if (rng.chance(2)) return cfg;  // the defaults
+  if (rng.chance(2)) return cfg;               // the defaults
   cfg.limits.max_header_size = 64 + rng.below(512);
   cfg.limits.max_request_line = 16 + rng.below(256);
   cfg.limits.max_headers = 1 + rng.below(8);
@@ -164,7 +164,10 @@ ConnConfig make_config(fuzz::Rng& rng) {
 class Harness {
  public:
   Harness(const uint8_t* data, size_t size)
-      : data_(data), size_(size), rng_(fuzz::seed_from(data, size, 2)), cfg_(make_config(rng_)),
+      : data_(data),
+        size_(size),
+        rng_(fuzz::seed_from(data, size, 2)),
+        cfg_(make_config(rng_)),
         conn_(cfg_, sink_, now_) {
     sink_.check_continue = cfg_.check_continue != 0;
   }
@@ -179,18 +182,20 @@ class Harness {
   void step() {
     check_idle();
     switch (rng_.below(16)) {
-      case 0: case 1: case 2: case 3: case 4:
-        read();
-        break;
-      case 5: case 6: case 7: case 8:
-        respond(false);
-        break;
-      case 9: case 10: case 11:
-        write_out(false);
-        break;
-      case 12: case 13:
-        advance(false);
-        break;
+      case 0:
+      case 1:
+      case 2:
+      case 3:
+      case 4: read(); break;
+      case 5:
+      case 6:
+      case 7:
+      case 8: respond(false); break;
+      case 9:
+      case 10:
+      case 11: write_out(false); break;
+      case 12:
+      case 13: advance(false); break;
       case 14:
         if (conn_.reading_body()) {
           paused_ = !paused_;
@@ -265,8 +270,7 @@ class Harness {
       const bool accepted = r.upgraded;  // declined, parsing resumes: sink_.reqs may grow and move `r`
       if (accepted) sink_.raw_seq = static_cast<int>(seq);
       call([&] { conn_.on_response(up, now_); });
-      if (accepted && conn_.close_reason() == CloseReason::Count)
-        CHECK(conn_.upgraded(), "accepted but not upgraded");
+      if (accepted && conn_.close_reason() == CloseReason::Count) CHECK(conn_.upgraded(), "accepted but not upgraded");
       return;
     }
     if (r.upgraded) {
@@ -341,7 +345,8 @@ class Harness {
       cmd.data = r.body.substr(r.sent, n);
       r.sent += n;
     }
-    if (r.sent == r.body.size() && r.mode != Request::AbortAfter && (all || r.mode == Request::Whole || rng_.chance(2))) {
+    if (r.sent == r.body.size() && r.mode != Request::AbortAfter &&
+        (all || r.mode == Request::Whole || rng_.chance(2))) {
       cmd.kind |= ResponseCmd::kEnd;
       r.done = true;
       // res.addTrailers(): lib/ sends them with an end that carries no head (endWithTrailers).
@@ -359,8 +364,11 @@ class Harness {
   void plan(Request& r, uint32_t seq) {
     r.planned = true;
     const uint32_t m = rng_.below(16);
-    r.mode = m < 8 ? Request::Whole : m < 11 ? Request::Stream : m < 14 ? Request::LengthStream
-           : m < 15 ? Request::AbortBefore : Request::AbortAfter;
+    r.mode = m < 8    ? Request::Whole
+             : m < 11 ? Request::Stream
+             : m < 14 ? Request::LengthStream
+             : m < 15 ? Request::AbortBefore
+                      : Request::AbortAfter;
     static const uint16_t kStatus[] = {200, 200, 200, 201, 204, 304, 404, 500};
     r.status = kStatus[rng_.below(8)];
     r.close_field = rng_.chance(8);
@@ -394,8 +402,7 @@ class Harness {
 
   void check_idle() {
     if (!conn_.idle()) return;
-    for (const Request& r : sink_.reqs)
-      CHECK(r.done, "idle() while a request is unanswered (eviction would drop it)");
+    for (const Request& r : sink_.reqs) CHECK(r.done, "idle() while a request is unanswered (eviction would drop it)");
   }
 
   // The client has sent everything (or gave up): answer every request, write everything, let time pass.
@@ -425,8 +432,9 @@ class Harness {
   }
 
   std::string dump() {
-    std::string s = "requests " + std::to_string(sink_.reqs.size()) + ", errors " + std::to_string(sink_.errors.size()) +
-                    ", close reason " + std::to_string(static_cast<int>(conn_.close_reason())) + "\ninput:\n" +
+    std::string s = "requests " + std::to_string(sink_.reqs.size()) + ", errors " +
+                    std::to_string(sink_.errors.size()) + ", close reason " +
+                    std::to_string(static_cast<int>(conn_.close_reason())) + "\ninput:\n" +
                     check::escape(reinterpret_cast<const char*>(data_), size_, 1500, true) + "\noutput:\n" +
                     check::escape(wire_.data(), wire_.size(), 3000, true);
     return s;
@@ -453,7 +461,8 @@ class Harness {
     const size_t end = wire_.find("\r\n\r\n", i);
     if (end == std::string::npos) return false;
     const std::string head = wire_.substr(i, end + 2 - i);
-    CHECK(head.compare(0, 9, "HTTP/1.1 ") == 0 && head.size() > 12, "status line at " + std::to_string(i) + "\n" + dump());
+    CHECK(head.compare(0, 9, "HTTP/1.1 ") == 0 && head.size() > 12,
+          "status line at " + std::to_string(i) + "\n" + dump());
     r->status = std::atoi(head.c_str() + 9);
     size_t line = head.find("\r\n") + 2;
     while (line < head.size()) {
@@ -483,7 +492,7 @@ class Harness {
         const Request& u = sink_.reqs[next_seq];
         const std::string got = wire_.substr(i);
         CHECK(got == u.raw_out || ((may_cut || u.aborted) && u.raw_out.compare(0, got.size(), got) == 0),
-                   "passthrough bytes\n" + dump());
+              "passthrough bytes\n" + dump());
         return;
       }
       Resp r;
@@ -498,8 +507,8 @@ class Harness {
         const std::string xi = r.field("x-interim");
         const uint32_t for_seq = xi == "\x01" ? next_seq : static_cast<uint32_t>(std::stoul(xi));
         if (xi == "\x01") CHECK(r.status == 100 && r.fields.empty(), "an automatic interim response is a bare 100");
-        CHECK(for_seq == next_seq && for_seq < sink_.reqs.size(), "interim response for request " + xi + " where " +
-              std::to_string(next_seq) + " is due\n" + dump());
+        CHECK(for_seq == next_seq && for_seq < sink_.reqs.size(),
+              "interim response for request " + xi + " where " + std::to_string(next_seq) + " is due\n" + dump());
         CHECK(sink_.reqs[for_seq].minor == 1, "an interim response to HTTP/1.0\n" + dump());
         if (r.status == 100) {
           CHECK(last_100 != static_cast<int>(for_seq), "a second 100 Continue\n" + dump());
@@ -525,12 +534,12 @@ class Harness {
         const std::string_view want_head = error_response_head(sink_.errors.back());
         const std::string_view got = std::string_view(wire_).substr(i);
         CHECK(got == want || got == want_head || (may_cut && want.substr(0, got.size()) == got),
-                   "error response bytes\n" + dump());
+              "error response bytes\n" + dump());
         return;
       }
       const uint32_t seq = static_cast<uint32_t>(std::stoul(xseq));
-      CHECK(seq == next_seq, "response " + std::to_string(seq) + " where " + std::to_string(next_seq) +
-                                      " was due\n" + dump());
+      CHECK(seq == next_seq,
+            "response " + std::to_string(seq) + " where " + std::to_string(next_seq) + " was due\n" + dump());
       CHECK(seq < sink_.reqs.size(), "response to an unknown request");
       const Request& q = sink_.reqs[seq];
       ++next_seq;
@@ -590,7 +599,7 @@ class Harness {
       }
       const std::string line = wire_.substr(*i, eol - *i);
       CHECK(!line.empty() && line.find_first_not_of("0123456789abcdefABCDEF") == std::string::npos,
-                 "chunk size line '" + line + "'\n" + dump());
+            "chunk size line '" + line + "'\n" + dump());
       const size_t n = std::stoul(line, nullptr, 16);
       *i = eol + 2;
       if (n == 0) {

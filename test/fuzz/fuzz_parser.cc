@@ -49,7 +49,8 @@ class StreamParser {
   // The complete outcome once every byte was fed.
   std::string finish() {
     if (state_ == State::Head) log_ += "incomplete head, " + std::to_string(total_ - off_) + " bytes\n";
-    if (state_ == State::Body) log_ += "incomplete body [" + body_ + "] remaining " + std::to_string(dec_.remaining()) + "\n";
+    if (state_ == State::Body)
+      log_ += "incomplete body [" + body_ + "] remaining " + std::to_string(dec_.remaining()) + "\n";
     return log_;
   }
   void set_total(size_t n) { total_ = n; }
@@ -115,8 +116,8 @@ class StreamParser {
     if (s.error != HttpError::None) {
       CHECK(s.data.len == 0 && s.consumed == 0 && !s.done, "an error step carries nothing else");
       CHECK(s.error == HttpError::BadRequest || s.error == HttpError::HeaderTooLarge ||
-                     s.error == HttpError::PayloadTooLarge,
-                 "body error " + std::to_string(static_cast<int>(s.error)));
+                s.error == HttpError::PayloadTooLarge,
+            "body error " + std::to_string(static_cast<int>(s.error)));
       log_ += "body [" + body_ + "] error " + std::to_string(static_cast<int>(s.error)) + "\n";
       state_ = State::Stopped;
       return false;
@@ -144,7 +145,7 @@ class StreamParser {
   }
 
   const ParserLimits& lim_;
-  std::unique_ptr<Header[]> headers_;   // exactly max_headers entries: ASan sees a write past them
+  std::unique_ptr<Header[]> headers_;  // exactly max_headers entries: ASan sees a write past them
   std::unique_ptr<Header[]> trailers_;
   State state_ = State::Head;
   size_t off_ = 0;
@@ -177,8 +178,9 @@ std::string run(const uint8_t* data, size_t size, const ParserLimits& lim, NextE
 void compare(const std::string& whole, const std::string& other, const char* how, const uint8_t* data, size_t size) {
   if (whole == other) return;
   check::failed(__FILE__, __LINE__, how,
-             "input:\n" + check::escape(reinterpret_cast<const char*>(data), size, 2000, true) + "\n--- fed whole:\n" +
-                 check::escape(whole, 2000, true) + "\n--- " + how + ":\n" + check::escape(other, 2000, true));
+                "input:\n" + check::escape(reinterpret_cast<const char*>(data), size, 2000, true) +
+                    "\n--- fed whole:\n" + check::escape(whole, 2000, true) + "\n--- " + how + ":\n" +
+                    check::escape(other, 2000, true));
 }
 
 ParserLimits tiny_limits() {
@@ -201,8 +203,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     const std::string whole = run(data, size, *lim, [&](size_t) { return size; });
     // One split at a point taken from the first two bytes.
     const size_t at = size ? split % (size + 1) : 0;
-    compare(whole, run(data, size, *lim, [&](size_t from) { return from < at ? at : size; }), "split in two",
-            data, size);
+    compare(whole, run(data, size, *lim, [&](size_t from) { return from < at ? at : size; }), "split in two", data,
+            size);
     // Random pieces of 1..64 bytes, seeded from the first bytes.
     fuzz::Rng rng(fuzz::seed_from(data, size, 1));
     compare(whole, run(data, size, *lim, [&](size_t from) { return from + 1 + rng.below(rng.chance(4) ? 64 : 8); }),

@@ -73,19 +73,19 @@ inline int check_exit(const char* name) {
   return 1;
 }
 
-#define CHECK(cond, ...)                                                                      \
-  do {                                                                                        \
-    if (!(cond)) ::check::failed(__FILE__, __LINE__, #cond, ::check::detail(__VA_ARGS__));    \
+#define CHECK(cond, ...)                                                                   \
+  do {                                                                                     \
+    if (!(cond)) ::check::failed(__FILE__, __LINE__, #cond, ::check::detail(__VA_ARGS__)); \
   } while (0)
 
 // got and want are compared as strings (both shown escaped on failure).
-#define CHECK_EQ(got, want, ...)                                                              \
-  do {                                                                                        \
-    const std::string check_got_ = (got), check_want_ = (want);                               \
-    if (check_got_ != check_want_)                                                            \
-      ::check::failed(__FILE__, __LINE__, nullptr,                                            \
+#define CHECK_EQ(got, want, ...)                                                                  \
+  do {                                                                                            \
+    const std::string check_got_ = (got), check_want_ = (want);                                   \
+    if (check_got_ != check_want_)                                                                \
+      ::check::failed(__FILE__, __LINE__, nullptr,                                                \
                       ::check::detail(__VA_ARGS__) + "\n  got:  " + ::check::escape(check_got_) + \
-                          "\n  want: " + ::check::escape(check_want_));                       \
+                          "\n  want: " + ::check::escape(check_want_));                           \
   } while (0)
 
 // An unconditional failure (a case that must not be reached, a malformed input file).

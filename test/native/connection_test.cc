@@ -25,7 +25,7 @@ using check::escape;
 
 const char* reason_name(CloseReason r) {
   static const char* names[] = {"Client", "IdleTimeout", "HeadersTimeout", "RequestTimeout", "ParseError", "Evicted",
-                                "Cap", "Shutdown", "MaxRequests", "Response", "Error", "(open)"};
+                                "Cap",    "Shutdown",    "MaxRequests",    "Response",       "Error",      "(open)"};
   return names[static_cast<int>(r)];
 }
 
@@ -59,7 +59,8 @@ class RecSink : public ConnSink {
     e.method = str(h.method);
     e.target = str(h.target);
     e.raw = str(raw);
-    for (uint32_t i = 0; i < h.header_count; ++i) e.headers += str(h.headers[i].name) + ": " + str(h.headers[i].value) + "\n";
+    for (uint32_t i = 0; i < h.header_count; ++i)
+      e.headers += str(h.headers[i].name) + ": " + str(h.headers[i].value) + "\n";
     e.minor = h.version_minor;
     e.closes = closes;
     e.body = h.body;
@@ -383,14 +384,15 @@ std::string conn_lines(Persist p, int timeout_s) {
 
 // A 200 response with Content-Length as write_head() makes it.
 std::string resp(const std::string& body, Persist p = Keep, int timeout_s = 65) {
-  return "HTTP/1.1 200 OK\r\nDate: *\r\n" + conn_lines(p, timeout_s) + "Content-Length: " +
-         std::to_string(body.size()) + "\r\n\r\n" + body;
+  return "HTTP/1.1 200 OK\r\nDate: *\r\n" + conn_lines(p, timeout_s) +
+         "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
 }
 
 std::string err(HttpError e) { return std::string(error_response(e)); }
 
 const std::string k400 =
-    "HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain\r\nContent-Length: 11\r\nConnection: close\r\n\r\nBad Request";
+    "HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain\r\nContent-Length: 11\r\nConnection: close\r\n\r\nBad "
+    "Request";
 const std::string k408 =
     "HTTP/1.1 408 Request Timeout\r\nContent-Type: text/plain\r\nContent-Length: 15\r\nConnection: close\r\n\r\n"
     "Request Timeout";
@@ -416,8 +418,10 @@ void expect_closed(Drive& d, CloseReason r, bool linger, const char* what) {
   CHECK(d.c->done(), "%s: not done", what);
   CHECK(d.reason() == r, "%s: close reason %s, want %s", what, reason_name(d.reason()), reason_name(r));
   CHECK(d.c->linger() == linger, "%s: linger %d, want %d", what, d.c->linger(), linger);
-  CHECK(!d.c->wants_read() && !d.c->idle() && d.c->deadline() == UINT64_MAX, "%s: a closed connection still reads, "
-        "is idle or has a deadline", what);
+  CHECK(!d.c->wants_read() && !d.c->idle() && d.c->deadline() == UINT64_MAX,
+        "%s: a closed connection still reads, "
+        "is idle or has a deadline",
+        what);
 }
 
 // ---- keep-alive --------------------------------------------------------------------------------------------
@@ -459,7 +463,8 @@ void test_keep_alive_10() {
   {
     Drive d;
     d.send(get("/a", "", 0) + get("/b", "", 0));
-    CHECK(d.sink.request(0) && d.sink.request(0)->closes && d.sink.request(0)->minor == 0, "1.0 without keep-alive closes");
+    CHECK(d.sink.request(0) && d.sink.request(0)->closes && d.sink.request(0)->minor == 0,
+          "1.0 without keep-alive closes");
     d.end(0, "hi");
     CHECK_EQ(d.take(), resp("hi", Close), "1.0 response");
     expect_closed(d, CloseReason::Client, true, "1.0 without keep-alive");
@@ -555,7 +560,8 @@ void test_pipelining_reverse() {
     }
     d.send(all);
     CHECK(d.sink.count(Ev::Request) == 50, "dispatched %zu", d.sink.count(Ev::Request));
-    for (int i = 0; i < 50; ++i) CHECK(d.sink.request(i) && d.sink.request(i)->target == "/" + std::to_string(i), "seq %d", i);
+    for (int i = 0; i < 50; ++i)
+      CHECK(d.sink.request(i) && d.sink.request(i)->target == "/" + std::to_string(i), "seq %d", i);
     for (int i = 49; i >= 1; --i) d.end(i, "/" + std::to_string(i));
     CHECK_EQ(d.take(), "", "nothing before the first response");
     d.end(0, "/0");
@@ -673,7 +679,8 @@ void test_bodies_every_split() {
   }
   every_split(cl, finish2, "Content-Length body");
 
-  const std::string chunks = "5;name=value\r\nhello\r\n1a\r\n" + pattern(26) + "\r\n1\r\n!\r\n0\r\nX-Trailer: t\r\n\r\n";
+  const std::string chunks =
+      "5;name=value\r\nhello\r\n1a\r\n" + pattern(26) + "\r\n1\r\n!\r\n0\r\nX-Trailer: t\r\n\r\n";
   const std::string ch = kChunkedHead + chunks + get("/n");
   {
     Drive d;
@@ -842,19 +849,24 @@ void test_no_body_statuses() {
   Drive d;
   d.send("HEAD /h HTTP/1.1\r\nHost: t\r\n\r\n");
   d.end(0, "hello");
-  CHECK_EQ(d.take(), "HTTP/1.1 200 OK\r\nDate: *\r\nConnection: keep-alive\r\nKeep-Alive: timeout=65\r\nContent-Length: 5\r\n\r\n",
-           "HEAD: the GET's length, no body");
+  CHECK_EQ(
+      d.take(),
+      "HTTP/1.1 200 OK\r\nDate: *\r\nConnection: keep-alive\r\nKeep-Alive: timeout=65\r\nContent-Length: 5\r\n\r\n",
+      "HEAD: the GET's length, no body");
   d.send("HEAD /h HTTP/1.1\r\nHost: t\r\n\r\n");
   d.head(1);
   d.data(1, "ignored");
   d.finish(1);
-  CHECK_EQ(d.take(), "HTTP/1.1 200 OK\r\nDate: *\r\nConnection: keep-alive\r\nKeep-Alive: timeout=65\r\n\r\n", "streamed HEAD: nothing framed");
+  CHECK_EQ(d.take(), "HTTP/1.1 200 OK\r\nDate: *\r\nConnection: keep-alive\r\nKeep-Alive: timeout=65\r\n\r\n",
+           "streamed HEAD: nothing framed");
   d.send(get("/204"));
   d.end(2, "dropped", 204);
-  CHECK_EQ(d.take(), "HTTP/1.1 204 No Content\r\nDate: *\r\nConnection: keep-alive\r\nKeep-Alive: timeout=65\r\n\r\n", "204");
+  CHECK_EQ(d.take(), "HTTP/1.1 204 No Content\r\nDate: *\r\nConnection: keep-alive\r\nKeep-Alive: timeout=65\r\n\r\n",
+           "204");
   d.send(get("/304"));
   d.end(3, "dropped", 304);
-  CHECK_EQ(d.take(), "HTTP/1.1 304 Not Modified\r\nDate: *\r\nConnection: keep-alive\r\nKeep-Alive: timeout=65\r\n\r\n", "304");
+  CHECK_EQ(d.take(), "HTTP/1.1 304 Not Modified\r\nDate: *\r\nConnection: keep-alive\r\nKeep-Alive: timeout=65\r\n\r\n",
+           "304");
   d.send(get("/after"));
   d.end(4, "ok");
   CHECK_EQ(d.take(), resp("ok"), "framing intact afterwards");
@@ -867,7 +879,9 @@ void test_streamed_responses() {
     d.send(get("/s"));
     d.head(0);
     d.data(0, "ab");
-    CHECK_EQ(d.take(), "HTTP/1.1 200 OK\r\nDate: *\r\nConnection: keep-alive\r\nKeep-Alive: timeout=65\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nab\r\n",
+    CHECK_EQ(d.take(),
+             "HTTP/1.1 200 OK\r\nDate: *\r\nConnection: keep-alive\r\nKeep-Alive: timeout=65\r\nTransfer-Encoding: "
+             "chunked\r\n\r\n2\r\nab\r\n",
              "1.1: chunked, written as it comes");
     d.data(0, "cdefghijklmnopq");
     d.data(0, "");
@@ -877,8 +891,11 @@ void test_streamed_responses() {
     d.send(get("/n"));
     d.head(1);
     d.data(1, "x", true);
-    CHECK_EQ(d.take(), "HTTP/1.1 200 OK\r\nDate: *\r\nConnection: keep-alive\r\nKeep-Alive: timeout=65\r\nTransfer-Encoding: chunked\r\n\r\n"
-             "1\r\nx\r\n0\r\n\r\n", "data with end in one command");
+    CHECK_EQ(d.take(),
+             "HTTP/1.1 200 OK\r\nDate: *\r\nConnection: keep-alive\r\nKeep-Alive: timeout=65\r\nTransfer-Encoding: "
+             "chunked\r\n\r\n"
+             "1\r\nx\r\n0\r\n\r\n",
+             "data with end in one command");
     d.send(get("/len"));
     d.head(2, 4);
     d.data(2, "ab");
@@ -904,11 +921,15 @@ void test_streamed_responses() {
     CHECK_EQ(d.take(), "", "held back");
     d.head(0, 3);
     d.data(0, "on");
-    CHECK_EQ(d.take(), "HTTP/1.1 200 OK\r\nDate: *\r\nConnection: keep-alive\r\nKeep-Alive: timeout=65\r\nContent-Length: 3\r\n\r\non",
-             "the first response streams");
+    CHECK_EQ(
+        d.take(),
+        "HTTP/1.1 200 OK\r\nDate: *\r\nConnection: keep-alive\r\nKeep-Alive: timeout=65\r\nContent-Length: 3\r\n\r\non",
+        "the first response streams");
     d.data(0, "e", true);
-    CHECK_EQ(d.take(), "e" + std::string("HTTP/1.1 200 OK\r\nDate: *\r\nConnection: keep-alive\r\nKeep-Alive: timeout=65\r\n"
-             "Transfer-Encoding: chunked\r\n\r\n5\r\nearly\r\n"), "then the second's buffered part");
+    CHECK_EQ(d.take(),
+             "e" + std::string("HTTP/1.1 200 OK\r\nDate: *\r\nConnection: keep-alive\r\nKeep-Alive: timeout=65\r\n"
+                               "Transfer-Encoding: chunked\r\n\r\n5\r\nearly\r\n"),
+             "then the second's buffered part");
     d.data(1, "late");
     d.finish(1);
     CHECK_EQ(d.take(), "4\r\nlate\r\n0\r\n\r\n", "and the rest of it directly");
@@ -1025,8 +1046,10 @@ void test_parse_errors() {
     d.head(0);
     d.data(0, "partial");
     d.send("zz\r\n");
-    CHECK_EQ(d.take(), "HTTP/1.1 200 OK\r\nDate: *\r\nConnection: close\r\nTransfer-Encoding: chunked\r\n\r\n"
-             "7\r\npartial\r\n", "what went out before");
+    CHECK_EQ(d.take(),
+             "HTTP/1.1 200 OK\r\nDate: *\r\nConnection: close\r\nTransfer-Encoding: chunked\r\n\r\n"
+             "7\r\npartial\r\n",
+             "what went out before");
     expect_closed(d, CloseReason::ParseError, false, "error mid-response");
   }
   {
@@ -1055,7 +1078,10 @@ void test_keep_alive_timeout() {
   d.wait(100);
   d.end(0, "a");
   const uint64_t t = d.now;
-  CHECK_EQ(d.take(), "HTTP/1.1 200 OK\r\nDate: *\r\nConnection: keep-alive\r\nKeep-Alive: timeout=5\r\nContent-Length: 1\r\n\r\na", "advertised");
+  CHECK_EQ(
+      d.take(),
+      "HTTP/1.1 200 OK\r\nDate: *\r\nConnection: keep-alive\r\nKeep-Alive: timeout=5\r\nContent-Length: 1\r\n\r\na",
+      "advertised");
   CHECK(d.c->deadline() == t + 5000, "deadline %llu, want %llu", (unsigned long long)d.c->deadline(),
         (unsigned long long)(t + 5000));
   d.c->on_timer(t + 4999);  // early: nothing
@@ -1097,7 +1123,8 @@ void test_headers_timeout() {
     CHECK_EQ(d.take(), k408, "408 for a started head");
     expect_closed(d, CloseReason::HeadersTimeout, true, "slowloris");
     CHECK(d.sink.count(Ev::Request) == 0 && d.sink.count(Ev::Error) == 1 &&
-          d.sink.evs.back().err == HttpError::RequestTimeout, "an error event, no request");
+              d.sink.evs.back().err == HttpError::RequestTimeout,
+          "an error event, no request");
   }
   {
     // On a kept-alive connection the clock starts with the next head's first byte.
@@ -1410,8 +1437,11 @@ void test_force_close_and_abort() {
     d.abort(1);
     expect_open(d, "abort behind an unanswered request");
     d.end(0, "a");
-    CHECK_EQ(d.take(), resp("a") + "HTTP/1.1 200 OK\r\nDate: *\r\nConnection: keep-alive\r\nKeep-Alive: timeout=65\r\n"
-             "Transfer-Encoding: chunked\r\n\r\n4\r\npart\r\n", "the first response, the aborted one's start");
+    CHECK_EQ(d.take(),
+             resp("a") +
+                 "HTTP/1.1 200 OK\r\nDate: *\r\nConnection: keep-alive\r\nKeep-Alive: timeout=65\r\n"
+                 "Transfer-Encoding: chunked\r\n\r\n4\r\npart\r\n",
+             "the first response, the aborted one's start");
     expect_closed(d, CloseReason::Error, false, "abort");
   }
 }
@@ -1444,8 +1474,10 @@ void test_handler_failure() {
     d.head(0);
     d.data(0, "part");
     d.fail(0);
-    CHECK_EQ(d.take(), "HTTP/1.1 200 OK\r\nDate: *\r\nConnection: keep-alive\r\nKeep-Alive: timeout=65\r\n"
-             "Transfer-Encoding: chunked\r\n\r\n4\r\npart\r\n", "the started response, cut");
+    CHECK_EQ(d.take(),
+             "HTTP/1.1 200 OK\r\nDate: *\r\nConnection: keep-alive\r\nKeep-Alive: timeout=65\r\n"
+             "Transfer-Encoding: chunked\r\n\r\n4\r\npart\r\n",
+             "the started response, cut");
     expect_closed(d, CloseReason::Error, false, "fail after the head");
   }
 }
@@ -1475,7 +1507,6 @@ void test_idle_transitions() {
 
 }  // namespace
 
-
 // ---- the client leaves (allowHalfOpen off, the default) ----------------------------------------------------
 
 void test_client_gone() {
@@ -1501,8 +1532,7 @@ void test_client_gone() {
       d.send(all);
       d.c->on_eof(d.now);
       d.pump();
-      CHECK(d.sink.count(Ev::Request) == 2u, "dispatched before the FIN: %zu",
-            d.sink.count(Ev::Request));
+      CHECK(d.sink.count(Ev::Request) == 2u, "dispatched before the FIN: %zu", d.sink.count(Ev::Request));
       expect_closed(d, CloseReason::Client, false, "FIN with requests pipelined behind the cap");
       d.end(0, "0");
       d.end(1, "1");
@@ -1562,8 +1592,10 @@ void test_upgrade_every_split() {
         d.send(input.substr(0, k));
         d.send(input.substr(k));
         const Ev* r = d.sink.request(0);
-        CHECK(r != nullptr && r->upgrade && r->method == "GET" && r->target == "/chat", "split %zu: upgradable "
-              "request dispatched", k);
+        CHECK(r != nullptr && r->upgrade && r->method == "GET" && r->target == "/chat",
+              "split %zu: upgradable "
+              "request dispatched",
+              k);
         CHECK(d.sink.count(Ev::Request) == 1 && d.sink.count(Ev::Raw) == 0, "split %zu: held until JS decides", k);
         CHECK(!d.c->wants_read() && !d.c->idle(), "split %zu: held: no reading, not idle", k);
         d.upgrade(0, true);
@@ -1932,7 +1964,8 @@ void test_held_head_no_timeout() {
 void test_trailers() {
   g_test = "response trailers";
   const std::string chunked_head =
-      "HTTP/1.1 200 OK\r\nDate: *\r\nConnection: keep-alive\r\nKeep-Alive: timeout=65\r\nTransfer-Encoding: chunked\r\n\r\n";
+      "HTTP/1.1 200 OK\r\nDate: *\r\nConnection: keep-alive\r\nKeep-Alive: timeout=65\r\nTransfer-Encoding: "
+      "chunked\r\n\r\n";
   const std::string t = "X-Sum: abc\r\nX-Two: 2\r\n";
   {
     Drive d;
@@ -1976,7 +2009,8 @@ void test_trailers() {
     d.head(3);
     d.data(3, "ab");
     d.end_trailers(3, "cd", t);
-    CHECK_EQ(d.take(), "HTTP/1.1 200 OK\r\nDate: *\r\nConnection: close\r\n\r\nabcd", "1.0: close-delimited, no trailers");
+    CHECK_EQ(d.take(), "HTTP/1.1 200 OK\r\nDate: *\r\nConnection: close\r\n\r\nabcd",
+             "1.0: close-delimited, no trailers");
     expect_closed(d, CloseReason::Response, true, "1.0 streamed");
   }
   {
@@ -1990,8 +2024,10 @@ void test_trailers() {
     r.user_fields = kUserTransferEncoding;
     r.data = "hi";
     d.apply(r);
-    CHECK_EQ(d.take(), "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nDate: *\r\nConnection: keep-alive\r\n"
-             "Keep-Alive: timeout=65\r\n\r\n2\r\nhi\r\n0\r\n\r\n", "head fields are not trailers");
+    CHECK_EQ(d.take(),
+             "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nDate: *\r\nConnection: keep-alive\r\n"
+             "Keep-Alive: timeout=65\r\n\r\n2\r\nhi\r\n0\r\n\r\n",
+             "head fields are not trailers");
   }
   {
     // Pipelined: the second response (with trailers) ends before the first; its bytes wait their turn whole.
@@ -2007,13 +2043,16 @@ void test_trailers() {
   }
   // A chunked request (with its own trailers) and a pipelined one, cut at every point; both answered with trailers.
   const std::string stream = kChunkedHead + "3\r\nabc\r\n0\r\nX-In: 1\r\n\r\n" + get("/n");
-  every_split(stream, [](Drive& d) {
-    d.head(0);
-    d.data(0, "x");
-    d.end_trailers(0, "", "X-Out: 0\r\n");
-    d.head(1);
-    d.end_trailers(1, "y", "X-Out: 1\r\n");
-  }, "trailers after a chunked request, every split");
+  every_split(
+      stream,
+      [](Drive& d) {
+        d.head(0);
+        d.data(0, "x");
+        d.end_trailers(0, "", "X-Out: 0\r\n");
+        d.head(1);
+        d.end_trailers(1, "y", "X-Out: 1\r\n");
+      },
+      "trailers after a chunked request, every split");
 }
 
 // ---- 1xx interim responses (writeContinue, writeProcessing, writeEarlyHints) and the checkContinue hold --------
@@ -2045,8 +2084,10 @@ void test_interim() {
     d.head(0);
     d.interim(0, 103, kLink);
     d.data(0, "x", true);
-    CHECK_EQ(d.take(), "HTTP/1.1 200 OK\r\nDate: *\r\nConnection: keep-alive\r\nKeep-Alive: timeout=65\r\n"
-             "Transfer-Encoding: chunked\r\n\r\n1\r\nx\r\n0\r\n\r\n", "after the head: dropped");
+    CHECK_EQ(d.take(),
+             "HTTP/1.1 200 OK\r\nDate: *\r\nConnection: keep-alive\r\nKeep-Alive: timeout=65\r\n"
+             "Transfer-Encoding: chunked\r\n\r\n1\r\nx\r\n0\r\n\r\n",
+             "after the head: dropped");
     d.interim(0, 103, kLink);
     CHECK_EQ(d.take(), "", "after the end: dropped");
     d.send(get("/old", "Connection: keep-alive\r\n", 0));
@@ -2143,8 +2184,10 @@ void test_continue_held() {
     CHECK(d.sink.body(0) == "abc" && d.sink.ended(0), "the rest");
     d.interim(0, 100);
     d.data(0, "done", true);
-    CHECK_EQ(d.take(), "HTTP/1.1 200 OK\r\nDate: *\r\nConnection: close\r\nTransfer-Encoding: chunked\r\n\r\n"
-             "4\r\ndone\r\n0\r\n\r\n", "no 100 after the head; Connection: close");
+    CHECK_EQ(d.take(),
+             "HTTP/1.1 200 OK\r\nDate: *\r\nConnection: close\r\nTransfer-Encoding: chunked\r\n\r\n"
+             "4\r\ndone\r\n0\r\n\r\n",
+             "no 100 after the head; Connection: close");
     expect_closed(d, CloseReason::Response, true, "streamed answer without 100");
   }
   {
@@ -2204,22 +2247,29 @@ void test_continue_held() {
   }
   // Cut at every point: the held body, JS's 100, then the pipelined request behind it.
   const std::string stream = post_head("/e", 5, "Expect: 100-continue\r\n") + "hello" + get("/n");
-  every_split(stream, [](Drive& d) {
-    d.interim(0, 100);
-    d.end(0, "e");
-    d.end(1, "n");
-  }, "held body at every split point", continue_config());
-  const std::string chunked = "POST /c HTTP/1.1\r\nHost: t\r\nExpect: 100-continue\r\nTransfer-Encoding: chunked\r\n\r\n"
-                              "3\r\nabc\r\n0\r\n\r\n" + get("/n");
-  every_split(chunked, [](Drive& d) {
-    d.interim(0, 103, kLink);
-    d.interim(0, 100);
-    d.end(0, "c");
-    d.end(1, "n");
-  }, "held chunked body at every split point", continue_config());
-  every_split(chunked, [](Drive& d) {
-    d.end(0, "no", 417);
-  }, "refused without 100 at every split point", continue_config());
+  every_split(
+      stream,
+      [](Drive& d) {
+        d.interim(0, 100);
+        d.end(0, "e");
+        d.end(1, "n");
+      },
+      "held body at every split point", continue_config());
+  const std::string chunked =
+      "POST /c HTTP/1.1\r\nHost: t\r\nExpect: 100-continue\r\nTransfer-Encoding: chunked\r\n\r\n"
+      "3\r\nabc\r\n0\r\n\r\n" +
+      get("/n");
+  every_split(
+      chunked,
+      [](Drive& d) {
+        d.interim(0, 103, kLink);
+        d.interim(0, 100);
+        d.end(0, "c");
+        d.end(1, "n");
+      },
+      "held chunked body at every split point", continue_config());
+  every_split(
+      chunked, [](Drive& d) { d.end(0, "no", 417); }, "refused without 100 at every split point", continue_config());
 }
 
 int main() {

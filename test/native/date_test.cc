@@ -92,7 +92,7 @@ std::string reference(int64_t t) {
   static const char kMonths[12][4] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
                                       "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
   const time_t tt = static_cast<time_t>(t);
-  struct tm tm{};
+  struct tm tm {};
   if (gmtime_r(&tt, &tm) == nullptr) return "gmtime_r failed";
   char buf[64];
   std::snprintf(buf, sizeof buf, "%s, %02d %s %04d %02d:%02d:%02d GMT", kDays[tm.tm_wday], tm.tm_mday,

@@ -32,7 +32,7 @@ void check_well_formed(HttpError e, uint16_t want_status) {
   CHECK(head == want_head, name + ": head is\n" + head);
   CHECK(body == reason, name + ": body is the reason phrase, got '" + body + "'");
   CHECK(!body.empty() && r.size() >= body.size() && r.compare(r.size() - body.size(), body.size(), body) == 0,
-         name + ": ends with the body");
+        name + ": ends with the body");
   CHECK(head.find("Date:") == std::string::npos, name + ": no Date");
   // No bare CR or LF anywhere in the head: every line ends in CRLF.
   for (size_t i = 0; i < head.size(); ++i) {
@@ -44,24 +44,25 @@ void check_well_formed(HttpError e, uint16_t want_status) {
 }  // namespace
 
 int main() {
-  const struct { HttpError e; uint16_t status; } cases[] = {
-      {HttpError::BadRequest, 400},         {HttpError::RequestTimeout, 408},
-      {HttpError::PayloadTooLarge, 413},    {HttpError::UriTooLong, 414},
-      {HttpError::HeaderTooLarge, 431},     {HttpError::InternalError, 500},
-      {HttpError::NotImplemented, 501},     {HttpError::ServiceUnavailable, 503},
-      {HttpError::VersionNotSupported, 505},
+  const struct {
+    HttpError e;
+    uint16_t status;
+  } cases[] = {
+      {HttpError::BadRequest, 400},     {HttpError::RequestTimeout, 408},     {HttpError::PayloadTooLarge, 413},
+      {HttpError::UriTooLong, 414},     {HttpError::HeaderTooLarge, 431},     {HttpError::InternalError, 500},
+      {HttpError::NotImplemented, 501}, {HttpError::ServiceUnavailable, 503}, {HttpError::VersionNotSupported, 505},
   };
   for (const auto& c : cases) check_well_formed(c.e, c.status);
 
   // The example in http_errors.h, byte for byte.
   CHECK(error_response(HttpError::BadRequest) ==
-             "HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain\r\nContent-Length: 11\r\nConnection: close\r\n\r\n"
-             "Bad Request",
-         "400 matches the documented bytes");
+            "HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain\r\nContent-Length: 11\r\nConnection: close\r\n\r\n"
+            "Bad Request",
+        "400 matches the documented bytes");
   CHECK(error_response(HttpError::HeaderTooLarge) ==
-             "HTTP/1.1 431 Request Header Fields Too Large\r\nContent-Type: text/plain\r\nContent-Length: 31\r\n"
-             "Connection: close\r\n\r\nRequest Header Fields Too Large",
-         "431 matches, two-digit length");
+            "HTTP/1.1 431 Request Header Fields Too Large\r\nContent-Type: text/plain\r\nContent-Length: 31\r\n"
+            "Connection: close\r\n\r\nRequest Header Fields Too Large",
+        "431 matches, two-digit length");
 
   CHECK(error_response(HttpError::None).empty(), "None has no response");
   CHECK(error_status(HttpError::None) == 0, "None has no status");

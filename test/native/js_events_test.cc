@@ -45,8 +45,8 @@ Head make_head(uint32_t n, uint32_t fields) {
   for (auto& a : at) {
     const size_t v = a.first + a.second + 2;
     const size_t e = x.raw.find('\r', v);
-    x.headers.push_back(Header{Slice{p + a.first, static_cast<uint32_t>(a.second)},
-                               Slice{p + v, static_cast<uint32_t>(e - v)}});
+    x.headers.push_back(
+        Header{Slice{p + a.first, static_cast<uint32_t>(a.second)}, Slice{p + v, static_cast<uint32_t>(e - v)}});
   }
   x.h.headers = x.headers.data();
   x.h.header_count = fields;
@@ -87,9 +87,7 @@ struct Reader {
           ++closes;
           i += 3;
           break;
-        default:
-          FAIL("unexpected record " + std::to_string(m[i]));
-          return;
+        default: FAIL("unexpected record " + std::to_string(m[i])); return;
       }
     }
   }

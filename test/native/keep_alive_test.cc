@@ -1,6 +1,7 @@
 // deps: keep_alive
 // Runs test/vectors/keep-alive.json against the native decision (native/core/keep_alive.cc); test/keep-alive.test.ts
-// runs the same file against its TypeScript mirror (test/keep-alive-mirror.ts). The vectors file may be given as argv[1].
+// runs the same file against its TypeScript mirror (test/keep-alive-mirror.ts). The vectors file may be given as
+// argv[1].
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -72,8 +73,8 @@ class Reader {
   }
 
   bool member(const std::string& key, Vector* v) {
-    static const char* const kKeys[] = {"name", "version", "request", "response", "framing",
-                                        "bodyComplete", "serverClosing", "keepAlive"};
+    static const char* const kKeys[] = {"name",    "version",      "request",       "response",
+                                        "framing", "bodyComplete", "serverClosing", "keepAlive"};
     unsigned bit = 0;
     for (unsigned i = 0; i < 8; ++i) {
       if (key == kKeys[i]) bit = 1u << i;
@@ -111,13 +112,17 @@ class Reader {
       if (i_ >= s_.size()) break;
       char e = s_[i_++];
       switch (e) {
-        case '"': case '\\': case '/': out->push_back(e); break;
+        case '"':
+        case '\\':
+        case '/': out->push_back(e); break;
         case 'b': out->push_back('\b'); break;
         case 'f': out->push_back('\f'); break;
         case 'n': out->push_back('\n'); break;
         case 'r': out->push_back('\r'); break;
         case 't': out->push_back('\t'); break;
-        case 'u': if (!unicode(out)) return false; break;
+        case 'u':
+          if (!unicode(out)) return false;
+          break;
         default: return err("bad escape");
       }
     }
@@ -130,8 +135,10 @@ class Reader {
     unsigned cp = 0;
     for (int k = 0; k < 4; ++k) {
       char h = s_[i_++];
-      unsigned d = (h >= '0' && h <= '9') ? h - '0' : (h >= 'a' && h <= 'f') ? h - 'a' + 10
-                 : (h >= 'A' && h <= 'F') ? h - 'A' + 10 : 16;
+      unsigned d = (h >= '0' && h <= '9')   ? h - '0'
+                   : (h >= 'a' && h <= 'f') ? h - 'a' + 10
+                   : (h >= 'A' && h <= 'F') ? h - 'A' + 10
+                                            : 16;
       if (d == 16) return err("bad hex digit");
       cp = cp * 16 + d;
     }
@@ -176,9 +183,7 @@ class Reader {
   std::string error_;
 };
 
-uint8_t tokens(const Field& f) {
-  return f.is_null ? 0 : parse_connection_tokens(f.text.data(), f.text.size());
-}
+uint8_t tokens(const Field& f) { return f.is_null ? 0 : parse_connection_tokens(f.text.data(), f.text.size()); }
 
 bool framing_of(const std::string& s, Framing* f) {
   if (s == "length") *f = Framing::Length;
@@ -222,7 +227,10 @@ void token_edge_cases() {
   check_tokens("closexyz", 5, kConnClose);
   check_tokens("clo\0se", 6, 0);
   check_tokens("keep\ralive", 10, 0);
-  check_tokens("KEEP\x0d" "ALIVE", 10, 0);
+  check_tokens(
+      "KEEP\x0d"
+      "ALIVE",
+      10, 0);
   check_tokens("\xc3\x9flose", 6, 0);
   check_tokens(nullptr, 0, 0);
   check_tokens("  ,\t, close ,keep-alive,UPGRADE", 31, kConnClose | kConnKeepAlive | kConnUpgrade);

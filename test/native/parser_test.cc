@@ -26,7 +26,6 @@ using namespace nova;
 
 namespace {
 
-
 // ---- the corpus -------------------------------------------------------------------------------------------
 
 // One expected (or observed) result: a request with its body, a refused head, or an unfinished head.
@@ -65,8 +64,8 @@ std::string print(const Outcome& o) {
   std::ostringstream s;
   if (o.kind == Outcome::Reject) return "reject " + std::to_string(o.status) + "\n";
   if (o.kind == Outcome::Incomplete) return "incomplete\n";
-  s << "request " << escape(o.method) << " " << escape(o.target) << " HTTP/" << o.version << (o.is_head ? " (head)" : "")
-    << "\n";
+  s << "request " << escape(o.method) << " " << escape(o.target) << " HTTP/" << o.version
+    << (o.is_head ? " (head)" : "") << "\n";
   if (o.header_count >= 0) s << "  header-count " << o.header_count << "\n";
   for (auto& h : o.headers) s << "  header " << escape(h) << "\n";
   s << "  connection " << int(o.connection) << " expect-continue " << o.expect_continue << " expect-other "
@@ -111,8 +110,7 @@ std::string unescape(const std::string& v, const std::string& where) {
         i += 2;
         break;
       }
-      default:
-        throw LoadError{where + ": unknown escape \\" + v[i]};
+      default: throw LoadError{where + ": unknown escape \\" + v[i]};
     }
   }
   return o;
@@ -301,9 +299,7 @@ std::string version_of(const RequestHead& h) {
 std::string str(Slice s) { return std::string(s.p, s.len); }
 
 // "name: value", or "name:" when the value is empty: the corpus spelling of a field.
-std::string field(const Header& h) {
-  return str(h.name) + ":" + (h.value.len ? " " + str(h.value) : std::string());
-}
+std::string field(const Header& h) { return str(h.name) + ":" + (h.value.len ? " " + str(h.value) : std::string()); }
 
 // Plays a connection: the input arrives in deliveries ending at each offset in `cuts` (the last is its size);
 // after each, every complete head and every body byte is parsed, the way the connection core will do it.
@@ -347,12 +343,11 @@ std::vector<Outcome> drive(const Case& c, const std::vector<size_t>& cuts, Memor
         cur.is_head = h.is_head;
         if (count_only) cur.header_count = static_cast<int>(h.header_count);
         else
-          for (uint32_t i = 0; i < h.header_count; ++i)
-            cur.headers.push_back(field(h.headers[i]));
+          for (uint32_t i = 0; i < h.header_count; ++i) cur.headers.push_back(field(h.headers[i]));
         cur.connection = h.connection;
         cur.expect_continue = h.expect_continue;
         cur.expect_other = h.expect_other;
-        cur.framing = h.body == BodyKind::Length  ? "length " + std::to_string(h.content_length)
+        cur.framing = h.body == BodyKind::Length    ? "length " + std::to_string(h.content_length)
                       : h.body == BodyKind::Chunked ? "chunked"
                                                     : "none";
         pos += static_cast<size_t>(r);
@@ -361,8 +356,7 @@ std::vector<Outcome> drive(const Case& c, const std::vector<size_t>& cuts, Memor
         state = Body;
       }
       if (dec.done()) {
-        for (uint32_t i = 0; i < dec.trailer_count(); ++i)
-          cur.trailers.push_back(field(trailers[i]));
+        for (uint32_t i = 0; i < dec.trailer_count(); ++i) cur.trailers.push_back(field(trailers[i]));
         got.push_back(cur);
         state = Head;
         continue;
@@ -375,7 +369,8 @@ std::vector<Outcome> drive(const Case& c, const std::vector<size_t>& cuts, Memor
         got.push_back(cur);
         return got;
       }
-      if (s.consumed > avail - pos || (s.data.len && (s.data.p < w + pos || s.data.p + s.data.len > w + pos + s.consumed))) {
+      if (s.consumed > avail - pos ||
+          (s.data.len && (s.data.p < w + pos || s.data.p + s.data.len > w + pos + s.consumed))) {
         *violation = "step outside the bytes given";
         return got;
       }
@@ -528,8 +523,9 @@ int main(int argc, char** argv) {
   for (auto& c : cases) run_case(c, counts);
   double corpus_s = seconds_since(t0);
   linear_feeding();
-  std::printf("parser: %zu corpus cases in %zu files, %zu runs (whole, every split, byte by byte, guard pages) in "
-              "%.2f s; %d failure(s)\n",
-              counts.cases, files.size(), counts.runs, corpus_s, g_failures);
+  std::printf(
+      "parser: %zu corpus cases in %zu files, %zu runs (whole, every split, byte by byte, guard pages) in "
+      "%.2f s; %d failure(s)\n",
+      counts.cases, files.size(), counts.runs, corpus_s, g_failures);
   return g_failures ? 1 : 0;
 }

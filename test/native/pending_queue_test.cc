@@ -49,8 +49,7 @@ void test_order_and_addresses() {
   CHECK(q.size() == 40 && q.back().v == 40, "size %zu, back %d", q.size(), q.back().v);
   q.pop_front();
   CHECK(&q.front() == at[0] && q.front().v == 2, "after the inline front: the next in order, same address");
-  for (size_t i = 0; i < at.size(); ++i)
-    CHECK(at[i]->v == static_cast<int>(i) + 2, "element %zu kept its address", i);
+  for (size_t i = 0; i < at.size(); ++i) CHECK(at[i]->v == static_cast<int>(i) + 2, "element %zu kept its address", i);
   q.push_back(item(41));  // not empty: goes behind, never into the inline slot ahead of the others
   std::vector<int> want;
   for (int v = 2; v <= 41; ++v) want.push_back(v);

@@ -21,8 +21,10 @@ bool date_shaped(const std::string& s) {
   if (s.size() != 29) return false;
   for (size_t i = 0; i < 29; ++i) {
     char k = kShape[i];
-    if (k == '0' ? !is_digit(s[i]) : k == 'A' ? !(s[i] >= 'A' && s[i] <= 'Z')
-        : k == 'a' ? !(s[i] >= 'a' && s[i] <= 'z') : s[i] != k) {
+    if (k == '0'   ? !is_digit(s[i])
+        : k == 'A' ? !(s[i] >= 'A' && s[i] <= 'Z')
+        : k == 'a' ? !(s[i] >= 'a' && s[i] <= 'z')
+                   : s[i] != k) {
       return false;
     }
   }
@@ -57,8 +59,8 @@ std::string respond(const Exchange& x, const ResponseHead& h, bool* kept) {
   KeepAliveInput in;
   in.version_minor = x.version_minor;
   if (x.request_connection) {
-    in.request_tokens = parse_connection_tokens(x.request_connection,
-                                                std::char_traits<char>::length(x.request_connection));
+    in.request_tokens =
+        parse_connection_tokens(x.request_connection, std::char_traits<char>::length(x.request_connection));
   }
   in.response_tokens = h.response_tokens;
   in.framing = choose_framing(h, x.head_request, x.version_minor);
@@ -108,69 +110,67 @@ void test_basic_heads() {
           "Content-Length: 2\r\n\r\n",
           "persistent 1.0", 1);
 
-  head_is(v10, with_length(2),
-          "HTTP/1.1 200 OK\r\nDate: *\r\nConnection: close\r\nContent-Length: 2\r\n\r\n",
+  head_is(v10, with_length(2), "HTTP/1.1 200 OK\r\nDate: *\r\nConnection: close\r\nContent-Length: 2\r\n\r\n",
           "1.0 without keep-alive closes", 0);
 
   Exchange v11close = v11;
   v11close.request_connection = "Keep-Alive, CLOSE";
-  head_is(v11close, with_length(0),
-          "HTTP/1.1 200 OK\r\nDate: *\r\nConnection: close\r\nContent-Length: 0\r\n\r\n",
+  head_is(v11close, with_length(0), "HTTP/1.1 200 OK\r\nDate: *\r\nConnection: close\r\nContent-Length: 0\r\n\r\n",
           "closing 1.1 (close token in a list)");
 
   head_is(v11, streamed(),
-          "HTTP/1.1 200 OK\r\nDate: *\r\nConnection: keep-alive\r\nKeep-Alive: timeout=65\r\nTransfer-Encoding: chunked\r\n\r\n",
+          "HTTP/1.1 200 OK\r\nDate: *\r\nConnection: keep-alive\r\nKeep-Alive: timeout=65\r\nTransfer-Encoding: "
+          "chunked\r\n\r\n",
           "chunked to 1.1");
 
-  head_is(v10ka, streamed(),
-          "HTTP/1.1 200 OK\r\nDate: *\r\nConnection: close\r\n\r\n",
+  head_is(v10ka, streamed(), "HTTP/1.1 200 OK\r\nDate: *\r\nConnection: close\r\n\r\n",
           "streamed to 1.0: close-delimited, no framing header", 0);
 
   Exchange closing = v11;
   closing.server_closing = true;
-  head_is(closing, with_length(3),
-          "HTTP/1.1 200 OK\r\nDate: *\r\nConnection: close\r\nContent-Length: 3\r\n\r\n",
+  head_is(closing, with_length(3), "HTTP/1.1 200 OK\r\nDate: *\r\nConnection: close\r\nContent-Length: 3\r\n\r\n",
           "server closing");
 
   Exchange unread = v11;
   unread.body_complete = false;
-  head_is(unread, streamed(),
-          "HTTP/1.1 200 OK\r\nDate: *\r\nConnection: close\r\nTransfer-Encoding: chunked\r\n\r\n",
+  head_is(unread, streamed(), "HTTP/1.1 200 OK\r\nDate: *\r\nConnection: close\r\nTransfer-Encoding: chunked\r\n\r\n",
           "unread body: chunked but closing");
 
   Exchange quick = v11;
   quick.timeout_s = 0;
-  head_is(quick, with_length(1),
-          "HTTP/1.1 200 OK\r\nDate: *\r\nConnection: keep-alive\r\nContent-Length: 1\r\n\r\n",
+  head_is(quick, with_length(1), "HTTP/1.1 200 OK\r\nDate: *\r\nConnection: keep-alive\r\nContent-Length: 1\r\n\r\n",
           "no Keep-Alive field for a timeout under a second");
 }
 
 void test_bodiless() {
   Exchange head;
   head.head_request = true;
-  head_is(head, with_length(1234),
-          "HTTP/1.1 200 OK\r\nDate: *\r\nConnection: keep-alive\r\nKeep-Alive: timeout=65\r\nContent-Length: 1234\r\n\r\n",
-          "HEAD keeps the GET's Content-Length");
-  head_is(head, streamed(),
-          "HTTP/1.1 200 OK\r\nDate: *\r\nConnection: keep-alive\r\nKeep-Alive: timeout=65\r\n\r\n",
+  head_is(
+      head, with_length(1234),
+      "HTTP/1.1 200 OK\r\nDate: *\r\nConnection: keep-alive\r\nKeep-Alive: timeout=65\r\nContent-Length: 1234\r\n\r\n",
+      "HEAD keeps the GET's Content-Length");
+  head_is(head, streamed(), "HTTP/1.1 200 OK\r\nDate: *\r\nConnection: keep-alive\r\nKeep-Alive: timeout=65\r\n\r\n",
           "HEAD with an unknown length: no framing header");
 
   Exchange head10 = head;
   head10.version_minor = 0;
   head10.request_connection = "keep-alive";
-  head_is(head10, streamed(),
-          "HTTP/1.1 200 OK\r\nDate: *\r\nConnection: keep-alive\r\nKeep-Alive: timeout=65\r\n\r\n",
+  head_is(head10, streamed(), "HTTP/1.1 200 OK\r\nDate: *\r\nConnection: keep-alive\r\nKeep-Alive: timeout=65\r\n\r\n",
           "HEAD to 1.0 keep-alive persists without a length", 1);
 
   Exchange v11;
   head_is(v11, with_length(0, 204),
-          "HTTP/1.1 204 No Content\r\nDate: *\r\nConnection: keep-alive\r\nKeep-Alive: timeout=65\r\n\r\n", "204: no Content-Length");
+          "HTTP/1.1 204 No Content\r\nDate: *\r\nConnection: keep-alive\r\nKeep-Alive: timeout=65\r\n\r\n",
+          "204: no Content-Length");
   head_is(v11, streamed(304),
-          "HTTP/1.1 304 Not Modified\r\nDate: *\r\nConnection: keep-alive\r\nKeep-Alive: timeout=65\r\n\r\n", "304 streamed: no framing");
+          "HTTP/1.1 304 Not Modified\r\nDate: *\r\nConnection: keep-alive\r\nKeep-Alive: timeout=65\r\n\r\n",
+          "304 streamed: no framing");
   head_is(v11, with_length(10, 304),
-          "HTTP/1.1 304 Not Modified\r\nDate: *\r\nConnection: keep-alive\r\nKeep-Alive: timeout=65\r\n\r\n", "304 with length: none");
+          "HTTP/1.1 304 Not Modified\r\nDate: *\r\nConnection: keep-alive\r\nKeep-Alive: timeout=65\r\n\r\n",
+          "304 with length: none");
   head_is(v11, streamed(101),
-          "HTTP/1.1 101 Switching Protocols\r\nDate: *\r\nConnection: keep-alive\r\nKeep-Alive: timeout=65\r\n\r\n", "1xx: no framing");
+          "HTTP/1.1 101 Switching Protocols\r\nDate: *\r\nConnection: keep-alive\r\nKeep-Alive: timeout=65\r\n\r\n",
+          "1xx: no framing");
   CHECK(choose_framing(with_length(0, 204), false, 1) == Framing::NoBody, "204 is NoBody");
   CHECK(choose_framing(with_length(0, 103), false, 0) == Framing::NoBody, "103 is NoBody");
   CHECK(choose_framing(streamed(205), false, 1) == Framing::Chunked, "205 is framed like any other");
@@ -186,9 +186,10 @@ void test_handler_fields() {
   h.fields = slice("Date: Sun, 06 Nov 1994 08:49:37 GMT\r\nX-A: 1\r\n");
   h.user_fields = kUserDate;
   CHECK_EQ(respond(v11, h, nullptr),
-          "HTTP/1.1 200 OK\r\nDate: Sun, 06 Nov 1994 08:49:37 GMT\r\nX-A: 1\r\nConnection: keep-alive\r\nKeep-Alive: timeout=65\r\n"
-          "Content-Length: 2\r\n\r\n",
-          "handler's Date is not duplicated");
+           "HTTP/1.1 200 OK\r\nDate: Sun, 06 Nov 1994 08:49:37 GMT\r\nX-A: 1\r\nConnection: keep-alive\r\nKeep-Alive: "
+           "timeout=65\r\n"
+           "Content-Length: 2\r\n\r\n",
+           "handler's Date is not duplicated");
 
   h = with_length(5);
   h.fields = slice("content-length: 5\r\n");
@@ -201,8 +202,7 @@ void test_handler_fields() {
   h.fields = slice("Connection: Close\r\n");
   h.user_fields = kUserConnection;
   h.response_tokens = kConnClose;
-  head_is(v11, h,
-          "HTTP/1.1 200 OK\r\nConnection: Close\r\nDate: *\r\nContent-Length: 5\r\n\r\n",
+  head_is(v11, h, "HTTP/1.1 200 OK\r\nConnection: Close\r\nDate: *\r\nContent-Length: 5\r\n\r\n",
           "handler's Connection: close is not duplicated", 0);
 
   h = with_length(5);
@@ -235,7 +235,8 @@ void test_handler_fields() {
   h.fields = slice("Transfer-Encoding: chunked\r\n");
   h.user_fields = kUserTransferEncoding;
   head_is(v11, h,
-          "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nDate: *\r\nConnection: keep-alive\r\nKeep-Alive: timeout=65\r\n\r\n",
+          "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nDate: *\r\nConnection: keep-alive\r\nKeep-Alive: "
+          "timeout=65\r\n\r\n",
           "handler's Transfer-Encoding is not duplicated");
   // HTTP/1.0 has no chunked coding: the handler's Transfer-Encoding line is left out (any case), the body ends with
   // the close, and the other fields stay in order.
@@ -253,7 +254,8 @@ void test_handler_fields() {
   h.user_fields = kUserKeepAlive | kUserConnection;
   h.response_tokens = kConnKeepAlive;
   head_is(v11, h,
-          "HTTP/1.1 200 OK\r\nConnection: keep-alive\r\nKeep-Alive: timeout=5, max=100\r\nDate: *\r\nContent-Length: 1\r\n\r\n",
+          "HTTP/1.1 200 OK\r\nConnection: keep-alive\r\nKeep-Alive: timeout=5, max=100\r\nDate: *\r\nContent-Length: "
+          "1\r\n\r\n",
           "handler's Keep-Alive is not duplicated");
 
   h = with_length(9, 404);
@@ -271,7 +273,7 @@ void test_appends() {
   h.user_fields = kUserDate;
   write_head(out, h, Framing::Length, false, 1, 65);
   CHECK_EQ(out, "previous bytesHTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 1\r\n\r\n",
-          "write_head appends");
+           "write_head appends");
   out.clear();
   write_head(out, h, Framing::CloseDelimited, true, 1, 65);
   CHECK_EQ(out, "HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n", "close-delimited is never written as persistent");
@@ -279,20 +281,46 @@ void test_appends() {
   h = with_length(18446744073709551615ull, 599);
   h.user_fields = kUserDate;
   write_head(out, h, Framing::Length, true, 1, 4294967295u);
-  CHECK_EQ(out, "HTTP/1.1 599 Unknown\r\nConnection: keep-alive\r\nKeep-Alive: timeout=4294967295\r\nContent-Length: 18446744073709551615\r\n\r\n",
-          "largest numbers, unknown status");
+  CHECK_EQ(out,
+           "HTTP/1.1 599 Unknown\r\nConnection: keep-alive\r\nKeep-Alive: timeout=4294967295\r\nContent-Length: "
+           "18446744073709551615\r\n\r\n",
+           "largest numbers, unknown status");
 }
 
 void test_reasons() {
-  struct { uint16_t code; const char* reason; } cases[] = {
-      {100, "Continue"}, {200, "OK"}, {201, "Created"}, {204, "No Content"}, {206, "Partial Content"},
-      {301, "Moved Permanently"}, {304, "Not Modified"}, {308, "Permanent Redirect"}, {400, "Bad Request"},
-      {404, "Not Found"}, {408, "Request Timeout"}, {413, "Payload Too Large"}, {414, "URI Too Long"},
-      {418, "I'm a Teapot"}, {421, "Misdirected Request"}, {422, "Unprocessable Entity"},
-      {429, "Too Many Requests"}, {431, "Request Header Fields Too Large"}, {451, "Unavailable For Legal Reasons"},
-      {500, "Internal Server Error"}, {501, "Not Implemented"}, {503, "Service Unavailable"},
-      {505, "HTTP Version Not Supported"}, {511, "Network Authentication Required"},
-      {0, "Unknown"}, {299, "Unknown"}, {306, "Unknown"}, {999, "Unknown"}, {65535, "Unknown"},
+  struct {
+    uint16_t code;
+    const char* reason;
+  } cases[] = {
+      {100, "Continue"},
+      {200, "OK"},
+      {201, "Created"},
+      {204, "No Content"},
+      {206, "Partial Content"},
+      {301, "Moved Permanently"},
+      {304, "Not Modified"},
+      {308, "Permanent Redirect"},
+      {400, "Bad Request"},
+      {404, "Not Found"},
+      {408, "Request Timeout"},
+      {413, "Payload Too Large"},
+      {414, "URI Too Long"},
+      {418, "I'm a Teapot"},
+      {421, "Misdirected Request"},
+      {422, "Unprocessable Entity"},
+      {429, "Too Many Requests"},
+      {431, "Request Header Fields Too Large"},
+      {451, "Unavailable For Legal Reasons"},
+      {500, "Internal Server Error"},
+      {501, "Not Implemented"},
+      {503, "Service Unavailable"},
+      {505, "HTTP Version Not Supported"},
+      {511, "Network Authentication Required"},
+      {0, "Unknown"},
+      {299, "Unknown"},
+      {306, "Unknown"},
+      {999, "Unknown"},
+      {65535, "Unknown"},
   };
   for (const auto& c : cases) {
     CHECK_EQ(reason_phrase(c.code), c.reason, "reason phrase");
@@ -309,18 +337,20 @@ void test_reasons() {
 void test_dates() {
   // Expected strings from Python's email.utils.formatdate(t, usegmt=True): every weekday and month, leap days,
   // the 32-bit time_t edge and the last second the format can hold.
-  struct { int64_t t; const char* date; } cases[] = {
-      {0, "Thu, 01 Jan 1970 00:00:00 GMT"},           {784111777, "Sun, 06 Nov 1994 08:49:37 GMT"},
-      {951782399, "Mon, 28 Feb 2000 23:59:59 GMT"},   {951782400, "Tue, 29 Feb 2000 00:00:00 GMT"},
-      {1709251199, "Thu, 29 Feb 2024 23:59:59 GMT"},  {2147483647, "Tue, 19 Jan 2038 03:14:07 GMT"},
-      {2147483648, "Tue, 19 Jan 2038 03:14:08 GMT"},
-      {253402300799, "Fri, 31 Dec 9999 23:59:59 GMT"},
-      {1735779845, "Thu, 02 Jan 2025 01:04:05 GMT"},  {1738634890, "Tue, 04 Feb 2025 02:08:10 GMT"},
-      {1741230735, "Thu, 06 Mar 2025 03:12:15 GMT"},  {1744085780, "Tue, 08 Apr 2025 04:16:20 GMT"},
-      {1746854425, "Sat, 10 May 2025 05:20:25 GMT"},  {1749709470, "Thu, 12 Jun 2025 06:24:30 GMT"},
-      {1752478115, "Mon, 14 Jul 2025 07:28:35 GMT"},  {1755333160, "Sat, 16 Aug 2025 08:32:40 GMT"},
-      {1758188205, "Thu, 18 Sep 2025 09:36:45 GMT"},  {1760956850, "Mon, 20 Oct 2025 10:40:50 GMT"},
-      {1763811895, "Sat, 22 Nov 2025 11:44:55 GMT"},  {1766580540, "Wed, 24 Dec 2025 12:49:00 GMT"},
+  struct {
+    int64_t t;
+    const char* date;
+  } cases[] = {
+      {0, "Thu, 01 Jan 1970 00:00:00 GMT"},          {784111777, "Sun, 06 Nov 1994 08:49:37 GMT"},
+      {951782399, "Mon, 28 Feb 2000 23:59:59 GMT"},  {951782400, "Tue, 29 Feb 2000 00:00:00 GMT"},
+      {1709251199, "Thu, 29 Feb 2024 23:59:59 GMT"}, {2147483647, "Tue, 19 Jan 2038 03:14:07 GMT"},
+      {2147483648, "Tue, 19 Jan 2038 03:14:08 GMT"}, {253402300799, "Fri, 31 Dec 9999 23:59:59 GMT"},
+      {1735779845, "Thu, 02 Jan 2025 01:04:05 GMT"}, {1738634890, "Tue, 04 Feb 2025 02:08:10 GMT"},
+      {1741230735, "Thu, 06 Mar 2025 03:12:15 GMT"}, {1744085780, "Tue, 08 Apr 2025 04:16:20 GMT"},
+      {1746854425, "Sat, 10 May 2025 05:20:25 GMT"}, {1749709470, "Thu, 12 Jun 2025 06:24:30 GMT"},
+      {1752478115, "Mon, 14 Jul 2025 07:28:35 GMT"}, {1755333160, "Sat, 16 Aug 2025 08:32:40 GMT"},
+      {1758188205, "Thu, 18 Sep 2025 09:36:45 GMT"}, {1760956850, "Mon, 20 Oct 2025 10:40:50 GMT"},
+      {1763811895, "Sat, 22 Nov 2025 11:44:55 GMT"}, {1766580540, "Wed, 24 Dec 2025 12:49:00 GMT"},
   };
   for (const auto& c : cases) {
     char buf[30];
@@ -347,7 +377,10 @@ void test_dates() {
 }
 
 void test_chunk_headers() {
-  struct { size_t n; const char* line; } cases[] = {
+  struct {
+    size_t n;
+    const char* line;
+  } cases[] = {
       {0, "0\r\n"}, {1, "1\r\n"}, {10, "a\r\n"}, {255, "ff\r\n"}, {4096, "1000\r\n"}, {0xdeadbeef, "deadbeef\r\n"},
   };
   for (const auto& c : cases) {

@@ -66,8 +66,8 @@ void test_schedule_cancel_reschedule() {
   CHECK(!b.linked() && b.deadline == UINT64_MAX && w.size() == 2, "b cancelled");
   w.cancel(&b);  // twice: harmless
   CHECK(w.size() == 2, "second cancel: %zu", w.size());
-  w.schedule(&c, now + 50);  // earlier
-  w.schedule(&a, now + 400);  // later
+  w.schedule(&c, now + 50);    // earlier
+  w.schedule(&a, now + 400);   // later
   w.schedule(&b, UINT64_MAX);  // "cancel" of an unscheduled timer
   CHECK(w.size() == 2 && !b.linked(), "UINT64_MAX is no timer");
   c.want = now + 50;
@@ -154,8 +154,8 @@ void test_beyond_one_turn() {
   }
   for (const Timer& t : js) {
     CHECK(t.fired == 1, "jumps: timer %d fired %d times", t.id, t.fired);
-    CHECK(t.fired_at >= t.want && t.fired_at < t.want + 997 + G, "jumps: timer %d deadline %llu fired at %llu",
-          t.id, (unsigned long long)t.want, (unsigned long long)t.fired_at);
+    CHECK(t.fired_at >= t.want && t.fired_at < t.want + 997 + G, "jumps: timer %d deadline %llu fired at %llu", t.id,
+          (unsigned long long)t.want, (unsigned long long)t.fired_at);
   }
 
   // A wheel left alone for many turns: one advance fires every due timer and keeps the others.
@@ -302,8 +302,8 @@ void test_random_against_reference() {
   auto pick_deadline = [&]() -> uint64_t {
     switch (rnd(10)) {
       case 0: return now > 50 ? now - rnd(50) : now;  // already due
-      case 1: return now + kTurn + rnd(3 * kTurn);     // beyond one turn
-      case 2: return now + 65000;                      // a keep-alive timeout
+      case 1: return now + kTurn + rnd(3 * kTurn);    // beyond one turn
+      case 2: return now + 65000;                     // a keep-alive timeout
       default: return now + rnd(2000);
     }
   };
