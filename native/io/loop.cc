@@ -89,8 +89,13 @@ void Loop::turn(int timeout_ms) {
     const int64_t t = next_timeout();
     timeout_ms = t < 0 ? -1 : static_cast<int>(t > 60000 ? 60000 : t);
   }
+  // After a burst of answers, wake once the loop is quiet to give the freed heap back (release_after_burst).
+  const bool trim_owed = burst_trim_owed();
+  if (trim_owed && (timeout_ms < 0 || timeout_ms > static_cast<int>(kBurstTrimMs)))
+    timeout_ms = static_cast<int>(kBurstTrimMs);
   const int n = poller_->wait(events, 256, timeout_ms);
   const uint64_t now = now_ms();
+  if (n == 0 && trim_owed) release_after_burst(now);
   for (int i = 0; i < n; ++i) {
     if (events[i].data == &listener_token_) {
       if (listening_ && accept_paused_until_ == 0) accept_some(now);

@@ -18,6 +18,30 @@ void release_free_memory() {
 }
 
 namespace {
+std::atomic<uint64_t> g_answer_bytes{0};  // applied since the last burst trim
+std::atomic<uint64_t> g_last_burst_trim{0};
+}  // namespace
+
+void note_answer_bytes(uint64_t n) {
+  // Folded in per thread every 64 KiB: one shared counter per response would be a contended line between loops.
+  thread_local uint64_t local = 0;
+  local += n;
+  if (local < (64u << 10)) return;
+  g_answer_bytes.fetch_add(local, std::memory_order_relaxed);
+  local = 0;
+}
+
+bool burst_trim_owed() { return g_answer_bytes.load(std::memory_order_relaxed) >= kBurstTrimBytes; }
+
+void release_after_burst(uint64_t now) {
+  if (!burst_trim_owed()) return;
+  uint64_t prev = g_last_burst_trim.load(std::memory_order_relaxed);
+  if (now - prev < kBurstTrimMs || !g_last_burst_trim.compare_exchange_strong(prev, now)) return;
+  g_answer_bytes.store(0, std::memory_order_relaxed);
+  release_free_memory();
+}
+
+namespace {
 // The same after a large response's buffer is freed (glibc raises its mmap threshold as big blocks come and go,
 // so later big buffers come from the heap and stay there), at most once a second: trimming walks every arena.
 void release_after_large_free() {
@@ -202,6 +226,7 @@ void Registry::apply(ConnHandle& h, Connection& c, const CommandHead& head, Slic
     cmd.data.assign(data.p, data.len);
   }
   h.js_bytes.fetch_sub(size, std::memory_order_relaxed);
+  note_answer_bytes(static_cast<uint64_t>(size) + fields.len);
   c.on_response(cmd, now);
   if (cmd.data.capacity() > CommandBuffer::kInlineDataMax) std::string().swap(cmd.data);  // don't keep big ones
 }

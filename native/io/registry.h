@@ -26,6 +26,18 @@ uint64_t now_ms();
 // connections, glibc would otherwise keep what they freed in its arenas for good.
 void release_free_memory();
 
+// Answers pass through the heap on their way out (the mailbox arena JS writes them into, the connection's
+// output), so a burst of them leaves glibc holding free pages in every arena it touched (1,000 hostile clients:
+// ~60 MiB in the poll loop's arena, ~115 MiB in the blocking model's). `note_answer_bytes` counts the bytes
+// applied; `release_after_burst` trims once at least kBurstTrimBytes went through since the last trim, at most
+// every kBurstTrimMs; a thread calls it when it goes quiet (an evented loop whose wait timed out, a blocking
+// connection gone idle). `burst_trim_owed` tells a loop to wake for it.
+constexpr uint64_t kBurstTrimBytes = 16u << 20;
+constexpr uint64_t kBurstTrimMs = 200;
+void note_answer_bytes(uint64_t n);
+bool burst_trim_owed();
+void release_after_burst(uint64_t now);
+
 enum class IoModel : uint8_t { Blocking = 0, Evented = 1 };
 enum class Backend : uint8_t { Default = 0, Epoll = 1, Poll = 2 };
 

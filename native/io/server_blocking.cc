@@ -244,7 +244,10 @@ class BlockingDriver : public Driver {
       // list just after that sweep would block in recv until keepAliveTimeout: look at the flag again (set_idle
       // and the sweep take the same lock, so the flag is visible here) and let apply_flags close it now.
       if (idle && !shutdown_now && h->shutdown.load()) continue;
-      if (idle) c.trim();
+      if (idle) {
+        c.trim();
+        release_after_burst(now_ms());
+      }
 
       const uint64_t now = now_ms();
       const uint64_t deadline = c.deadline();
@@ -275,6 +278,15 @@ class BlockingDriver : public Driver {
           // indeterminate state (bytes may be lost), so SO_RCVTIMEO is kept for the deadlines after which the
           // connection closes anyway. Readable: the recv below returns at once.
           if (!(sock_wait(fd, true, kBadSocket, static_cast<int>(kMailboxSliceMs)) & kWaitSocket)) continue;
+        }
+        if (idle && burst_trim_owed()) {
+          // A burst of answers just ended: once quiet for a moment, give the heap it freed back (a connection
+          // that goes idle during the burst trims at most every kBurstTrimMs, so the burst's tail would stay).
+          const int quiet = ms != 0 && ms < kBurstTrimMs ? static_cast<int>(ms) : static_cast<int>(kBurstTrimMs);
+          if (!(sock_wait(fd, true, kBadSocket, quiet) & kWaitSocket)) {
+            release_after_burst(now_ms());
+            continue;
+          }
         }
         if (ms != rcvtimeo) {
           sock_set_recv_timeout(fd, ms);
