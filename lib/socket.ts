@@ -4,8 +4,9 @@
 // own) and it never reads. After an accepted upgrade (_upgrade) it becomes the passthrough: reads are the client's
 // bytes (Raw records, RawEnd ends them) with flow control back to native (pauseBody/resumeBody), writes go out
 // verbatim (rawWrite) with backpressure (a write's callback waits for the Drain record above the high-water mark).
-// 'close' comes with the connection's Close record.
-import { Duplex } from 'node:stream';
+// 'close' comes with the connection's Close record. Its stream state is made when first used (see SocketBase).
+import { EventEmitter } from 'node:events';
+import { Duplex, Readable, Writable } from 'node:stream';
 import type { NativeServer } from './contract';
 import { HIGH_WATER_MARK } from './options';  // upgraded: write() callbacks wait past it, as for responses
 
@@ -28,7 +29,40 @@ export interface SocketOwner {
 type Callback = (err?: Error | null) => void;
 type Address = { address: string; family: string; port: number };
 
-export class NovaSocket extends Duplex {
+// allowHalfOpen as node:http's sockets: after an upgrade the client's FIN ends the readable side only; ws and
+// tunnels end ours. autoDestroy from the upgrade on (_upgrade): before it nothing ever ends either side.
+const STREAM_OPTIONS = { allowHalfOpen: true, emitClose: true, autoDestroy: false };
+
+// The socket's base: Duplex's constructor without its two stream states, which are most of a socket's memory (~360
+// of ~580 bytes) while a hello-world handler never touches them: the `_readableState` / `_writableState` getters
+// below make both on first use (a stream method, `destroyed`, `readable`, the Close record), as Duplex's
+// constructor would have. Where node does not export the state classes, Duplex's constructor runs as is.
+type StreamStates = { _rs: object | null; _ws: object | null };
+const { ReadableState } = Readable as unknown as {
+  ReadableState?: new (options: object, stream: object, isDuplex: boolean) => object;
+};
+const { WritableState } = Writable as unknown as {
+  WritableState?: new (options: object, stream: object, isDuplex: boolean) => object;
+};
+const lazyStates = ReadableState !== undefined && WritableState !== undefined;
+function SocketBase(this: Duplex & StreamStates): void {
+  if (!lazyStates) {
+    Duplex.call(this, STREAM_OPTIONS);
+    return;
+  }
+  this._rs = null;
+  this._ws = null;
+  this.allowHalfOpen = true;
+  EventEmitter.call(this);  // Stream's constructor: the listener table
+}
+function makeStates(socket: StreamStates): void {
+  if (socket._rs === null) socket._rs = new ReadableState!(STREAM_OPTIONS, socket, true);
+  if (socket._ws === null) socket._ws = new WritableState!(STREAM_OPTIONS, socket, true);
+}
+SocketBase.prototype = Duplex.prototype;
+const Base = SocketBase as unknown as typeof Duplex;
+
+export class NovaSocket extends Base {
   /** Node sets this on TLS sockets only. */
   readonly encrypted: undefined = undefined;
   /** @internal native's byte counts when the connection closed (Close record); null while it is open */
@@ -46,15 +80,14 @@ export class NovaSocket extends Duplex {
   /** @internal upgraded: a write's callback waiting for the Drain record */ _drainCb: Callback | null = null;
 
   constructor(owner: SocketOwner, connId: number) {
-    // allowHalfOpen as node:http's sockets: after an upgrade the client's FIN ends the readable side only; ws and
-    // tunnels end ours. autoDestroy from the upgrade on (_upgrade): before it nothing ever ends either side.
-    super({ allowHalfOpen: true, emitClose: true, autoDestroy: false });
+    super();
     this._owner = owner;
     this._connId = connId;
     // As node's server does for its sockets: an error on the socket (destroy(err) by a framework's clientError
     // handler, Koa's ctx.req.socket.destroy(err)) never becomes an uncaught exception; other listeners still hear it.
-    // node takes this listener off on an upgrade, and so does _upgrade().
-    this.on('error', ignoreSocketError);
+    // node takes this listener off on an upgrade, and so does _upgrade(). (EventEmitter's on(): Readable's would make
+    // the stream state only to look for 'data' and 'readable'.)
+    EventEmitter.prototype.on.call(this, 'error', ignoreSocketError);
   }
 
   // Asked of native once, when first read (most handlers never read them): the connection's own local end (a server
@@ -286,6 +319,24 @@ export class NovaSocket extends Duplex {
     if (this._addrs === null) this._addrs = undefined;
     this.destroy();
   }
+}
+
+// On the class's own prototype, before Duplex's: what node's stream code reads and (rarely) replaces.
+function lazyState(name: '_readableState' | '_writableState', field: '_rs' | '_ws'): void {
+  Object.defineProperty(NovaSocket.prototype, name, {
+    get(this: StreamStates) {
+      if (this[field] === null) makeStates(this);
+      return this[field];
+    },
+    set(this: StreamStates, value: object) {
+      this[field] = value;
+    },
+    configurable: true,
+  });
+}
+if (lazyStates) {
+  lazyState('_readableState', '_rs');
+  lazyState('_writableState', '_ws');
 }
 
 function ignoreSocketError(): void {}
