@@ -10,8 +10,9 @@
 // file, turns that into a normal exit). Suppressions cannot tell Node's allocations from ours: LSan suppresses a
 // leak when *any* frame of its stack matches, and every call from JS into the addon runs below v8::internal::
 // frames, so `leak:v8::internal::` (or `leak:node::`) would hide our leaks too. Instead every report is written to
-// build-asan/logs/ and read here: a leak whose allocation stack has a frame in the addon (native/, nova::,
-// Napi::, nova_http.node) fails the run; the others are Node's and V8's own, counted and ignored. test/asan.supp
+// build-asan/logs/ and read here: a leak allocated by the addon (a frame in native/, nova::, Napi::, nova_http.node
+// before any frame of running JS, see allocatedByUs) fails the run; the others are Node's and V8's own, counted and
+// ignored. test/asan.supp
 // only holds what is the addon's by design (module-lifetime allocations at load).
 'use strict';
 
@@ -99,6 +100,21 @@ function isOurs(frame) {
   return frame.includes(`${ROOT}/native/`) || / nova::| Napi::|nova_http\.node|node-addon-api\/napi/.test(frame);
 }
 
+// Who made a leaked allocation: the first frame of its stack, read from the allocator outwards, that is either the
+// addon's or JavaScript running (a builtin, a V8 runtime function, a call into JS). Memory V8 allocates while
+// running JS that the addon called (e.g. its write-barrier slot sets, kept until exit) sits above the addon's frames
+// in the stack but is V8's; memory the addon asks for, directly or through N-API (napi_create_reference: node's
+// frames, then ours, no JS in between), is the addon's.
+function allocatedByUs(report) {
+  const js = /\bBuiltins_|\bv8::internal::Runtime_|\bv8::internal::Execution::|\bnapi_call_function\b|\bnapi_make_callback\b/;
+  for (const line of report.split('\n')) {
+    if (!/^\s+#\d+ /.test(line)) continue;
+    if (isOurs(line)) return true;
+    if (js.test(line)) return false;
+  }
+  return false;
+}
+
 // The frames of a report's access stacks ("Write of size 8 at ... by thread T3:", "Previous read ..."), each
 // reduced to its first frame outside the runtimes (sanitizer interceptors, libc, libstdc++, the loader): the code
 // that made the access. Other stacks of a report (heap block, thread creation) say nothing about who raced.
@@ -129,7 +145,7 @@ function readLogs(dir, kind) {
     for (const b of blocks) {
       const leak = /^(Direct|Indirect) leak of (\d+) byte\(s\) in (\d+) object/.exec(b);
       if (leak) {
-        if (b.split('\n').some(isOurs)) result.ours.push(`${name}: ${b.trim()}`);
+        if (allocatedByUs(b)) result.ours.push(`${name}: ${b.trim()}`);
         else {
           result.theirs.count += Number(leak[3]);
           result.theirs.bytes += Number(leak[2]);
