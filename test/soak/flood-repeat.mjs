@@ -9,12 +9,9 @@
 // Prints one line per model: runs done, stalls, slowest run; exits 1 on any stall or wrong answer. On a stall it
 // also prints where the requests got to: how many native parsed (stats().requests) and how many reached a handler,
 // against how many were sent, so a request never parsed, never delivered to JS or never answered can be told apart.
-import { fork } from 'node:child_process';
 import * as net from 'node:net';
-import * as path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { startServer } from './server-child.mjs';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
 const arg = (name, def) => {
   const a = process.argv.find((x) => x.startsWith(`--${name}=`));
   return a ? a.slice(name.length + 3) : def;
@@ -30,26 +27,6 @@ const MODELS = {
 };
 const chosen = arg('models', Object.keys(MODELS).join(',')).split(',');
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-async function startServer(options) {
-  const child = fork(path.join(here, 'server.mjs'), [JSON.stringify(options)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-  const ready = await new Promise((resolve, reject) => {
-    child.once('message', resolve);
-    child.once('exit', (code) => reject(new Error(`server exited (${code})`)));
-  });
-  let id = 0;
-  const ask = (type) => new Promise((resolve) => {
-    const my = ++id;
-    const on = (m) => {
-      if (m.id !== my) return;
-      child.off('message', on);
-      resolve(m);
-    };
-    child.on('message', on);
-    child.send({ id: my, type });
-  });
-  return { child, port: ready.port, ask };
-}
 
 const target = (i) => (i % 2 === 0 ? `/p/${i}` : `/big?n=${BIG}&i=${i}`);
 const requests = Buffer.from(Array.from({ length: N }, (_, i) => `GET ${target(i)} HTTP/1.1\r\nHost: t\r\n\r\n`).join(''));

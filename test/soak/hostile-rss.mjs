@@ -12,13 +12,10 @@
 // rest of the growth is the process's own after the burst: the JS heap V8 keeps, memory the allocator keeps), and
 // how many requests reached a handler (a bounded server stops parsing once its answers go unread, beyond what the
 // kernel's socket buffers absorb).
-import { fork } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
-import * as path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { startServer } from './server-child.mjs';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
 const arg = (name, def) => {
   const a = process.argv.find((x) => x.startsWith(`--${name}=`));
   return a ? a.slice(name.length + 3) : def;
@@ -45,30 +42,6 @@ function rssOf(pid) {
   return Number(m[1]) * 1024;
 }
 
-async function startServer(options) {
-  const child = fork(path.join(here, 'server.mjs'), [JSON.stringify(options)], {
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    execArgv: ['--expose-gc'],
-  });
-  const ready = await new Promise((resolve, reject) => {
-    child.once('message', resolve);
-    child.once('exit', (code) => reject(new Error(`server exited (${code})`)));
-  });
-  let id = 0;
-  const ask = (type) => new Promise((resolve) => {
-    const my = ++id;
-    const on = (m) => {
-      if (m.id === my) {
-        child.off('message', on);
-        resolve(m);
-      }
-    };
-    child.on('message', on);
-    child.send({ id: my, type });
-  });
-  return { child, port: ready.port, pid: ready.pid, ask };
-}
-
 function request(port, target) {
   return new Promise((resolve, reject) => {
     const s = net.connect(port, '127.0.0.1');
@@ -80,7 +53,7 @@ function request(port, target) {
 }
 
 async function measure(name, clients) {
-  const srv = await startServer(SERVERS[name]);
+  const srv = await startServer(SERVERS[name], ['--expose-gc']);
   for (let i = 0; i < 50; i++) await request(srv.port, `/warm/${i}`);
   await srv.ask('gc');
   await sleep(200);

@@ -10,11 +10,9 @@
 //   SOAK_SECONDS=3600 npm run soak        an hour
 //   SOAK_OPTIONS='{"ioModel":"blocking"}' npm run soak     createServer() options for the server (JSON)
 //   SOAK_CLIENTS=24                       concurrent client loops (default 24)
-import { fork } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
-import * as path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { startServer } from './server-child.mjs';
 
 const SECONDS = Number(process.env.SOAK_SECONDS || 60);
 const CLIENTS = Number(process.env.SOAK_CLIENTS || 24);
@@ -28,7 +26,6 @@ const RSS_TOLERANCE = { ratio: 0.10, bytes: 8 * 1024 * 1024 };
 const FD_TOLERANCE = { ratio: 0.10, count: 16 };
 const TIMEOUT_MS = 15000; // one exchange; far above anything a healthy server needs
 
-const serverScript = path.join(path.dirname(fileURLToPath(import.meta.url)), 'server.mjs');
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const MiB = (n) => `${(n / 1048576).toFixed(1)} MiB`;
 
@@ -44,35 +41,11 @@ function rand() {
 const randInt = (lo, hi) => lo + Math.floor(rand() * (hi - lo + 1));
 
 // ---------------------------------------------------------------------------------------------------------------
-// The server child
-
-function startServer() {
-  const child = fork(serverScript, [JSON.stringify(OPTIONS)], {
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv: NODE_FLAGS,
-  });
-  return new Promise((resolve, reject) => {
-    child.once('message', (m) => resolve({ child, port: m.port, pid: m.pid }));
-    child.once('exit', (code) => reject(new Error(`the server child exited (${code}) before listening`)));
-  });
-}
+// The server child (test/soak/server-child.mjs starts it)
 
 function usage(pid) {
   const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
   return { rss: Number(/VmRSS:\s+(\d+) kB/.exec(status)[1]) * 1024, fds: fs.readdirSync(`/proc/${pid}/fd`).length };
-}
-
-let nextId = 1;
-function ask(child, type) {
-  const id = nextId++;
-  return new Promise((resolve) => {
-    const on = (m) => {
-      if (m.id !== id) return;
-      child.off('message', on);
-      resolve(m);
-    };
-    child.on('message', on);
-    child.send({ id, type });
-  });
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -356,7 +329,7 @@ async function clientLoop(port, until) {
 const mean = (xs) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
 
 async function main() {
-  const { child, port, pid } = await startServer();
+  const { port, pid, ask } = await startServer(OPTIONS, NODE_FLAGS);
   console.log(`soak: ${SECONDS} s, ${CLIENTS} client loops, server pid ${pid} on port ${port}, options ` +
     `${JSON.stringify(OPTIONS)}`);
   const start = usage(pid);
@@ -375,7 +348,7 @@ async function main() {
     if (Date.now() - lastReport < 10000 || samples.length === 0) return;
     lastReport = Date.now();
     const s = samples[samples.length - 1];
-    const m = (await ask(child, 'stats')).memory;
+    const m = (await ask('stats')).memory;
     console.log(`  ${Math.round((Date.now() - t0) / 1000)} s: ${requests} requests answered, RSS ${MiB(s.rss)} ` +
       `(JS heap ${MiB(m.heapUsed)} of ${MiB(m.heapTotal)}, external ${MiB(m.external)}), fds ${s.fds}, ` +
       `errors ${errors.length}`);
@@ -392,8 +365,8 @@ async function main() {
     await sleep(100);
     after = usage(pid);
   }
-  const stats = (await ask(child, 'stats')).stats;
-  await ask(child, 'close');
+  const stats = (await ask('stats')).stats;
+  await ask('close');
 
   const n = samples.length;
   const q2 = samples.slice(Math.floor(n / 4), Math.floor(n / 2));
