@@ -253,21 +253,22 @@ bool Loop::evict_oldest(CloseReason r) {
 
 void Loop::accept_some(uint64_t now) {
   for (int i = 0; i < kAcceptBurst; ++i) {
-    std::string addr;
-    int port = 0;
+    PeerAddress peer;
     AcceptFail fail = AcceptFail::None;
-    sock_t fd = sock_accept(listener_, &addr, &port, &fail, true);
+    sock_t fd = sock_accept(listener_, &peer, &fail, true);
     if (fd == kBadSocket) {
       if (fail == AcceptFail::NoFds) pause_accepting(now);
       return;  // else EAGAIN: another loop took it, or nothing left
     }
     // At the cap the oldest idle connection makes room: this loop's own, else another loop's.
     const bool refuse = !reg_.admit([&] { return evict_oldest(CloseReason::Evicted) || d_.evict_elsewhere(this); });
-    auto h = reg_.table.add(fd, std::move(addr), port, [this](ConnHandle& x) {
-      x.driver = this;
-      x.wake = wake_evented;
-      x.mailbox = mailbox_;
-    });
+    auto h = std::make_shared<ConnHandle>();
+    h->fd = fd;
+    h->peer = peer;
+    h->driver = this;
+    h->wake = wake_evented;
+    h->mailbox = mailbox_;
+    reg_.table.add(h);
     LoopConn* lc = new LoopConn(reg_, *writer_, h, now);
     conns_.emplace(h->id, lc);
     if (!poller_->add(fd, lc, true, false)) {

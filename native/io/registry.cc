@@ -61,13 +61,7 @@ uint64_t now_ms() {
 
 // ---------------------------------------------------------------- ConnTable
 
-std::shared_ptr<ConnHandle> ConnTable::add(sock_t fd, std::string address, int port,
-                                           const std::function<void(ConnHandle&)>& init) {
-  auto h = std::make_shared<ConnHandle>();
-  h->fd = fd;
-  h->remote_address = std::move(address);
-  h->remote_port = port;
-  init(*h);
+void ConnTable::add(const std::shared_ptr<ConnHandle>& h) {
   std::lock_guard<std::mutex> lk(mu_);
   do {
     h->id = next_id_++;
@@ -76,7 +70,6 @@ std::shared_ptr<ConnHandle> ConnTable::add(sock_t fd, std::string address, int p
   by_id_.emplace(h->id, h);
   size_.store(by_id_.size(), std::memory_order_relaxed);
   if (by_id_.size() > peak_) peak_ = by_id_.size();
-  return h;
 }
 
 bool ConnTable::remove(ConnHandle* h) {

@@ -4,9 +4,7 @@
 // nothing of JavaScript.
 #pragma once
 #include <atomic>
-#include <condition_variable>
 #include <cstdint>
-#include <functional>
 #include <list>
 #include <memory>
 #include <mutex>
@@ -54,14 +52,12 @@ struct ServerOptions {
 struct ConnHandle : std::enable_shared_from_this<ConnHandle> {
   uint32_t id = 0;
   sock_t fd = kBadSocket;
-  std::string remote_address;
-  int remote_port = 0;
+  PeerAddress peer;  // formatted only when JS asks (addresses())
 
   // Where responses for this connection are posted (its loop's, or its own in the blocking model).
   std::shared_ptr<Mailbox> mailbox;
 
   std::mutex mu;                  // guards pause, closed, and fd against reuse after close
-  std::condition_variable cv;     // blocking model: the connection's thread waits here for JS
   int pause = -1;                 // pending body flow-control change: -1 none, 0 resume, 1 pause
   bool closed = false;            // fd is closed: never touch it again
   std::atomic<bool> kill{false};  // close now (closeAllConnections, eviction, env teardown)
@@ -109,11 +105,10 @@ struct ConnHandle : std::enable_shared_from_this<ConnHandle> {
 // the blocking model, whose connections each have a thread, uses the shared idle LRU here.
 class ConnTable {
  public:
-  // The handle is published (other threads may find and kill it) only once complete: `init` sets its wake,
-  // driver and mailbox before it is in the table, so a close() racing the accept never sees a handle it cannot
-  // wake (it could see a null driver).
-  std::shared_ptr<ConnHandle> add(sock_t fd, std::string address, int port,
-                                  const std::function<void(ConnHandle&)>& init);
+  // The driver makes the handle (its own kind: see BlockingHandle) and sets its fd, peer, wake, driver and
+  // mailbox; it is published here (other threads may find and kill it) only once complete, so a close() racing
+  // the accept never sees a handle it cannot wake. Gives it its id.
+  void add(const std::shared_ptr<ConnHandle>& h);
   // True when a surge of connections is over: at least kSurge were open at once since the last true, and half of
   // them are gone (Registry::finished then gives the memory they freed back to the OS).
   bool remove(ConnHandle* h);

@@ -29,7 +29,13 @@ int wait_ms(uint64_t deadline, uint64_t now) {
   return deadline > now ? static_cast<int>(std::min<uint64_t>(deadline - now + 1, 1u << 30)) : 1;
 }
 
-void wake_blocking(ConnHandle* h) {
+// A blocking connection's handle: the condition variable its thread waits on for JS (only this model has one).
+struct BlockingHandle : ConnHandle {
+  std::condition_variable cv;
+};
+
+void wake_blocking(ConnHandle* x) {
+  auto* h = static_cast<BlockingHandle*>(x);
   std::lock_guard<std::mutex> lk(h->mu);
   h->cv.notify_one();
   if (h->wake_fd != kBadSocket) sock_wake(h->wake_fd);  // a passthrough thread sleeps in poll, not on cv
@@ -103,10 +109,9 @@ class BlockingDriver : public Driver {
 
   void accept_loop() {
     for (;;) {
-      std::string addr;
-      int port = 0;
+      PeerAddress peer;
       AcceptFail fail = AcceptFail::None;
-      sock_t fd = sock_accept(listener_, &addr, &port, &fail);
+      sock_t fd = sock_accept(listener_, &peer, &fail);
       if (fd == kBadSocket) {
         if (fail == AcceptFail::Fatal || reg_->closing) break;
         // EMFILE and friends: back off, retry (a blocking accept returns at once while the fds are out).
@@ -122,10 +127,12 @@ class BlockingDriver : public Driver {
         refuse(fd);
         continue;
       }
-      auto h = reg_->table.add(fd, std::move(addr), port, [](ConnHandle& x) {
-        x.wake = wake_blocking;
-        x.mailbox = std::make_shared<Mailbox>(&wake_blocking_mailbox, &x, kConnMailboxKeep);
-      });
+      auto h = std::make_shared<BlockingHandle>();
+      h->fd = fd;
+      h->peer = peer;
+      h->wake = wake_blocking;
+      h->mailbox = std::make_shared<Mailbox>(&wake_blocking_mailbox, h.get(), kConnMailboxKeep);
+      reg_->table.add(h);
       {
         std::lock_guard<std::mutex> lk(live_mu_);
         ++live_threads_;
@@ -152,7 +159,7 @@ class BlockingDriver : public Driver {
     reg_->stats.closes[static_cast<int>(CloseReason::Cap)].fetch_add(1);
   }
 
-  void connection_thread(std::shared_ptr<ConnHandle> h) {
+  void connection_thread(std::shared_ptr<BlockingHandle> h) {
     serve(h);
     h.reset();
     // Last: the connection's objects (writer, buffers) are gone before the count that stop_now() waits on drops.
@@ -167,7 +174,7 @@ class BlockingDriver : public Driver {
     if (last) release_free_memory();
   }
 
-  void serve(const std::shared_ptr<ConnHandle>& h) {
+  void serve(const std::shared_ptr<BlockingHandle>& h) {
     Registry& reg = *reg_;
     std::unique_ptr<EventWriter> w = reg.sink->writer();
     HandleSink sink(reg, *h, *w);

@@ -50,10 +50,18 @@ enum class AcceptFail : uint8_t {
               // so a caller must back off instead of retrying at once (that spins a core until fds free up)
   Fatal,      // the listener was shut down or closed (server.close())
 };
+// A peer's address as accept() gave it, kept raw (20 bytes, no heap): formatted by peer_text only when JS asks,
+// not at every accept (inet_ntop formats with snprintf).
+struct PeerAddress {
+  uint8_t family = 0;  // 0: none (the peer of a Unix domain socket), 4: IPv4, 6: IPv6
+  uint16_t port = 0;
+  uint8_t bytes[16] = {};  // network order: 4 bytes for IPv4, 16 for IPv6
+};
+// The address as node gives it ("127.0.0.1", "::ffff:127.0.0.1", "::1"); "" for family 0.
+std::string peer_text(const PeerAddress& a);
 // Blocks until a connection arrives (or the listener is shut down: returns kBadSocket, *fail = Fatal).
 // nonblocking: the new socket is non-blocking (on Linux set by accept4 itself: no extra system calls).
-// *address is the peer's address ("" for a Unix domain socket, whose peers have none).
-sock_t sock_accept(sock_t listener, std::string* address, int* port, AcceptFail* fail, bool nonblocking = false);
+sock_t sock_accept(sock_t listener, PeerAddress* peer, AcceptFail* fail, bool nonblocking = false);
 void sock_set_nodelay(sock_t s);
 bool sock_set_nonblocking(sock_t s);
 // SO_RCVTIMEO: a DWORD of milliseconds on Windows, a timeval on POSIX. 0 = no timeout.

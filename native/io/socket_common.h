@@ -11,6 +11,7 @@
 #include <sys/socket.h>
 #endif
 #include <array>
+#include <cstring>
 #include <string>
 #include "socket.h"
 
@@ -32,23 +33,36 @@ inline addrinfo listen_hints() {
   return hints;
 }
 
-inline void format_address(const sockaddr_storage& ss, std::string* address, int* port) {
-  char buf[INET6_ADDRSTRLEN] = {0};
-  if (ss.ss_family != AF_INET6 && ss.ss_family != AF_INET) {
-    *address = "";  // a peer of a Unix domain socket has no address (node: undefined)
-    *port = 0;
-    return;
-  }
+// accept()'s address, kept raw (PeerAddress); nothing is formatted here.
+inline void peer_from(const sockaddr_storage& ss, PeerAddress* peer) {
   if (ss.ss_family == AF_INET6) {
     const auto* a = reinterpret_cast<const sockaddr_in6*>(&ss);
-    inet_ntop(AF_INET6, &a->sin6_addr, buf, sizeof buf);
-    *port = ntohs(a->sin6_port);
-  } else {
+    peer->family = 6;
+    peer->port = ntohs(a->sin6_port);
+    std::memcpy(peer->bytes, &a->sin6_addr, 16);
+  } else if (ss.ss_family == AF_INET) {
     const auto* a = reinterpret_cast<const sockaddr_in*>(&ss);
-    inet_ntop(AF_INET, &a->sin_addr, buf, sizeof buf);
-    *port = ntohs(a->sin_port);
+    peer->family = 4;
+    peer->port = ntohs(a->sin_port);
+    std::memcpy(peer->bytes, &a->sin_addr, 4);
+  } else {
+    *peer = PeerAddress{};  // a peer of a Unix domain socket has no address (node: undefined)
   }
-  *address = buf;
+}
+
+inline std::string peer_format(const PeerAddress& peer) {
+  if (peer.family == 0) return std::string();
+  char buf[INET6_ADDRSTRLEN] = {0};
+  inet_ntop(peer.family == 6 ? AF_INET6 : AF_INET, peer.bytes, buf, sizeof buf);
+  return buf;
+}
+
+// A socket address as text and port (getsockname's; a Unix domain socket's: "" and 0).
+inline void format_address(const sockaddr_storage& ss, std::string* address, int* port) {
+  PeerAddress p;
+  peer_from(ss, &p);
+  *address = peer_format(p);
+  *port = p.port;
 }
 
 inline const char* family_name(const sockaddr_storage& ss) { return ss.ss_family == AF_INET6 ? "IPv6" : "IPv4"; }

@@ -169,7 +169,9 @@ bool sock_local_address(sock_t s, std::string* address, std::string* family, int
   return true;
 }
 
-sock_t sock_accept(sock_t listener, std::string* address, int* port, AcceptFail* fail, bool nonblocking) {
+std::string peer_text(const PeerAddress& a) { return peer_format(a); }
+
+sock_t sock_accept(sock_t listener, PeerAddress* peer, AcceptFail* fail, bool nonblocking) {
   sockaddr_storage ss{};
   socklen_t len = sizeof ss;
   for (;;) {
@@ -182,7 +184,7 @@ sock_t sock_accept(sock_t listener, std::string* address, int* port, AcceptFail*
     if (fd >= 0 && nonblocking) sock_set_nonblocking(fd);
 #endif
     if (fd >= 0) {
-      format_address(ss, address, port);
+      peer_from(ss, peer);
       *fail = AcceptFail::None;
       return fd;
     }

@@ -83,7 +83,9 @@ bool sock_local_address(sock_t s, std::string* address, std::string* family, int
   return true;
 }
 
-sock_t sock_accept(sock_t listener, std::string* address, int* port, AcceptFail* fail, bool nonblocking) {
+std::string peer_text(const PeerAddress& a) { return peer_format(a); }
+
+sock_t sock_accept(sock_t listener, PeerAddress* peer, AcceptFail* fail, bool nonblocking) {
   sockaddr_storage ss{};
   int len = sizeof ss;
   SOCKET fd = accept(static_cast<SOCKET>(listener), reinterpret_cast<sockaddr*>(&ss), &len);
@@ -95,7 +97,7 @@ sock_t sock_accept(sock_t listener, std::string* address, int* port, AcceptFail*
     return kBadSocket;
   }
   if (nonblocking) sock_set_nonblocking(static_cast<sock_t>(fd));
-  format_address(ss, address, port);
+  peer_from(ss, peer);
   *fail = AcceptFail::None;
   return static_cast<sock_t>(fd);
 }

@@ -634,8 +634,8 @@ class ServerWrap : public Napi::ObjectWrap<ServerWrap> {
     }
     if (family.empty()) local.clear();  // a Unix domain socket (getsockname names the listener's path): none, as node
     Napi::Array a = Napi::Array::New(env, 4);
-    a.Set(0u, Napi::String::New(env, h->remote_address));
-    a.Set(1u, Napi::Number::New(env, h->remote_port));
+    a.Set(0u, Napi::String::New(env, peer_text(h->peer)));
+    a.Set(1u, Napi::Number::New(env, h->peer.port));
     a.Set(2u, Napi::String::New(env, local));
     a.Set(3u, Napi::Number::New(env, local_port));
     return a;
