@@ -24,18 +24,42 @@ Connection::Connection(const ConnConfig& cfg, ConnSink& sink, uint64_t now_ms)
 namespace {
 // Idle connections' buffers, per thread (a loop thread's connections share its pool), so that a connection going
 // idle and busy again between every request (keep-alive under load) costs no allocation.
+// Written-out output buffers too (a hello world's is ~200 bytes: kept by every idle connection before), up to
+// kOutKeepBytes of capacity in all: more connections can be answered in one turn than kKeep.
 struct BufferPool {
   static constexpr size_t kKeep = 64;
+  static constexpr size_t kOutKeepBytes = 256 * 1024;
   std::vector<std::vector<char>> in;
   std::vector<std::vector<Header>> fields;
+  std::vector<std::string> out;
+  size_t out_bytes = 0;
 };
 thread_local BufferPool t_pool;
+constexpr size_t kSsoCapacity = sizeof(std::string) - 1;  // at most this: no heap block (nothing to pool)
 }  // namespace
 
+std::string& Connection::out_buf() {
+  if (out_.empty() && out_.capacity() <= kSsoCapacity && !t_pool.out.empty()) {
+    t_pool.out_bytes -= t_pool.out.back().capacity();
+    out_.swap(t_pool.out.back());  // out_ is empty: the pool gets an empty string back, dropped below
+    t_pool.out.pop_back();
+  }
+  return out_;
+}
+
 void Connection::trim() {
-  // Nor a large written-out output buffer: it keeps up to the high-water mark of capacity while answers are being
-  // written, which 1,000 connections held on to (~38 KiB each) long after a burst of answers was gone.
-  if (out_size() == 0 && out_.capacity() > kIdleOutputKeep) std::string().swap(out_);
+  // An empty output buffer goes back to the thread's pool (a large one is freed: it keeps up to the high-water
+  // mark of capacity while answers are being written, which 1,000 connections held on to, ~38 KiB each, long after
+  // a burst of answers was gone), so a connection with nothing to write holds none.
+  if (out_.empty() && out_.capacity() > kSsoCapacity) {
+    const size_t cap = out_.capacity();
+    if (cap <= kIdleOutputKeep && t_pool.out_bytes + cap <= BufferPool::kOutKeepBytes) {
+      t_pool.out_bytes += cap;
+      t_pool.out.push_back(std::move(out_));
+    }
+    std::string().swap(out_);
+    out_pos_ = 0;
+  }
   if (in_.empty() || in_start_ != in_end_ || state_ == ReadState::Body) return;
   if (in_.size() == kInitialBuffer && t_pool.in.size() < BufferPool::kKeep) t_pool.in.push_back(std::move(in_));
   if (t_pool.fields.size() < BufferPool::kKeep) t_pool.fields.push_back(std::move(headers_));
@@ -342,7 +366,7 @@ void Connection::emit_pending_error() {
   if (out_size() == 0) out_progress_ms_ = now_;
   const std::string_view bytes =
       pending_error_head_ ? error_response_head(pending_error_) : error_response(pending_error_);
-  out_.append(bytes.data(), bytes.size());
+  out_buf().append(bytes.data(), bytes.size());
   close_after_output(pending_error_reason_, true);
 }
 
@@ -353,7 +377,7 @@ Connection::Pending* Connection::find(uint32_t seq) {
 }
 
 std::string& Connection::sink_for(Pending& p) {
-  if (&p == &pipeline_.front()) return out_;
+  if (&p == &pipeline_.front()) return out_buf();
   behind_out_ = true;  // queued_bytes() counts the buffers behind the front again
   return p.out;
 }
@@ -556,7 +580,7 @@ void Connection::finish_front() {
     pipeline_.pop_front();
     if (!pipeline_.empty()) {
       Pending& n = pipeline_.front();
-      out_.append(n.out);
+      if (!n.out.empty()) out_buf().append(n.out);
       std::string().swap(n.out);
     }
   }

@@ -227,6 +227,8 @@ class Connection {
   bool refused_is_head() const;
   Pending* find(uint32_t seq);
   std::string& sink_for(Pending& p);
+  // out_, with a buffer from the thread's pool if it has none (trim() gives written-out ones back).
+  std::string& out_buf();
   void finish_front();
   void close_after_output(CloseReason r, bool linger);
   void compact();
