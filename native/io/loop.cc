@@ -40,8 +40,7 @@ void Loop::close_poller() {
   p = std::move(poller_);
 }
 
-int64_t Loop::next_timeout() {
-  const uint64_t now = now_ms();
+int64_t Loop::next_timeout(uint64_t now) {
   int64_t t = wheel_.next_timeout(now);
   if (accept_paused_until_ != 0) {
     const int64_t a = accept_paused_until_ > now ? static_cast<int64_t>(accept_paused_until_ - now) : 0;
@@ -86,7 +85,7 @@ void Loop::turn(int timeout_ms) {
   if (!serving()) return;  // closed, and this loop owns nothing any more: its thread ends (run())
   if (accept_paused_until_ != 0) resume_accepting(now_ms());
   if (timeout_ms < 0) {
-    const int64_t t = next_timeout();
+    const int64_t t = next_timeout(now_ms());
     timeout_ms = t < 0 ? -1 : static_cast<int>(t > 60000 ? 60000 : t);
   }
   // After a burst of answers, wake once the loop is quiet to give the freed heap back (release_after_burst).
@@ -95,6 +94,7 @@ void Loop::turn(int timeout_ms) {
     timeout_ms = static_cast<int>(kBurstTrimMs);
   const int n = poller_->wait(events, 256, timeout_ms);
   const uint64_t now = now_ms();
+  last_now_ = now;
   if (n == 0 && trim_owed) release_after_burst(now);
   for (int i = 0; i < n; ++i) {
     if (events[i].data == &listener_token_) {
@@ -123,11 +123,12 @@ void Loop::turn(int timeout_ms) {
   }
   apply_posted(now);
   if (starved_ > 0 && reg_.sink->pending_bytes() + writer_->bytes() < kQueuedForJsCap) {
-    for (auto& kv : conns_)
-      if (kv.second->starved) {
-        kv.second->starved = false;
-        mark(kv.second);
+    conns_.for_each([&](uint32_t, LoopConn* lc) {
+      if (lc->starved) {
+        lc->starved = false;
+        mark(lc);
       }
+    });
     starved_ = 0;
     d_.starved_loops_.fetch_sub(1);
   }
@@ -147,6 +148,7 @@ void Loop::turn(int timeout_ms) {
 void Loop::settle() {
   release_listener_if_closing();  // close() called from a handler: no wake-up reached the loop
   const uint64_t now = now_ms();
+  last_now_ = now;
   apply_posted(now);
   service_dirty(now);
   writer_->commit();
@@ -163,8 +165,8 @@ void Loop::apply_posted(uint64_t now) {
     commands_.for_each([&](const CommandHead& cmd, Slice reason, Slice fields, Slice data) {
       if (cmd.conn != last_id || lc == nullptr) {
         last_id = cmd.conn;
-        auto it = conns_.find(cmd.conn);
-        lc = it == conns_.end() ? nullptr : it->second;
+        LoopConn** found = conns_.find(cmd.conn);
+        lc = found == nullptr ? nullptr : *found;
       }
       if (lc == nullptr || lc->lingering) return;  // closed since: its Close is on its way to JS
       reg_.apply(*lc->h, lc->c, cmd, reason, fields, data, now);
@@ -177,9 +179,9 @@ void Loop::apply_posted(uint64_t now) {
     taken_.swap(posted_);
   }
   for (uint32_t id : taken_) {
-    auto it = conns_.find(id);
-    if (it == conns_.end()) continue;
-    LoopConn* lc = it->second;
+    LoopConn** found = conns_.find(id);
+    if (found == nullptr) continue;
+    LoopConn* lc = *found;
     if (lc->lingering) continue;
     reg_.apply_flags(*lc->h, lc->c, now);
     mark(lc);
@@ -204,12 +206,11 @@ void Loop::service_dirty(uint64_t now) {
 
 void Loop::finish() {
   // Teardown: close everything this loop owns.
-  for (auto& kv : conns_) {
-    LoopConn* lc = kv.second;
+  conns_.for_each([&](uint32_t, LoopConn* lc) {
     poller_->remove(lc->h->fd);
     reg_.finished(*lc->h, CloseReason::Shutdown, *writer_);
     delete lc;
-  }
+  });
   conns_.clear();
   idle_head_ = idle_tail_ = nullptr;
   idle_count_.store(0);
@@ -270,7 +271,7 @@ void Loop::accept_some(uint64_t now) {
     h->mailbox = mailbox_;
     reg_.table.add(h);
     LoopConn* lc = new LoopConn(reg_, *writer_, h, now);
-    conns_.emplace(h->id, lc);
+    conns_.insert(h->id, lc);
     if (!poller_->add(fd, lc, true, false)) {
       lc->c.force_close(CloseReason::Error);
     } else if (refuse) {

@@ -5,10 +5,10 @@
 #include <atomic>
 #include <memory>
 #include <mutex>
-#include <unordered_map>
 #include <vector>
 #include "../core/timer_wheel.h"
 #include "driver.h"
+#include "id_map.h"
 #include "poller.h"
 
 namespace nova {
@@ -93,7 +93,10 @@ class Loop {
   void finish();
   // After finish(): closes the poller's descriptors; later wake-ups are ignored.
   void close_poller();
-  int64_t next_timeout();
+  // ms from `now` until the next timer (-1: none).
+  int64_t next_timeout(uint64_t now);
+  // The time the last turn() or settle() ran at: the inline driver arms its timer from it (no clock read).
+  uint64_t last_now() const { return last_now_; }
   // Some connection stopped reading until JS takes the pending batch (the inline driver turns again after it).
   bool starved() const { return starved_ > 0; }
   Poller& poller() { return *poller_; }
@@ -136,7 +139,7 @@ class Loop {
   TimerWheel wheel_;
   sock_t listener_ = kBadSocket;
   bool listening_ = false;
-  std::unordered_map<uint32_t, LoopConn*> conns_;
+  IdMap<LoopConn*> conns_;
   std::vector<LoopConn*> dirty_;
   LoopConn* idle_head_ = nullptr;  // oldest idle
   LoopConn* idle_tail_ = nullptr;
@@ -153,6 +156,7 @@ class Loop {
   bool poller_live_ = true;
   uint64_t accept_paused_until_ = 0;  // out of fds: the listener is out of the poller until then (0: not paused)
   size_t starved_ = 0;
+  uint64_t last_now_ = 0;
   char listener_token_ = 0;  // its address tags the listener's events
 };
 

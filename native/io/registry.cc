@@ -66,8 +66,8 @@ void ConnTable::add(const std::shared_ptr<ConnHandle>& h) {
   do {
     h->id = next_id_++;
     if (next_id_ == 0) next_id_ = 1;  // ids wrap after 4 billion connections; 0 is never used
-  } while (by_id_.count(h->id) != 0);
-  by_id_.emplace(h->id, h);
+  } while (by_id_.contains(h->id));
+  by_id_.insert(h->id, h.get());
   size_.store(by_id_.size(), std::memory_order_relaxed);
   if (by_id_.size() > peak_) peak_ = by_id_.size();
 }
@@ -133,7 +133,7 @@ bool ConnTable::evict_oldest(CloseReason r) {
     h->idle = false;
     h->reaped = true;
     h->kill_reason = static_cast<uint8_t>(r);
-    victim = by_id_[h->id];
+    victim = h->shared_from_this();
   }
   kill(victim.get(), r);
   return true;
@@ -147,7 +147,7 @@ void ConnTable::kill_idle(CloseReason r) {
       h->idle = false;
       h->reaped = true;
       h->kill_reason = static_cast<uint8_t>(r);
-      victims.push_back(by_id_[h->id]);
+      victims.push_back(h->shared_from_this());
     }
     lru_.clear();
   }
@@ -158,7 +158,7 @@ void ConnTable::kill_all(CloseReason r) {
   std::vector<std::shared_ptr<ConnHandle>> all;
   {
     std::lock_guard<std::mutex> lk(mu_);
-    for (auto& kv : by_id_) all.push_back(kv.second);
+    by_id_.for_each([&](uint32_t, ConnHandle* h) { all.push_back(h->shared_from_this()); });
   }
   for (auto& v : all) kill(v.get(), r);
 }
@@ -167,7 +167,7 @@ void ConnTable::shutdown_all() {
   std::vector<std::shared_ptr<ConnHandle>> all;
   {
     std::lock_guard<std::mutex> lk(mu_);
-    for (auto& kv : by_id_) all.push_back(kv.second);
+    by_id_.for_each([&](uint32_t, ConnHandle* h) { all.push_back(h->shared_from_this()); });
   }
   for (auto& v : all) {
     v->shutdown = true;

@@ -9,10 +9,10 @@
 #include <memory>
 #include <mutex>
 #include <string>
-#include <unordered_map>
 #include <vector>
 #include "../core/connection.h"
 #include "events.h"
+#include "id_map.h"
 #include "mailbox.h"
 #include "socket.h"
 
@@ -131,7 +131,9 @@ class ConnTable {
 
  private:
   std::mutex mu_;
-  std::unordered_map<uint32_t, std::shared_ptr<ConnHandle>> by_id_;
+  // Not owning: a handle leaves the table (finished()) before its owner (the loop's LoopConn, the blocking
+  // thread) lets it go, so a handle found under mu_ is alive; shared_from_this() keeps it so past the lock.
+  IdMap<ConnHandle*> by_id_;
   std::atomic<size_t> size_{0};
   std::list<ConnHandle*> lru_;  // idle connections, oldest first
   uint32_t next_id_ = 1;

@@ -6,7 +6,12 @@ namespace nova {
 void Outbox::learn(std::vector<std::shared_ptr<ConnHandle>>& handles) {
   for (auto& h : handles) {
     const uint32_t id = h->id;
-    conns_[id] = std::move(h);
+    if (std::shared_ptr<ConnHandle>* old = conns_.find(id)) {
+      *old = std::move(h);  // the id came round again (2^32 connections) before JS saw the old one's Close
+      last_ = nullptr;
+    } else {
+      conns_.insert(id, std::move(h));
+    }
   }
   handles.clear();
 }

@@ -4,8 +4,8 @@
 #pragma once
 #include <cstdint>
 #include <memory>
-#include <unordered_map>
 #include <vector>
+#include "../io/id_map.h"
 #include "../io/registry.h"
 
 namespace nova {
@@ -20,8 +20,8 @@ class Outbox {
   // The handle of a connection JS knows, or nullptr (closed, or never announced).
   ConnHandle* find(uint32_t id) {
     if (last_ != nullptr && last_->id == id) return last_;
-    auto it = conns_.find(id);
-    last_ = it == conns_.end() ? nullptr : it->second.get();
+    std::shared_ptr<ConnHandle>* found = conns_.find(id);
+    last_ = found == nullptr ? nullptr : found->get();
     return last_;
   }
 
@@ -50,7 +50,7 @@ class Outbox {
 
  private:
   size_t high_water_;
-  std::unordered_map<uint32_t, std::shared_ptr<ConnHandle>> conns_;
+  IdMap<std::shared_ptr<ConnHandle>> conns_;
   ConnHandle* last_ = nullptr;  // most recent lookup: responses come in runs per connection
   std::vector<std::shared_ptr<Mailbox>> touched_;
 };

@@ -149,7 +149,7 @@ class InlineDriver : public Driver, public LoopHost, public std::enable_shared_f
 
   void arm_timer() {
     if (!handles_) return;
-    const int64_t t = loop_->next_timeout();
+    const int64_t t = loop_->next_timeout(loop_->last_now());
     if (t < 0) {
       uv_timer_stop(&handles_->timer);
       return;
