@@ -166,6 +166,18 @@ export class NovaSocket extends Base {
     return address === undefined ? {} : { address, family: familyOf(address)!, port: this.localPort! };
   }
 
+  // An explicit pause of an upgraded socket (the listener's, or pipe()'s for a slow destination) stops native reading
+  // at once. Asked only when bytes arrive while paused (_push), the stop would land a native read burst later, up to
+  // the cap of bytes queued for JS, all of which this socket would then hold. node's socket stops at its high-water
+  // mark; this stops sooner. _read() resumes native when someone reads again.
+  override pause(): this {
+    if (this._upgradeSeq >= 0 && !this._paused && !this._gone) {
+      this._paused = true;
+      this._owner.native.pauseBody(this._connId);
+    }
+    return super.pause();
+  }
+
   override _read(): void {
     // Before an upgrade the request bytes are parsed natively and reach JS as requests: nothing is read from here.
     if (this._paused) {

@@ -230,7 +230,8 @@ describe.each(ioModels)('upgrade (%o)', (model) => {
     await sleep(500);
     expect(clientDone).toBe(false);
     // What JS holds is bounded by native's queue cap for bytes waiting for JS (8 MiB, as for request bodies) plus
-    // a read burst: the pause reaches the I/O thread only after JS saw the first bytes.
+    // a read burst when a pause reaches the I/O thread after bytes did; a pause() before any byte (as here) stops
+    // native at once.
     expect(socket.readableLength).toBeLessThan(8.5 * 1024 * 1024);
     let received = 0;
     let intact = true;
