@@ -1,6 +1,7 @@
 // The event loop (see loop.h): readiness in, requests out to the loop's EventWriter (one commit per turn), posted
 // responses in from its Mailbox (one take per wake-up), each connection's output written with one send.
 #include "loop.h"
+#include <new>
 
 namespace nova {
 
@@ -11,6 +12,77 @@ constexpr size_t kOneSegment = 1200;       // bytes surely sent as one TCP segme
 }  // namespace
 
 void wake_evented(ConnHandle* h) { static_cast<Loop*>(h->driver)->post(h->id); }
+
+namespace {
+// The blocks of EventedHandle (with their control block), recycled per thread: a connection costs no malloc once
+// warm. A block is freed on the thread that lets go of it last (the JS thread, with loop threads): its list then
+// fills up to kKeep and the rest goes back to the heap. One block size is pooled (the first asked for).
+class BlockPool {
+ public:
+  static constexpr size_t kKeep = 256;
+  ~BlockPool() {
+    for (void* b : free_) ::operator delete(b);
+  }
+  void* get(size_t n) {
+    if (n == size_ && !free_.empty()) {
+      void* b = free_.back();
+      free_.pop_back();
+      return b;
+    }
+    return ::operator new(n);
+  }
+  void put(void* b, size_t n) {
+    if (size_ == 0) size_ = n;
+    if (n == size_ && free_.size() < kKeep) {
+      free_.push_back(b);
+    } else {
+      ::operator delete(b);
+    }
+  }
+
+ private:
+  std::vector<void*> free_;
+  size_t size_ = 0;
+};
+thread_local BlockPool t_blocks;
+
+template <class T>
+struct BlockAlloc {
+  using value_type = T;
+  BlockAlloc() = default;
+  template <class U>
+  BlockAlloc(const BlockAlloc<U>&) {}
+  T* allocate(size_t n) { return static_cast<T*>(t_blocks.get(n * sizeof(T))); }
+  void deallocate(T* p, size_t n) { t_blocks.put(p, n * sizeof(T)); }
+  template <class U>
+  bool operator==(const BlockAlloc<U>&) const {
+    return true;
+  }
+  template <class U>
+  bool operator!=(const BlockAlloc<U>&) const {
+    return false;
+  }
+};
+}  // namespace
+
+// The LoopConn holds the loop's reference to its block until end_loop_conn.
+LoopConn* Loop::make_loop_conn(sock_t fd, const PeerAddress& peer, uint64_t now) {
+  std::shared_ptr<EventedHandle> h = std::allocate_shared<EventedHandle>(BlockAlloc<EventedHandle>());
+  h->fd = fd;
+  h->peer = peer;
+  h->driver = this;
+  h->wake = wake_evented;
+  h->mailbox = mailbox_;
+  reg_.table.add(h);
+  unsigned char* at = h->conn;
+  return new (at) LoopConn(reg_, *writer_, std::move(h), now);
+}
+
+// The LoopConn (its Connection and buffers) ends here; the block once the JS thread lets go of the handle too.
+void Loop::end_loop_conn(LoopConn* lc) {
+  std::shared_ptr<ConnHandle> keep = std::move(lc->h);
+  lc->~LoopConn();
+}
 
 Loop::Loop(LoopHost& d, Registry& reg, std::unique_ptr<Poller> poller)
     : d_(d),
@@ -209,7 +281,7 @@ void Loop::finish() {
   conns_.for_each([&](uint32_t, LoopConn* lc) {
     poller_->remove(lc->h->fd);
     reg_.finished(*lc->h, CloseReason::Shutdown, *writer_);
-    delete lc;
+    end_loop_conn(lc);
   });
   conns_.clear();
   idle_head_ = idle_tail_ = nullptr;
@@ -263,15 +335,8 @@ void Loop::accept_some(uint64_t now) {
     }
     // At the cap the oldest idle connection makes room: this loop's own, else another loop's.
     const bool refuse = !reg_.admit([&] { return evict_oldest(CloseReason::Evicted) || d_.evict_elsewhere(this); });
-    auto h = std::make_shared<ConnHandle>();
-    h->fd = fd;
-    h->peer = peer;
-    h->driver = this;
-    h->wake = wake_evented;
-    h->mailbox = mailbox_;
-    reg_.table.add(h);
-    LoopConn* lc = new LoopConn(reg_, *writer_, h, now);
-    conns_.insert(h->id, lc);
+    LoopConn* lc = make_loop_conn(fd, peer, now);
+    conns_.insert(lc->h->id, lc);
     if (!poller_->add(fd, lc, true, false)) {
       lc->c.force_close(CloseReason::Error);
     } else if (refuse) {
@@ -411,7 +476,7 @@ void Loop::close_conn(LoopConn* lc) {
     for (auto& p : dirty_)
       if (p == lc) p = nullptr;
   }
-  delete lc;
+  end_loop_conn(lc);
   reg_.maybe_closed();
 }
 

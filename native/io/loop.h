@@ -45,6 +45,15 @@ struct LoopConn : TimerNode {
   bool nodelay = false;
 };
 
+// A connection's native objects in one allocation (with the shared_ptr's control block: std::allocate_shared,
+// from a per-thread free list): the handle, shared with the JS thread until it has seen the Close, and the loop's
+// LoopConn with its Connection, built in place at accept and destroyed at close (buffers freed), while the handle
+// lives on. Made by make_loop_conn, ended by end_loop_conn (loop.cc).
+struct EventedHandle : ConnHandle {
+  EventedHandle() {}  // user-provided: allocate_shared's value-initialization then doesn't zero conn first
+  alignas(LoopConn) unsigned char conn[sizeof(LoopConn)];
+};
+
 class Loop {
  public:
   Loop(LoopHost& d, Registry& reg, std::unique_ptr<Poller> poller);
@@ -121,6 +130,8 @@ class Loop {
   bool client_said_close(LoopConn* lc);
   void service(LoopConn* lc, uint64_t now);
   void close_conn(LoopConn* lc);
+  LoopConn* make_loop_conn(sock_t fd, const PeerAddress& peer, uint64_t now);
+  static void end_loop_conn(LoopConn* lc);
   void set_idle(LoopConn* lc, bool idle);
   bool evict_oldest(CloseReason r);
   void mark(LoopConn* lc) {

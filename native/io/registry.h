@@ -94,7 +94,6 @@ struct ConnHandle : std::enable_shared_from_this<ConnHandle> {
   std::list<ConnHandle*>::iterator lru_pos;
 
   void (*wake)(ConnHandle*) = nullptr;  // the driver's way to make the owning thread look at pause/kill/shutdown
-  sock_t wake_fd = kBadSocket;          // blocking model, passthrough: written to wake the thread from its poll (mu)
   void* driver = nullptr;
 
   int64_t queued() const { return js_bytes.load() + unsent.load(); }

@@ -32,6 +32,7 @@ int wait_ms(uint64_t deadline, uint64_t now) {
 // A blocking connection's handle: the condition variable its thread waits on for JS (only this model has one).
 struct BlockingHandle : ConnHandle {
   std::condition_variable cv;
+  sock_t wake_fd = kBadSocket;  // passthrough: written to wake the thread from its poll (mu)
 };
 
 void wake_blocking(ConnHandle* x) {
