@@ -34,7 +34,7 @@ class IdMap {
     ++size_;
   }
 
-  // Removes id; false if absent. The entries after it in its run move back (no tombstones), and the array
+  // Removes id; false if absent. The entries after it in its run move back (no tombstones), and a large array
   // shrinks once it is mostly empty, so a surge of connections leaves no large array behind.
   bool erase(uint32_t id) {
     if (size_ == 0) return false;
@@ -55,7 +55,7 @@ class IdMap {
     }
     slots_[i] = Slot();
     --size_;
-    if (slots_.size() > kMinSlots && size_ * 8 < slots_.size()) resize(slots_.size() / 2);
+    if (slots_.size() > kShrinkAbove && size_ * 8 < slots_.size()) resize(slots_.size() / 2);
     return true;
   }
 
@@ -79,6 +79,9 @@ class IdMap {
     V value{};
   };
   static constexpr size_t kMinSlots = 16;
+  // Below this many slots the array keeps its size: connections coming and going by the hundred (a map emptied
+  // at every JS batch) would otherwise resize it up and down all the time. Above, it halves once 1/8 full.
+  static constexpr size_t kShrinkAbove = 1024;
 
   // Fibonacci hashing: consecutive ids (as they are handed out) spread over the array.
   size_t home(uint32_t id) const { return static_cast<size_t>((id * 2654435769u) >> shift_) & mask_; }
