@@ -204,6 +204,10 @@ function speedGoals(res) {
     const u = perConn('uws');
     out.push(`- RSS per active keep-alive connection ((peak RSS at 5,000 - at 100) / 4,900): ${a.toFixed(2)} KiB vs ` +
       `uWebSockets.js ${u.toFixed(2)} KiB: ${fmtX(a / Math.max(u, 0.01))} (goal <= 2x) ${verdict(a <= 2 * Math.max(u, 0.01))}`);
+    const base = perConn('nova-evented-baseline');
+    if (has('nova-evented-baseline') && base != null) {
+      out.push(`  - the baseline build (--baseline-root) in the same run: ${base.toFixed(2)} KiB (${fmtX(base / Math.max(u, 0.01))})`);
+    }
   }
   if (has('nova-blocking') && has('node')) {
     const r = cpuRatio('ka100', 'nova-blocking', 'node', 1.5);
