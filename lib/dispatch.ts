@@ -6,8 +6,8 @@ import {
   UpgradeTail,
 } from './contract';
 import type { NativeServer, OnBatch } from './contract';
-import { Conn } from './conn';
-import type { ConnOwner } from './conn';
+import { drainFront, link } from './conn';
+import type { Conn, ConnOwner } from './conn';
 import { HeadText, IncomingMessage, endBody, endIfBodiless, limitHeaders, methodString, pushBody, rawFields,
   requestGone, resumeForDrain, urlString } from './request';
 import type { BatchBytes } from './request';
@@ -126,33 +126,33 @@ export class Dispatcher implements ConnOwner {
   }
 
   abortExchange(conn: Conn, seq: number): void {
-    if (conn.gone) return;
-    this.native.abort(conn.id, seq);
+    if (conn._gone) return;
+    this.native.abort(conn._connId, seq);
     this.queued();
   }
 
   // ConnOwner's SocketOwner part
   destroyConnection(connId: number): void {
     const conn = this.conns.get(connId);
-    if (conn !== undefined) this.abortExchange(conn, conn.lastSeq);
+    if (conn !== undefined) this.abortExchange(conn, conn._lastSeq);
   }
 
   resumeConnection(connId: number): void {
     const conn = this.conns.get(connId);
     if (conn === undefined) return;
-    if (conn.bodyReq !== null && conn.bodyReq._paused) resumeForDrain(conn.bodyReq);
-    for (let res = conn.head; res !== null; res = res._next) endIfBodiless(res.req);
+    if (conn._bodyReq !== null && conn._bodyReq._paused) resumeForDrain(conn._bodyReq);
+    for (let res = conn._head; res !== null; res = res._next) endIfBodiless(res.req);
   }
 
   socketTimeout(connId: number): boolean {
     const conn = this.conns.get(connId);
-    const res = conn?.head ?? null;
+    const res = conn?._head ?? null;
     let heard = false;
     if (res !== null) {
-      if (!res.req.complete && res.req.emit('timeout', conn!.socket)) heard = true;
-      if (res.emit('timeout', conn!.socket)) heard = true;
+      if (!res.req.complete && res.req.emit('timeout', conn)) heard = true;
+      if (res.emit('timeout', conn)) heard = true;
     }
-    if (this.host.emit('timeout', conn?.socket)) heard = true;
+    if (this.host.emit('timeout', conn)) heard = true;
     return heard;
   }
 
@@ -207,7 +207,7 @@ export class Dispatcher implements ConnOwner {
     for (let i = 0; i < end; i = recordEnd(meta, i)) {
       if (meta[i] === Ev.Close) {
         const conn = this.conns.get(meta[i + CloseRec.ConnId]);
-        if (conn !== undefined) conn.gone = true;
+        if (conn !== undefined) conn._gone = true;
       }
     }
     this.heads.reset(bytes);
@@ -239,15 +239,15 @@ export class Dispatcher implements ConnOwner {
     const connId = meta[i + RequestRec.ConnId];
     let conn = this.conns.get(connId);
     if (conn === undefined) {
-      conn = new Conn(this, connId);
+      conn = new NovaSocket(this, connId);
       this.conns.set(connId, conn);
-      if (this.host.timeout > 0) conn.socket.setTimeout(this.host.timeout);
-      this.host.emit('connection', conn.socket);
-    } else if (conn.socket._timer !== null) {
-      conn.socket._active();
+      if (this.host.timeout > 0) conn.setTimeout(this.host.timeout);
+      this.host.emit('connection', conn);
+    } else if (conn._timer !== null) {
+      conn._active();
     }
     const seq = meta[i + RequestRec.Seq];
-    conn.lastSeq = seq;
+    conn._lastSeq = seq;
     const req = new IncomingMessage(conn, seq, meta[i + RequestRec.Flags],
       methodString(bytes, meta[i + RequestRec.MethodOff], meta[i + RequestRec.MethodLen]),
       urlString(bytes, meta[i + RequestRec.UrlOff], meta[i + RequestRec.UrlLen]),
@@ -257,8 +257,8 @@ export class Dispatcher implements ConnOwner {
     if ((req._flags & ReqFlag.Upgrade) !== 0 &&
         this.upgrade(conn, req, bytes, meta, recordEnd(meta, i) - UpgradeTail.Size)) return;
     const res = new ServerResponse(conn, req);
-    conn.link(res);
-    if (!req.complete) conn.bodyReq = req;
+    link(conn, res);
+    if (!req.complete) conn._bodyReq = req;
     if ((req._flags & (ReqFlag.ExpectContinue | ReqFlag.ExpectOther)) !== 0) this.host._onExpect(req, res);
     else this.host._onRequest(req, res);
   }
@@ -272,16 +272,15 @@ export class Dispatcher implements ConnOwner {
   private upgrade(conn: Conn, req: IncomingMessage, bytes: BatchBytes, meta: Uint32Array, tailAt: number): boolean {
     const event = req.method === 'CONNECT' ? 'connect' : 'upgrade';
     const accept = this.host.listenerCount(event) > 0;
-    this.native.upgrade(conn.id, req._seq, accept);
+    this.native.upgrade(conn._connId, req._seq, accept);
     this.queued();
     if (!accept) {
       if (event === 'upgrade') return false;
       this.abortExchange(conn, req._seq);
       return true;
     }
-    const socket = conn.socket;  // the same object as req.socket and the 'connection' socket, as in node:http
+    const socket = conn;  // the same object as req.socket and the 'connection' socket, as in node:http
     socket._upgrade(req._seq);
-    conn.upgraded = true;
     req.upgrade = true;
     const off = meta[tailAt + UpgradeTail.Off];
     // A copy: ws unshift()s it into the socket, and the batch buffer holds everything else of this batch.
@@ -292,30 +291,30 @@ export class Dispatcher implements ConnOwner {
 
   private raw(bytes: BatchBytes, meta: Uint32Array, i: number): void {
     const conn = this.conns.get(meta[i + RawRec.ConnId]);
-    if (conn === undefined || !conn.upgraded) return;
+    if (conn === undefined || conn._upgradeSeq < 0) return;
     const off = meta[i + RawRec.Off];
-    conn.socket._push(bytes.subarray(off, off + meta[i + RawRec.Len]));
+    conn._push(bytes.subarray(off, off + meta[i + RawRec.Len]));
   }
 
   private rawEnd(connId: number): void {
     const conn = this.conns.get(connId);
-    if (conn !== undefined && conn.upgraded) conn.socket._push(null);
+    if (conn !== undefined && conn._upgradeSeq >= 0) conn._push(null);
   }
 
   private body(bytes: BatchBytes, meta: Uint32Array, i: number): void {
-    const req = this.conns.get(meta[i + BodyRec.ConnId])?.bodyReq;
+    const req = this.conns.get(meta[i + BodyRec.ConnId])?._bodyReq;
     if (req == null || req._seq !== meta[i + BodyRec.Seq]) return;
     const off = meta[i + BodyRec.Off];
-    const socket = req._conn.socket;
+    const socket = req._conn;
     if (socket._timer !== null) socket._active();
     pushBody(req, bytes.subarray(off, off + meta[i + BodyRec.Len]));
   }
 
   private bodyEnd(bytes: BatchBytes, meta: Uint32Array, i: number): void {
     const conn = this.conns.get(meta[i + BodyEndRec.ConnId]);
-    const req = conn?.bodyReq;
+    const req = conn?._bodyReq;
     if (req == null || req._seq !== meta[i + BodyEndRec.Seq]) return;
-    conn!.bodyReq = null;
+    conn!._bodyReq = null;
     const trailerCount = meta[i + BodyEndRec.TrailerCount];
     endBody(req, trailerCount === 0 ? null : rawFields(bytes, meta, i + BodyEndRec.Trailers, trailerCount));
   }
@@ -324,14 +323,14 @@ export class Dispatcher implements ConnOwner {
     const conn = this.conns.get(connId);
     if (conn === undefined) return;
     this.conns.delete(connId);
-    conn.gone = true;
-    conn.drainWaiters = null;
+    conn._gone = true;
+    conn._drainWaiters = null;
     // The socket first: node's IncomingMessage#_destroy (a swapped prototype) must find it destroyed already.
-    conn.socket._closed();
-    const bodyReq = conn.bodyReq;
-    conn.bodyReq = null;
-    let res = conn.head;
-    conn.head = conn.tail = null;
+    conn._closed();
+    const bodyReq = conn._bodyReq;
+    conn._bodyReq = null;
+    let res = conn._head;
+    conn._head = conn._tail = null;
     while (res !== null) {
       const next = res._next;
       res._prev = res._next = null;
@@ -350,8 +349,8 @@ export class Dispatcher implements ConnOwner {
     const conn = this.conns.get(connId);
     if (conn === undefined) return;
     try {
-      if (conn.upgraded) conn.socket._drain();
-      else conn.drainFront();
+      if (conn._upgradeSeq >= 0) conn._drain();
+      else drainFront(conn);
     } catch (err) {
       throwLater(err);
     }
@@ -360,6 +359,6 @@ export class Dispatcher implements ConnOwner {
   private clientError(connId: number, status: number): void {
     if (this.host.listenerCount('clientError') === 0) return;
     const conn = this.conns.get(connId);
-    this.host._onClientError(clientError(status), conn ? conn.socket : new NovaSocket(this, connId));
+    this.host._onClientError(clientError(status), conn ?? new NovaSocket(this, connId));
   }
 }

@@ -6,7 +6,7 @@ import * as http from 'node:http';
 import type { Socket } from 'node:net';
 import { Readable } from 'node:stream';
 import { FieldQuad, ReqFlag } from './contract';
-import type { Conn, ConnRequest } from './conn';
+import type { Conn } from './conn';
 import { connectionReset } from './errors';
 
 /** Buffer has these (undocumented, stable since Node 0.x) one-call decoders; latin1 is what node:http uses. */
@@ -151,7 +151,7 @@ function IncomingBase(this: { _readableState: object }): void {
 IncomingBase.prototype = http.IncomingMessage.prototype;
 const Base = IncomingBase as unknown as new () => http.IncomingMessage;
 
-export class IncomingMessage extends Base implements ConnRequest {
+export class IncomingMessage extends Base {
   declare method: string;
   declare url: string;
   /** The request switched protocols: its connection went to an 'upgrade' or 'connect' listener (and req.socket
@@ -168,7 +168,7 @@ export class IncomingMessage extends Base implements ConnRequest {
     const self = this as unknown as Record<string | symbol, unknown>;
     // node's own fields, in the order its constructor sets them. (node's kHeaders/kTrailers caches and
     // kTrailersCount start undefined, which its getters read as empty.)
-    this.socket = conn.socket as unknown as Socket;
+    this.socket = conn as unknown as Socket;
     this.httpVersionMajor = 1;
     const minor = flags & ReqFlag.VersionMinorMask;
     this.httpVersionMinor = minor;
@@ -209,7 +209,7 @@ export class IncomingMessage extends Base implements ConnRequest {
     if (!this.readableEnded || !this.complete) {
       this.aborted = true;
       this.emit('aborted');
-      if (!this._done) this._conn.d.abortExchange(this._conn, this._seq);
+      if (!this._done) this._conn._owner.abortExchange(this._conn, this._seq);
       else if (this._paused) resumeForDrain(this);
     }
     // node:http emits the error only to existing listeners (an aborted upload must not crash the process).
@@ -225,7 +225,7 @@ export function pushBody(req: IncomingMessage, chunk: Buffer): void {
   if ((req as Req)._dumped || req.destroyed) return;
   if (!req.push(chunk) && !req._paused && !req.complete) {
     req._paused = true;
-    req._conn.d.native.pauseBody(req._conn.id);
+    req._conn._owner.native.pauseBody(req._conn._connId);
   }
 }
 
@@ -288,5 +288,5 @@ export function requestGone(req: IncomingMessage): void {
 /** native may read this connection's body again. */
 export function resumeForDrain(req: IncomingMessage): void {
   req._paused = false;
-  if (!req._conn.gone) req._conn.d.native.resumeBody(req._conn.id);
+  if (!req._conn._gone) req._conn._owner.native.resumeBody(req._conn._connId);
 }

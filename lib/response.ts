@@ -13,6 +13,7 @@ import {
   alreadyFinished, contentLengthMismatch, headersSent, invalidArgType, invalidArgValue, invalidChar,
   invalidHeaderValue, invalidStatusCode, nullValues, streamDestroyed, unknownEncoding, writeAfterEnd,
 } from './errors';
+import { unlink, waitDrain } from './conn';
 import type { Conn, ConnOwner } from './conn';
 import { HIGH_WATER_MARK } from './options';
 import { exchangeDone, nodeSymbol, requestGone } from './request';
@@ -301,7 +302,7 @@ export class ServerResponse extends Base {
     self._headerSent = false;
     self[kCorked] = 0;
     self._closed = false;
-    self.socket = conn.socket;
+    self.socket = conn;
     self._header = null;
     self[kOutHeaders] = null;
     self.req = req;
@@ -313,7 +314,7 @@ export class ServerResponse extends Base {
     hooks._send = sendBody;
     hooks._writeRaw = writeRaw;
     // nova-http's own.
-    this._d = conn.d;
+    this._d = conn._owner;
     this._conn = conn;
     this._state = 0;
     this._fields = '';
@@ -371,7 +372,7 @@ export class ServerResponse extends Base {
       process.nextTick(writeAfterEndNT, this, writeAfterEnd(), cb);
       return false;
     }
-    if (this.destroyed || this._state & S.Failed || this._conn.gone) {
+    if (this.destroyed || this._state & S.Failed || this._conn._gone) {
       if (cb) process.nextTick(cb, streamDestroyed('write'));
       return false;
     }
@@ -384,16 +385,16 @@ export class ServerResponse extends Base {
     if (!(state & S.HeadSent)) {
       if (!empty) countBody(this, body, false);
       this._state |= S.HeadSent;
-      queued = d.native.respond(this._conn.id, this.req._seq, this.statusCode, this._reason, this._fields,
+      queued = d.native.respond(this._conn._connId, this.req._seq, this.statusCode, this._reason, this._fields,
         this._userFields, this._tokens, this._length, empty || noBody ? undefined : body, false);
       d.queued();
     } else if (!empty && !noBody) {
       countBody(this, body, false);
-      queued = d.native.write(this._conn.id, this.req._seq, body, false);
+      queued = d.native.write(this._conn._connId, this.req._seq, body, false);
       d.queued();
     }
     if (cb) d.afterFlush(cb);
-    const socket = this._conn.socket;
+    const socket = this._conn;
     if (socket._timer !== null) socket._active();
     if (queued > HIGH_WATER_MARK) {
       needDrain(this);
@@ -418,7 +419,7 @@ export class ServerResponse extends Base {
       }
       return this;
     }
-    if (this.destroyed || this._state & S.Failed || this._conn.gone) {
+    if (this.destroyed || this._state & S.Failed || this._conn._gone) {
       // The connection is already closed: 'close' comes with its Close record, never 'finish'.
       this.finished = true;
       if (cb) process.nextTick(cb, streamDestroyed('end'));
@@ -438,9 +439,9 @@ export class ServerResponse extends Base {
       // Trailers need the chunked framing (a Transfer-Encoding field, or a Trailer field, which adds one): then the
       // head and body go first and the trailers with the last chunk. Otherwise they are dropped, as node's are.
       const trailers = this._userFields & UserField.TransferEncoding ? self._trailer : undefined;
-      d.native.respond(this._conn.id, this.req._seq, this.statusCode, this._reason, this._fields,
+      d.native.respond(this._conn._connId, this.req._seq, this.statusCode, this._reason, this._fields,
         this._userFields, this._tokens, length, noBody ? undefined : body, !trailers);
-      if (trailers) d.native.endWithTrailers(this._conn.id, this.req._seq, undefined, trailers);
+      if (trailers) d.native.endWithTrailers(this._conn._connId, this.req._seq, undefined, trailers);
     } else {
       countBody(this, body, true);
       this._state |= S.Ended;
@@ -454,11 +455,11 @@ export class ServerResponse extends Base {
 
   /** Sends the head now (with no length known, so the body is chunked, or close-delimited for HTTP/1.0). */
   override flushHeaders(): void {
-    if (this._state & (S.HeadSent | S.Failed) || this.destroyed || this._conn.gone) return;
+    if (this._state & (S.HeadSent | S.Failed) || this.destroyed || this._conn._gone) return;
     if (!(this as unknown as Res)._header) implicitHeader(this);
     this._state |= S.HeadSent;
     const d = this._d;
-    d.native.respond(this._conn.id, this.req._seq, this.statusCode, this._reason, this._fields, this._userFields,
+    d.native.respond(this._conn._connId, this.req._seq, this.statusCode, this._reason, this._fields, this._userFields,
       this._tokens, this._length, undefined, false);
     d.queued();
   }
@@ -585,7 +586,7 @@ function storeHeader(this: Res, _firstLine: string | undefined, headers: unknown
 function sendBody(this: Res, data: string | Uint8Array, encoding: unknown, callback: unknown): boolean {
   // eslint-disable-next-line @typescript-eslint/no-this-alias -- a hook node calls with the response as this
   const res = this;
-  if (res._state & (S.Closed | S.Aborted | S.Failed) || res._conn.gone) return false;
+  if (res._state & (S.Closed | S.Aborted | S.Failed) || res._conn._gone) return false;
   const d = res._d;
   res._state |= S.NodePath;
   const body = typeof data === 'string' && data.length === 0 ? undefined : toBody(data, encoding);
@@ -594,15 +595,15 @@ function sendBody(this: Res, data: string | Uint8Array, encoding: unknown, callb
   countBody(res as unknown as ServerResponse, body, false);
   if (!(res._state & S.HeadSent)) {
     res._state |= S.HeadSent;
-    queued = d.native.respond(res._conn.id, res.req._seq, res.statusCode, res._reason, res._fields,
+    queued = d.native.respond(res._conn._connId, res.req._seq, res.statusCode, res._reason, res._fields,
       res._userFields, res._tokens, res._length, res._hasBody ? body : undefined, false);
     d.queued();
   } else if (body !== undefined && res._hasBody) {
-    queued = d.native.write(res._conn.id, res.req._seq, body, false);
+    queued = d.native.write(res._conn._connId, res.req._seq, body, false);
     d.queued();
   }
   if (typeof callback === 'function') d.afterFlush(callback as () => void);
-  if (res._conn.socket._timer !== null) res._conn.socket._active();
+  if (res._conn._timer !== null) res._conn._active();
   if (!(res._state & S.EndCheck)) {
     res._state |= S.EndCheck;
     d.checkEnd(res as unknown as ServerResponse);
@@ -630,7 +631,7 @@ function writeRaw(this: Res, data: unknown, encoding: unknown, callback: unknown
   // eslint-disable-next-line @typescript-eslint/no-this-alias -- a hook node calls with the response as this
   const res = this;
   const m = typeof data === 'string' ? interimHead.exec(data) : null;
-  if (m === null || res._state & (S.HeadSent | S.Closed | S.Aborted | S.Failed) || res._conn.gone) {
+  if (m === null || res._state & (S.HeadSent | S.Closed | S.Aborted | S.Failed) || res._conn._gone) {
     if (typeof cb === 'function') process.nextTick(cb);
     return false;
   }
@@ -639,7 +640,7 @@ function writeRaw(this: Res, data: unknown, encoding: unknown, callback: unknown
   if (badFieldText.test(m[2])) throw invalidChar('statusMessage');
   if (status === 101) throw invalidStatusCode(status);  // an upgrade's answer, never an interim one
   const d = res._d;
-  d.native.interim(res._conn.id, res.req._seq, status, m[2] === STATUS_CODES[status] ? '' : m[2], fields);
+  d.native.interim(res._conn._connId, res.req._seq, status, m[2] === STATUS_CODES[status] ? '' : m[2], fields);
   d.queued();
   if (typeof cb === 'function') d.afterFlush(cb);
   return true;
@@ -664,10 +665,10 @@ function needDrain(res: ServerResponse): void {
   // Drain hand-off: only the front response asks native. Native keeps one Drain request per connection, and its
   // output below the mark says nothing about a response pipelined behind the front (its bytes cannot leave before
   // the front ends): such a response asking would take the wake-up the front waits for, and be told to write on
-  // while its bytes pile up. It waits in the connection's list instead; Conn.unlink() asks for it when it becomes
+  // while its bytes pile up. It waits in the connection's list instead; unlink() (lib/conn.ts) asks for it when it becomes
   // the front.
-  if (res._conn.head === res && res._d.native.wantDrain(res._conn.id)) process.nextTick(emitDrainNT, res);
-  else res._conn.waitDrain(res);
+  if (res._conn._head === res && res._d.native.wantDrain(res._conn._connId)) process.nextTick(emitDrainNT, res);
+  else waitDrain(res._conn, res);
 }
 
 // --- called by the dispatcher (functions, not methods: the prototype may have been swapped) --------------------
@@ -675,7 +676,7 @@ function needDrain(res: ServerResponse): void {
 /** The dispatcher's check before a flush: node's end() ran on a response fed through _send: end it natively. */
 export function endIfFinished(res: ServerResponse): void {
   res._state &= ~S.EndCheck;
-  if (!res.finished || res._state & (S.Ended | S.Closed | S.Aborted | S.Failed) || res._conn.gone) return;
+  if (!res.finished || res._state & (S.Ended | S.Closed | S.Aborted | S.Failed) || res._conn._gone) return;
   res._state |= S.Ended;
   endNative(res, undefined);
   res._d.ended(res);
@@ -684,8 +685,8 @@ export function endIfFinished(res: ServerResponse): void {
 /** The end of a response whose head native has: the last body bytes, and the trailers node's addTrailers() kept. */
 function endNative(res: ServerResponse, body: string | Uint8Array | undefined): void {
   const trailers = (res as unknown as Res)._trailer;
-  if (trailers) res._d.native.endWithTrailers(res._conn.id, res.req._seq, body, trailers);
-  else res._d.native.write(res._conn.id, res.req._seq, body, true);
+  if (trailers) res._d.native.endWithTrailers(res._conn._connId, res.req._seq, body, trailers);
+  else res._d.native.write(res._conn._connId, res.req._seq, body, true);
 }
 
 /** the handler threw or rejected: native's ready-made 500 + close if nothing was sent yet, else close the
@@ -701,7 +702,7 @@ export function failResponse(res: ServerResponse): void {
     // The status line of what native sends (its fields are native's: HttpError::InternalError).
     self._header = `HTTP/1.1 500 ${STATUS_CODES[500]}\r\n\r\n`;
     res.finished = true;
-    res._d.native.fail(res._conn.id, res.req._seq);
+    res._d.native.fail(res._conn._connId, res.req._seq);
     res._d.ended(res);
   } else if (!(state & S.Ended)) {
     res.destroy();
@@ -714,7 +715,7 @@ export function finishResponse(res: ServerResponse): void {
   const state = res._state;
   if (state & (S.Closed | S.Aborted)) return;
   res._state = state | S.Finished | S.Closed;
-  res._conn.unlink(res);
+  unlink(res._conn, res);
   (res as unknown as Res).socket = null;
   if (!(state & S.NodePath)) res.emit('finish');
   (res as unknown as Res)._closed = true;

@@ -1,14 +1,19 @@
 // NovaSocket: what JS sees of one connection (req.socket, res.socket, 'connection', 'clientError', and the socket of
 // 'upgrade'/'connect'): a real stream.Duplex, one per connection, the same object for its whole life, as node's.
+// It is also the dispatcher's record of the connection (the fields of lib/conn.ts: its unfinished responses, the
+// request whose body is arriving): one JS object per connection, which is most of what a connection costs on the
+// JS heap (see SocketBase for what it leaves out).
 // While native serves HTTP on it, native owns the bytes: writes to it are dropped (native answers clients on its
 // own) and it never reads. After an accepted upgrade (_upgrade) it becomes the passthrough: reads are the client's
 // bytes (Raw records, RawEnd ends them) with flow control back to native (pauseBody/resumeBody), writes go out
 // verbatim (rawWrite) with backpressure (a write's callback waits for the Drain record above the high-water mark).
-// 'close' comes with the connection's Close record. Its stream state is made when first used (see SocketBase).
-import { EventEmitter } from 'node:events';
+// 'close' comes with the connection's Close record.
 import { Duplex, Readable, Writable } from 'node:stream';
+import type { ConnOwner } from './conn';
 import type { NativeServer } from './contract';
 import { HIGH_WATER_MARK } from './options';  // upgraded: write() callbacks wait past it, as for responses
+import type { IncomingMessage } from './request';
+import type { ServerResponse } from './response';
 
 /** What a socket needs from the dispatcher that owns its connection (lib/dispatch.ts). */
 export interface SocketOwner {
@@ -33,11 +38,16 @@ type Address = { address: string; family: string; port: number };
 // tunnels end ours. autoDestroy from the upgrade on (_upgrade): before it nothing ever ends either side.
 const STREAM_OPTIONS = { allowHalfOpen: true, emitClose: true, autoDestroy: false };
 
-// The socket's base: Duplex's constructor without its two stream states, which are most of a socket's memory (~360
-// of ~580 bytes) while a hello-world handler never touches them: the `_readableState` / `_writableState` getters
-// below make both on first use (a stream method, `destroyed`, `readable`, the Close record), as Duplex's
-// constructor would have. Where node does not export the state classes, Duplex's constructor runs as is.
-type StreamStates = { _rs: object | null; _ws: object | null };
+// The socket's base: Duplex's constructor without what a hello-world connection never uses, which was most of a
+// connection's JS heap (~500 of ~520 bytes with its former second object): the two stream states (~360 bytes; the
+// `_readableState` / `_writableState` getters below make both on first use: a stream method, `destroyed`,
+// `readable`, the Close record) and EventEmitter's listener table (a dictionary-mode object, ~220 bytes; it is made
+// on the first on(), as for requests: EventEmitter.prototype's _events/_eventsCount/_maxListeners read as none
+// until then). allowHalfOpen is on the prototype. Where node does not export the state classes, Duplex's
+// constructor runs as is.
+// A state is null until made; undefined when the connection closed before anything used the stream (_closed): it is
+// then made as destroy() would have left it.
+type StreamStates = { _rs: object | null | undefined; _ws: object | null | undefined };
 const { ReadableState } = Readable as unknown as {
   ReadableState?: new (options: object, stream: object, isDuplex: boolean) => object;
 };
@@ -52,42 +62,70 @@ function SocketBase(this: Duplex & StreamStates): void {
   }
   this._rs = null;
   this._ws = null;
-  this.allowHalfOpen = true;
-  EventEmitter.call(this);  // Stream's constructor: the listener table
 }
 function makeStates(socket: StreamStates): void {
-  if (socket._rs === null) socket._rs = new ReadableState!(STREAM_OPTIONS, socket, true);
-  if (socket._ws === null) socket._ws = new WritableState!(STREAM_OPTIONS, socket, true);
+  const closed = socket._rs === undefined;
+  if (socket._rs == null) socket._rs = new ReadableState!(STREAM_OPTIONS, socket, true);
+  if (socket._ws == null) socket._ws = new WritableState!(STREAM_OPTIONS, socket, true);
+  if (closed) {
+    // What destroy() sets on both states once its 'close' was emitted (nobody listened: see _closed).
+    for (const state of [socket._rs, socket._ws] as { destroyed: boolean; closed: boolean; closeEmitted: boolean }[]) {
+      state.destroyed = true;
+      state.closed = true;
+      state.closeEmitted = true;
+    }
+  }
 }
 SocketBase.prototype = Duplex.prototype;
 const Base = SocketBase as unknown as typeof Duplex;
 
 export class NovaSocket extends Base {
-  /** Node sets this on TLS sockets only. */
-  readonly encrypted: undefined = undefined;
+  /** Node sets this on TLS sockets only (here never: no own property). */
+  declare readonly encrypted: undefined;
+  // The connection as the dispatcher sees it (lib/conn.ts keeps them).
+  /** @internal the stream states (see SocketBase) */ declare _rs: object | null | undefined;
+  /** @internal */ declare _ws: object | null | undefined;
+  /** @internal EventEmitter's listener table: undefined until the first listener */
+  declare _events: object | undefined;
+  /** @internal */ _owner: ConnOwner;
+  /** @internal */ _connId: number;
+  /** @internal the connection is gone: native reported it closed (set for the whole batch that carries the Close
+   *  record: nothing that batch triggers may write into it) */
+  _gone = false;
+  /** @internal the request whose Body records are arriving (bodies are sequential on the wire) */
+  _bodyReq: IncomingMessage | null = null;
+  /** @internal unfinished responses, oldest first (doubly linked through _prev/_next) */
+  _head: ServerResponse | null = null;
+  /** @internal */ _tail: ServerResponse | null = null;
+  /** @internal responses waiting for 'drain' */ _drainWaiters: ServerResponse[] | null = null;
+  /** @internal the connection's last request so far */ _lastSeq = 0;
+  /** @internal the request whose upgrade was accepted: the connection is a passthrough ('upgrade' / 'connect'):
+   *  Raw records and Drain come to this socket; -1: not upgraded */
+  _upgradeSeq = -1;
+  /** @internal */ _timer: NodeJS.Timeout | null = null;
+  /** @internal */ _timeoutMs = 0;
   /** @internal native's byte counts when the connection closed (Close record); null while it is open */
   _bytes: [number, number] | null = null;
-  /** @internal */ _owner: SocketOwner;
-  /** @internal */ _connId: number;
   /** @internal native's addresses(): [remote, remotePort, local, localPort]; null: not asked yet */
   _addrs: [string, number, string, number] | undefined | null = null;
-  /** @internal */ _timeoutMs = 0;
-  /** @internal */ _timer: NodeJS.Timeout | null = null;
-  /** @internal native reported the connection closed */ _gone = false;
-  /** @internal the request whose upgrade was accepted: the connection is a passthrough; -1: not upgraded */
-  _upgradeSeq = -1;
   /** @internal upgraded: native was asked to stop reading */ _paused = false;
   /** @internal upgraded: a write's callback waiting for the Drain record */ _drainCb: Callback | null = null;
 
-  constructor(owner: SocketOwner, connId: number) {
+  constructor(owner: ConnOwner, connId: number) {
     super();
     this._owner = owner;
     this._connId = connId;
-    // As node's server does for its sockets: an error on the socket (destroy(err) by a framework's clientError
-    // handler, Koa's ctx.req.socket.destroy(err)) never becomes an uncaught exception; other listeners still hear it.
-    // node takes this listener off on an upgrade, and so does _upgrade(). (EventEmitter's on(): Readable's would make
-    // the stream state only to look for 'data' and 'readable'.)
-    EventEmitter.prototype.on.call(this, 'error', ignoreSocketError);
+  }
+
+  /**
+   * As node's server, whose own 'error' listener on its sockets (until an upgrade) keeps an error on the socket
+   * (destroy(err) by a framework's clientError handler, Koa's ctx.req.socket.destroy(err)) from becoming an
+   * uncaught exception, while other listeners still hear it. Here without a listener (which would make the listener
+   * table every connection): an 'error' nobody listens to is dropped until the upgrade.
+   */
+  override emit(event: string | symbol, ...args: unknown[]): boolean {
+    if (event === 'error' && this._upgradeSeq < 0 && this.listenerCount('error') === 0) return false;
+    return super.emit(event, ...args);
   }
 
   // Asked of native once, when first read (most handlers never read them): the connection's own local end (a server
@@ -296,9 +334,8 @@ export class NovaSocket extends Base {
   _upgrade(seq: number): void {
     this._upgradeSeq = seq;
     this._addresses();  // asked now: once the connection is gone native no longer knows it
-    // As node's server on an upgrade: its own listeners go (an error now is the listener's to handle), the socket
-    // is neither paused nor flowing until the listener reads, and a stream that ended both ways closes itself.
-    this.removeListener('error', ignoreSocketError);
+    // As node's server on an upgrade: an error is now the listener's to handle (emit() no longer drops one), the
+    // socket is neither paused nor flowing until the listener reads, and a stream that ended both ways closes itself.
     const rs = (this as unknown as { _readableState: { autoDestroy: boolean; flowing: boolean | null } })._readableState;
     rs.flowing = null;
     rs.autoDestroy = true;
@@ -327,6 +364,16 @@ export class NovaSocket extends Base {
     // The last counts: native still knows the connection while JS walks the batch with its Close record.
     if (this._bytes === null) this._bytes = this._owner.native.bytes(this._connId) ?? [0, 0];
     this._gone = true;  // _destroy must not ask native to close a connection it already closed
+    if (this._rs === null && this._ws === null && this._events === undefined) {
+      // Nothing used the stream and nobody ever listened (a hello-world connection): destroy() would make both
+      // stream states and schedule a 'close' nobody hears, ~1.4 KB per connection that a scavenge in the middle of
+      // a batch of closes finds alive (and V8 then grows its young generation). The states are made later, as
+      // destroy() leaves them, if anyone asks (makeStates); here only what _destroy does besides.
+      this._rs = this._ws = undefined;
+      this._clearTimer();
+      if (this._addrs === null) this._addrs = undefined;
+      return;
+    }
     if (this.destroyed) return;
     if (this._addrs === null) this._addrs = undefined;
     this.destroy();
@@ -337,7 +384,7 @@ export class NovaSocket extends Base {
 function lazyState(name: '_readableState' | '_writableState', field: '_rs' | '_ws'): void {
   Object.defineProperty(NovaSocket.prototype, name, {
     get(this: StreamStates) {
-      if (this[field] === null) makeStates(this);
+      if (this[field] == null) makeStates(this);
       return this[field];
     },
     set(this: StreamStates, value: object) {
@@ -349,9 +396,9 @@ function lazyState(name: '_readableState' | '_writableState', field: '_rs' | '_w
 if (lazyStates) {
   lazyState('_readableState', '_rs');
   lazyState('_writableState', '_ws');
+  // Duplex's constructor sets it per socket; the same for every socket, so here once.
+  (NovaSocket.prototype as { allowHalfOpen: boolean }).allowHalfOpen = true;
 }
-
-function ignoreSocketError(): void {}
 
 function familyOf(address: string | undefined): string | undefined {
   return address ? (address.includes(':') ? 'IPv6' : 'IPv4') : undefined;

@@ -244,12 +244,14 @@ describe('requests', () => {
       expect(r.socket).toBe(req.socket);
       r.end();
     });
-    s.on('connection', (socket: Duplex) => order.push(`connection ${socket instanceof Duplex}`));
+    let socket!: Duplex & { setTimeout(ms: number, cb: () => void): void; remoteAddress: string };
+    s.on('connection', (c: typeof socket) => {
+      socket = c;
+      order.push(`connection ${c instanceof Duplex}`);
+    });
     new Batch().request(4, 0, 'GET', '/a').request(4, 1, 'GET', '/b').to(s);
     expect(order).toEqual(['connection true', 'request /a', 'request /b']);
     expect(res.socket).toBe(null);  // after the response, as in node
-    const socket = (s as unknown as { _d: { conns: Map<number, { socket: Duplex & {
-      setTimeout(ms: number, cb: () => void): void; remoteAddress: string }; }> } })._d.conns.get(4)!.socket;
     expect(socket.write('raw bytes')).toBe(true);
     expect(s.fake.of('respond').length).toBe(2);  // nothing else reached native
     expect(socket.remoteAddress).toBe('10.0.0.4');

@@ -4,7 +4,9 @@
 import { Duplex } from 'node:stream';
 import { afterEach, describe, expect, test } from 'vitest';
 import { NovaSocket, UpgradeSocket } from '../dist/index.js';
-import { cleanup, deferred, get, ioModels, normalize, RawClient, response, sleep, startServer, withTimeout } from './helpers.js';
+import {
+  cleanup, deferred, get, ioModels, normalize, RawClient, response, sleep, startServer, waitFor, withTimeout,
+} from './helpers.js';
 
 afterEach(cleanup);
 
@@ -69,5 +71,50 @@ describe.each(ioModels)('one socket per connection (%o)', (model) => {
     await withTimeout(closed.promise, 3000, "'close' after end()");
     await c.until(() => c.serverClosed, 3000, 'FIN');
     expect(c.text).toBe(switching + 'bye');
+  });
+  test('a socket nobody used, kept past its close, reads as destroy() leaves one; no late \'close\'', async () => {
+    const kept: any[] = [];
+    const later = deferred<Record<string, unknown>>();
+    const { port, server } = await startServer({ ...model }, (req: any, res: any) => {
+      if (req.url === '/a') {
+        kept.push(req.socket);  // nothing touches it until the second connection's request
+      } else {
+        const a = kept[0];
+        let lateClose = 0;
+        a.on('close', () => lateClose++);
+        setTimeout(() => later.resolve({
+          destroyed: a.destroyed, readyState: a.readyState, readable: a.readable, writable: a.writable,
+          closed: a.closed, bytesWritten: a.bytesWritten, remoteAddress: a.remoteAddress, lateClose,
+        }), 50);
+      }
+      res.end(req.url);
+    });
+    const a = await RawClient.connect(port);
+    await a.write(get('/a'));
+    await a.until(() => normalize(a.text) === normalize(response({ body: '/a' })), 3000, 'the response to /a');
+    const sent = a.text.length;
+    a.socket.destroy();
+    await waitFor(() => server.stats().closes.client === 1, 3000, 'the close counted');
+    await sleep(50);
+    const b = await RawClient.connect(port);
+    await b.write(get('/b'));
+    expect(await withTimeout(later.promise, 3000, "the second connection's handler")).toEqual({
+      destroyed: true, readyState: 'closed', readable: false, writable: false, closed: true, bytesWritten: sent,
+      remoteAddress: undefined, lateClose: 0,
+    });
+  });
+
+  test("socket.destroy(err) with no 'error' listener is no uncaught error; the server serves on", async () => {
+    const { port } = await startServer({ ...model }, (req: any, res: any) => {
+      if (req.url === '/die') req.socket.destroy(new Error('the handler ends this connection'));
+      else res.end(req.url);
+    });
+    const c = await RawClient.connect(port);
+    await c.write(get('/die'));
+    expect(await c.waitClose(3000)).toBe(true);
+    expect(c.text).toBe('');
+    const d = await RawClient.connect(port);
+    await d.write(get('/next'));
+    await d.until(() => normalize(d.text) === normalize(response({ body: '/next' })), 3000, 'the next response');
   });
 });
