@@ -66,9 +66,12 @@ inline void failed(const char* file, int line, const char* expr, const std::stri
 
 }  // namespace check
 
-// main()'s result: 0, or 1 after a line with the number of failures.
+// main()'s result: 0 after "<name>: passed", or 1 after a line with the number of failures.
 inline int check_exit(const char* name) {
-  if (g_failures == 0) return 0;
+  if (g_failures == 0) {
+    std::printf("%s: passed\n", name);
+    return 0;
+  }
   std::fprintf(stderr, "%s: %d failure(s)\n", name, g_failures);
   return 1;
 }

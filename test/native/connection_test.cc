@@ -2313,7 +2313,5 @@ int main() {
   test_trailers();
   test_interim();
   test_continue_held();
-  if (check_exit("connection_test")) return 1;
-  std::printf("connection_test: all passed\n");
-  return 0;
+  return check_exit("connection_test");
 }

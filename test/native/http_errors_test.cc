@@ -69,7 +69,5 @@ int main() {
   CHECK(error_response(static_cast<HttpError>(200)).empty(), "an out-of-range value has no response");
   CHECK(error_status(static_cast<HttpError>(200)) == 0, "an out-of-range value has no status");
 
-  if (check_exit("http_errors_test")) return 1;
-  std::printf("http_errors_test: passed\n");
-  return 0;
+  return check_exit("http_errors_test");
 }

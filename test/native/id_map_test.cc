@@ -128,7 +128,5 @@ int main() {
   test_large_ids();
   test_shared_ptr_values();
   test_random_against_reference();
-  if (check_exit("id_map_test")) return 1;
-  std::printf("id_map_test: all passed\n");
-  return 0;
+  return check_exit("id_map_test");
 }

@@ -247,7 +247,5 @@ int main() {
   test_server_closed_after_full_batch();
   test_put_past_limit_aborts();
   test_default_limits();
-  if (check_exit("js_events_test")) return 1;
-  std::printf("js_events_test: passed\n");
-  return 0;
+  return check_exit("js_events_test");
 }

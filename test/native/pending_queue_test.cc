@@ -118,7 +118,5 @@ int main() {
   test_order_and_addresses();
   test_pop_back_and_clear();
   test_random_against_deque();
-  if (check_exit("pending_queue_test")) return 1;
-  std::printf("pending_queue_test: all passed\n");
-  return 0;
+  return check_exit("pending_queue_test");
 }

@@ -403,7 +403,5 @@ int main() {
   test_reasons();
   test_dates();
   test_chunk_headers();
-  if (check_exit("response_test")) return 1;
-  std::printf("response_test: passed\n");
-  return 0;
+  return check_exit("response_test");
 }
