@@ -1,9 +1,9 @@
 #!/usr/bin/env node
 'use strict';
-// Where a keep-alive connection's memory goes: starts bench/memory/server.js (nova-http hello world with a memory
-// probe), drives it with wrk -t1 at each connection count, and prints, at the sample with the highest RSS of each
-// cell, RSS, V8's heap (per space) and what is left for native memory (RSS minus the V8 heap's committed pages and
-// ArrayBuffers), then the difference per added connection between the two counts.
+// Where a keep-alive connection's memory goes: starts bench/memory/server.js (the benchmark's nova-http server with
+// a memory probe), drives it with wrk -t1 at each connection count, and prints, at the sample with the highest RSS
+// of each cell, RSS, V8's heap (per space) and what is left for native memory (RSS minus the V8 heap's committed
+// pages and ArrayBuffers), then the difference per added connection between the two counts.
 //   node bench/memory/run.js [--conns=100,5000] [--seconds=5] [--nova-root=DIR] [--threads=N] [--rounds=N]
 const path = require('node:path');
 const { fork, spawnSync } = require('node:child_process');
@@ -26,10 +26,25 @@ function ask(child, msg) {
   });
 }
 
+// The port from the server's `READY <port>` line (bench/servers/_common.js); an UNAVAILABLE line or an exit ends
+// the run with its reason.
+function readyPort(child) {
+  return new Promise((resolve, reject) => {
+    let out = '';
+    child.stdout.on('data', (d) => {
+      out += d;
+      const m = /^(?:READY (\d+)|UNAVAILABLE (.*))$/m.exec(out);
+      if (m) (m[1] ? resolve(Number(m[1])) : reject(new Error(`server unavailable: ${m[2]}`)));
+    });
+    child.once('exit', (code) => reject(new Error(`server exited (${code}) before READY`)));
+  });
+}
+
 async function cell(conns) {
   // Each cell in a fresh server, as bench/run.js measures peak RSS per cell.
-  const child = fork(path.join(__dirname, 'server.js'), [], { env, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-  const { port } = await new Promise((resolve) => child.once('message', resolve));
+  const child = fork(path.join(__dirname, 'server.js'), [], { env: { ...env, PORT: '0' },
+    stdio: ['ignore', 'pipe', 'inherit', 'ipc'] });
+  const port = await readyPort(child);
   const wrk = (s) => spawnSync('bash', ['-c',
     `ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"; exec wrk -t1 -c${conns} -d${s}s --timeout 2s http://127.0.0.1:${port}/`],
   { encoding: 'utf8' });

@@ -1,22 +1,14 @@
 'use strict';
-// The hello-world server of bench/servers/nova.js with a memory probe: every 100 ms it samples process.memoryUsage()
-// and V8's heap spaces, and keeps the sample taken at the highest RSS; an IPC message {reset} starts over, {report}
-// answers with that sample. Run by bench/memory/run.js.
+// A memory probe around the benchmark's own nova-http server (bench/servers/nova.js, loaded here, so the same
+// handler, options and NOVA_* variables): every 100 ms it samples process.memoryUsage() and V8's heap spaces, and
+// keeps the sample taken at the highest RSS; an IPC message 'reset' starts over, 'report' answers with that sample,
+// 'exit' ends the process. Run by bench/memory/run.js, which reads the port from the server's READY line.
 const path = require('node:path');
 const v8 = require('node:v8');
 
+// Batches walked and requests handled, to tell how many requests one JS batch holds. (Counted on the Dispatcher's
+// prototype before the server exists: the wrapper sees every batch.)
 const root = process.env.NOVA_ROOT || path.join(__dirname, '..', '..');
-const nova = require(root);
-const BODY = 'Hello World';
-const headers = { 'Content-Type': 'text/plain', 'Content-Length': String(BODY.length) };
-const opts = {};
-if (process.env.NOVA_THREADS !== undefined) opts.threads = Number(process.env.NOVA_THREADS);
-const server = nova.createServer(opts, (req, res) => {
-  res.writeHead(200, headers);
-  res.end(BODY);
-});
-
-// Batches walked and requests handled, to tell how many requests one JS batch holds.
 let batches = 0;
 let requests = 0;
 const { Dispatcher } = require(path.join(root, 'dist', 'dispatch.js'));
@@ -25,7 +17,11 @@ Dispatcher.prototype.walk = function (bytes, meta, count) {
   batches++;
   return walk.call(this, bytes, meta, count);
 };
-server.on('request', () => requests++);
+const request = Dispatcher.prototype.request;
+Dispatcher.prototype.request = function (...args) {
+  requests++;
+  return request.apply(this, args);
+};
 
 function sample() {
   const m = process.memoryUsage();
@@ -53,8 +49,9 @@ process.on('message', (msg) => {
     process.send({ peak, now: sample() });
   } else if (msg === 'exit') {
     clearInterval(timer);
-    server.close();
     process.exit(0);
   }
 });
-server.listen(0, '127.0.0.1', () => process.send({ port: server.address().port }));
+
+process.env.NOVA_IO_MODEL ||= 'evented';  // the default model, as nova-evented in bench/run.js
+require('../servers/nova.js');
